@@ -1,0 +1,98 @@
+//! Credentials and the `Authorization` header built from them.
+
+use std::fmt;
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{Error, Result};
+
+/// A ready-to-send `Authorization` header value, built once when a connector is constructed.
+///
+/// It is held as a [`SecretString`]: its `Debug` prints `Authorization([REDACTED])`, and the
+/// request path marks the header sensitive so HTTP-level logging does not print it either.
+#[derive(Clone)]
+pub struct Authorization(SecretString);
+
+impl Authorization {
+    /// `Bearer <token>`. An empty or whitespace-only token is an [`Error::InvalidConfig`].
+    pub fn bearer(token: &SecretString) -> Result<Self> {
+        let token = checked_credential(token, "bearer token")?;
+        Ok(Authorization(SecretString::from(format!("Bearer {token}"))))
+    }
+
+    /// `Basic base64(<username>:<password>)`. An empty or whitespace-only user name is an
+    /// [`Error::InvalidConfig`].
+    pub fn basic(username: &SecretString, password: &str) -> Result<Self> {
+        let username = checked_credential(username, "API key")?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        Ok(Authorization(SecretString::from(format!("Basic {encoded}"))))
+    }
+
+    /// The header value.
+    ///
+    /// # Security
+    ///
+    /// This is the credential itself. Send it; never log or display it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Authorization([REDACTED])")
+    }
+}
+
+/// Trims a credential and rejects it when empty or when it holds characters that cannot go in a
+/// header (control characters, inner whitespace).
+fn checked_credential<'a>(secret: &'a SecretString, what: &str) -> Result<&'a str> {
+    let value = secret.expose_secret().trim();
+    if value.is_empty() {
+        return Err(Error::invalid_config(format!("the {what} is empty")));
+    }
+    if value.chars().any(|c| c.is_control() || c.is_whitespace() || !c.is_ascii()) {
+        return Err(Error::invalid_config(format!(
+            "the {what} contains whitespace, control or non-ASCII characters; paste it again without them"
+        )));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_is_exact_and_trimmed() {
+        let auth = Authorization::bearer(&SecretString::from("  tok-123\n")).unwrap();
+        assert_eq!(auth.expose(), "Bearer tok-123");
+    }
+
+    #[test]
+    fn basic_header_is_base64_of_key_colon_x() {
+        let auth = Authorization::basic(&SecretString::from("abcdefgh12345678"), "X").unwrap();
+        // printf 'abcdefgh12345678:X' | base64
+        assert_eq!(auth.expose(), "Basic YWJjZGVmZ2gxMjM0NTY3ODpY");
+    }
+
+    #[test]
+    fn empty_and_whitespace_credentials_are_rejected() {
+        for bad in ["", "   ", "\t\n"] {
+            let err = Authorization::bearer(&SecretString::from(bad)).unwrap_err();
+            assert_eq!(err.to_string(), "invalid configuration: the bearer token is empty");
+            let err = Authorization::basic(&SecretString::from(bad), "X").unwrap_err();
+            assert_eq!(err.to_string(), "invalid configuration: the API key is empty");
+        }
+        let err = Authorization::bearer(&SecretString::from("ab cd")).unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }));
+        assert!(!err.to_string().contains("ab cd"));
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let auth = Authorization::bearer(&SecretString::from("tok-123")).unwrap();
+        assert_eq!(format!("{auth:?}"), "Authorization([REDACTED])");
+    }
+}

@@ -1,0 +1,473 @@
+//! The typed [`Client`]: one lifecycle API for every connector.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::error::{Error, Result};
+use crate::http::{Http, HttpConfig, RateLimitStatus};
+use crate::retry::RetryPolicy;
+use crate::user::User;
+
+/// The default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
+/// The default cap on requests in flight at once, per client.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+
+/// Drives the user lifecycle of one downstream app through its [`Connector`].
+///
+/// Every method is safe to re-run: provisioning someone who exists links (and by default updates
+/// or reactivates) them, deprovisioning someone already inactive or gone succeeds, and a create
+/// whose outcome was lost is reconciled by a look-up before it is ever sent again.
+///
+/// `Client` is cheap to clone; clones share the connection pool, the in-flight cap and the
+/// rate-limit budget.
+///
+/// ```no_run
+/// use identity_connectors::{Client, InteractBearer, LoginType, InteractAttributes, User};
+///
+/// # async fn run() -> Result<(), identity_connectors::Error> {
+/// let interact = InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "token")?;
+/// let client = Client::new(interact)?;
+/// let jane = User::builder("jane.doe@example.com")
+///     .external_id("E1001")
+///     .given_name("Jane")
+///     .family_name("Doe")
+///     .interact(InteractAttributes::new(LoginType::Saml).location("London"))
+///     .build();
+/// let provisioned = client.provision(&jane).await?;
+/// println!("{} {}", provisioned.outcome, provisioned.user.id);
+/// client.deactivate(&provisioned.user.id).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    connector: Arc<dyn Connector>,
+    http: Http,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("connector", &self.connector).field("http", &self.http).finish()
+    }
+}
+
+/// Settings for a [`Client`]. Start with [`Client::builder`].
+#[must_use]
+pub struct ClientBuilder {
+    connector: Arc<dyn Connector>,
+    timeout: Duration,
+    user_agent: String,
+    max_response_bytes: usize,
+    retry: RetryPolicy,
+    max_in_flight: usize,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("connector", &self.connector)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .field("max_in_flight", &self.max_in_flight)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The timeout of each request attempt (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `identity-connectors/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 10 MiB). A larger one is a
+    /// [`DecodeError`](crate::DecodeError), and is not read past the limit.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// How failed requests are retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`] to
+    /// turn retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How many requests may be in flight at once (default 4, at least 1). Bulk operations run
+    /// this many people at a time.
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.max_in_flight = requests.max(1);
+        self
+    }
+
+    /// Builds the client. Fails only if the TLS backend cannot be initialised or an option is
+    /// unusable (a zero timeout, an empty user agent).
+    pub fn build(self) -> Result<Client> {
+        if self.timeout.is_zero() {
+            return Err(Error::invalid_config("the request timeout must be greater than zero"));
+        }
+        if self.user_agent.trim().is_empty() {
+            return Err(Error::invalid_config("the user agent is empty"));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::invalid_config("the response size limit must be greater than zero"));
+        }
+        let config = HttpConfig {
+            timeout: self.timeout,
+            user_agent: self.user_agent,
+            max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
+            max_in_flight: self.max_in_flight,
+        };
+        let http = Http::new(self.connector.clone(), config)?;
+        Ok(Client { connector: self.connector, http })
+    }
+}
+
+/// What provisioning did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProvisionOutcome {
+    /// The user did not exist and was created.
+    Created,
+    /// The user already existed and was linked as it was (nothing differed, or the policy said not
+    /// to update). Also the outcome when a create's response was lost and a look-up found the user.
+    Linked,
+    /// The user already existed and the attributes that differed were updated.
+    Updated,
+    /// The user existed but was inactive, and was reactivated (and updated where attributes
+    /// differed).
+    Reactivated,
+}
+
+impl fmt::Display for ProvisionOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProvisionOutcome::Created => "created",
+            ProvisionOutcome::Linked => "already existed, linked",
+            ProvisionOutcome::Updated => "already existed, updated",
+            ProvisionOutcome::Reactivated => "was inactive, reactivated",
+        })
+    }
+}
+
+/// The result of [`Client::provision`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Provisioned {
+    /// What happened.
+    pub outcome: ProvisionOutcome,
+    /// The user as it now is (as returned by the app, or as last read with the changes applied).
+    pub user: RemoteUser,
+}
+
+/// What provisioning may do to a user who already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProvisionPolicy {
+    /// Update the attributes that differ (default `true`).
+    pub update_existing: bool,
+    /// Reactivate an inactive user (default `true`).
+    pub reactivate: bool,
+}
+
+impl Default for ProvisionPolicy {
+    fn default() -> Self {
+        ProvisionPolicy { update_existing: true, reactivate: true }
+    }
+}
+
+impl ProvisionPolicy {
+    /// Link existing users only: never update or reactivate them.
+    pub fn link_only() -> Self {
+        ProvisionPolicy { update_existing: false, reactivate: false }
+    }
+}
+
+/// What deprovisioning or deleting did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeprovisionOutcome {
+    /// The user was active and is now deactivated.
+    Deactivated,
+    /// The user was already inactive; nothing was sent.
+    AlreadyInactive,
+    /// The user was permanently deleted.
+    Deleted,
+    /// No such user exists (any more); nothing to do.
+    AlreadyGone,
+}
+
+impl fmt::Display for DeprovisionOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeprovisionOutcome::Deactivated => "deactivated",
+            DeprovisionOutcome::AlreadyInactive => "was already inactive",
+            DeprovisionOutcome::Deleted => "deleted",
+            DeprovisionOutcome::AlreadyGone => "was already gone",
+        })
+    }
+}
+
+/// What an update did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum UpdateOutcome {
+    /// The changes were sent. Holds the updated user when the app returned it.
+    Updated(Option<RemoteUser>),
+    /// There was nothing to change; nothing was sent.
+    Unchanged,
+}
+
+impl Client {
+    /// A client with default settings for `connector` (any [`Connector`], including a
+    /// `Box<dyn Connector>` or `Arc<dyn Connector>`).
+    pub fn new<C: Connector + 'static>(connector: C) -> Result<Client> {
+        Client::builder(connector).build()
+    }
+
+    /// A builder for a client of `connector`.
+    pub fn builder<C: Connector + 'static>(connector: C) -> ClientBuilder {
+        ClientBuilder {
+            connector: Arc::new(connector),
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: concat!("identity-connectors/", env!("CARGO_PKG_VERSION")).to_string(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            retry: RetryPolicy::default(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+
+    /// The connector this client drives.
+    pub fn connector(&self) -> &dyn Connector {
+        &*self.connector
+    }
+
+    /// The latest rate-limit budget the app reported (`X-RateLimit-*` headers), if it reports one.
+    pub fn rate_limit(&self) -> Option<RateLimitStatus> {
+        self.http.rate_limit()
+    }
+
+    /// Proves that the base URL and the credential work.
+    pub async fn test_connection(&self) -> Result<()> {
+        self.connector.test_connection(&self.http).await
+    }
+
+    /// Makes sure `user` exists and is active, with the default [`ProvisionPolicy`].
+    ///
+    /// The connector's [`match_key`](Connector::match_key) (SCIM: `userName`; Freshservice: the
+    /// e-mail address) is looked up first. An existing user is linked, reactivated if inactive, and
+    /// updated where attributes differ; a missing one is created. A create answered "already
+    /// exists" is looked up again and linked; a create whose outcome is unknown (timeout, dropped
+    /// connection, `5xx`) is looked up before it is sent again, so a person is never created twice.
+    pub async fn provision(&self, user: &User) -> Result<Provisioned> {
+        self.provision_with(user, ProvisionPolicy::default()).await
+    }
+
+    /// [`provision`](Self::provision) with an explicit policy for existing users.
+    pub async fn provision_with(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
+        let span = tracing::info_span!("provision", connector = self.connector.kind());
+        tracing::Instrument::instrument(self.provision_inner(user, policy), span).await
+    }
+
+    async fn provision_inner(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
+        self.connector.check_new_user(user)?;
+        let key = self.connector.match_key(user)?;
+        if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
+            return self.link(existing, user, policy).await;
+        }
+        let max_creates = self.http_retry().max_attempts();
+        let mut attempt = 1;
+        loop {
+            let error = match self.connector.create_user(&self.http, user).await {
+                Ok(created) => {
+                    tracing::info!(outcome = "created", "provisioned");
+                    return Ok(Provisioned { outcome: ProvisionOutcome::Created, user: created });
+                }
+                Err(e) if e.is_conflict() || e.outcome_unknown() => e,
+                Err(e) => return Err(e),
+            };
+            tracing::info!(attempt, conflict = error.is_conflict(), "create not confirmed; looking the user up");
+            if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
+                return self.link(existing, user, policy).await;
+            }
+            if error.is_conflict() || attempt >= max_creates {
+                return Err(error);
+            }
+            tokio::time::sleep(self.http_retry().backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    fn http_retry(&self) -> RetryPolicy {
+        self.http.retry_policy()
+    }
+
+    async fn link(&self, existing: RemoteUser, desired: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
+        let mut current = existing;
+        let mut outcome = ProvisionOutcome::Linked;
+        if !current.is_active() && policy.reactivate && desired.active != Some(false) {
+            self.connector.set_active(&self.http, &current.id, true).await?;
+            current.user.active = Some(true);
+            outcome = ProvisionOutcome::Reactivated;
+        }
+        if policy.update_existing {
+            let changes = desired.changes_from(&current.user);
+            if !changes.is_empty() {
+                match self.connector.update_user(&self.http, &current.id, &changes, Some(&current)).await? {
+                    Some(updated) => current = updated,
+                    None => current.user.apply(&changes),
+                }
+                if outcome == ProvisionOutcome::Linked {
+                    outcome = ProvisionOutcome::Updated;
+                }
+            }
+        }
+        tracing::info!(outcome = %outcome, "provisioned");
+        Ok(Provisioned { outcome, user: current })
+    }
+
+    /// Reads a user by id. An unknown id is [`Error::NotFound`].
+    pub async fn get(&self, id: &UserId) -> Result<RemoteUser> {
+        self.connector.get_user(&self.http, id).await
+    }
+
+    /// Finds the user matching `lookup`, active or not.
+    pub async fn find(&self, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        self.connector.find_user(&self.http, lookup).await
+    }
+
+    /// Finds a user by user name.
+    pub async fn find_by_user_name(&self, user_name: &str) -> Result<Option<RemoteUser>> {
+        self.find(&Lookup::UserName(user_name.to_string())).await
+    }
+
+    /// Finds a user by e-mail address.
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<RemoteUser>> {
+        self.find(&Lookup::Email(email.to_string())).await
+    }
+
+    /// Finds a user by the HR system's id (external id).
+    pub async fn find_by_external_id(&self, external_id: &str) -> Result<Option<RemoteUser>> {
+        self.find(&Lookup::ExternalId(external_id.to_string())).await
+    }
+
+    /// Sets the attributes `changes` sets (a partial user) on user `id`. Sends nothing when
+    /// `changes` is empty. Use [`deactivate`](Self::deactivate) / [`reactivate`](Self::reactivate)
+    /// for `active`.
+    pub async fn update(&self, id: &UserId, changes: &User) -> Result<UpdateOutcome> {
+        let mut changes = changes.clone();
+        changes.active = None;
+        if changes.is_empty() {
+            return Ok(UpdateOutcome::Unchanged);
+        }
+        let updated = self.connector.update_user(&self.http, id, &changes, None).await?;
+        Ok(UpdateOutcome::Updated(updated))
+    }
+
+    /// Deactivates user `id` (a soft deprovision that can be undone). Succeeds if the user is
+    /// already inactive, and reports [`DeprovisionOutcome::AlreadyGone`] if there is no such user.
+    pub async fn deactivate(&self, id: &UserId) -> Result<DeprovisionOutcome> {
+        match self.connector.set_active(&self.http, id, false).await {
+            Ok(()) => Ok(DeprovisionOutcome::Deactivated),
+            Err(e) if e.is_not_found() => Ok(DeprovisionOutcome::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reactivates user `id`. Succeeds if the user is already active.
+    pub async fn reactivate(&self, id: &UserId) -> Result<()> {
+        self.connector.set_active(&self.http, id, true).await
+    }
+
+    /// Deactivates the user `user` identifies (by the connector's match key), if they exist and
+    /// are active: safe to run for someone already deactivated or never provisioned.
+    pub async fn deprovision(&self, user: &User) -> Result<DeprovisionOutcome> {
+        let key = self.connector.match_key(user)?;
+        self.deprovision_by(&key).await
+    }
+
+    /// Deactivates the user `lookup` finds, if they exist and are active.
+    pub async fn deprovision_by(&self, lookup: &Lookup) -> Result<DeprovisionOutcome> {
+        let span = tracing::info_span!("deprovision", connector = self.connector.kind());
+        let work = async {
+            let outcome = match self.connector.find_user(&self.http, lookup).await? {
+                None => DeprovisionOutcome::AlreadyGone,
+                Some(user) if !user.is_active() => DeprovisionOutcome::AlreadyInactive,
+                Some(user) => self.deactivate(&user.id).await?,
+            };
+            tracing::info!(outcome = %outcome, "deprovisioned");
+            Ok(outcome)
+        };
+        tracing::Instrument::instrument(work, span).await
+    }
+
+    /// Permanently deletes user `id`. Succeeds with [`DeprovisionOutcome::AlreadyGone`] if there is
+    /// no such user.
+    ///
+    /// Prefer [`deactivate`](Self::deactivate): deletion cannot be undone, and some apps delete
+    /// more than the account (Interact may remove content the person authored; Freshservice's
+    /// "forget" also deletes the tickets they requested).
+    pub async fn hard_delete(&self, id: &UserId) -> Result<DeprovisionOutcome> {
+        match self.connector.delete_user(&self.http, id).await {
+            Ok(()) => Ok(DeprovisionOutcome::Deleted),
+            Err(e) if e.is_not_found() => Ok(DeprovisionOutcome::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads one page of users.
+    pub async fn list_page(&self, page: &PageRequest) -> Result<UserPage> {
+        self.connector.list_users(&self.http, page).await
+    }
+
+    /// Every user, as a stream read one page of `page_size` at a time, so memory stays bounded by
+    /// one page. The stream ends after the last page (or an empty one), and yields an error (then
+    /// ends) if a page cannot be read.
+    pub fn list(&self, page_size: u32) -> impl Stream<Item = Result<RemoteUser>> + Send + '_ {
+        struct State {
+            next: Option<PageRequest>,
+            buffer: VecDeque<RemoteUser>,
+        }
+        let state = State { next: Some(PageRequest::first(page_size.max(1))), buffer: VecDeque::new() };
+        futures_util::stream::unfold(state, move |mut state| async move {
+            loop {
+                if let Some(user) = state.buffer.pop_front() {
+                    return Some((Ok(user), state));
+                }
+                let request = state.next.take()?;
+                match self.list_page(&request).await {
+                    Ok(page) => {
+                        let repeated = page.next.is_some() && page.next == request.token;
+                        if !page.users.is_empty() && !repeated {
+                            state.next = page.next.map(|token| PageRequest::next(token, request.size));
+                        }
+                        state.buffer.extend(page.users);
+                    }
+                    Err(error) => return Some((Err(error), state)),
+                }
+            }
+        })
+    }
+
+    /// The one request path, for code that extends a connector.
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+}

@@ -1,0 +1,331 @@
+//! The [`Connector`] trait: what one downstream app must provide.
+//!
+//! A connector knows its app's base URL, how to authorise a request, and how to map a handful of
+//! user primitives (create, get, find, update, set active, delete, list a page) onto the app's API.
+//! Everything that is the same for every app (idempotent provisioning, deprovisioning that
+//! tolerates missing users, paging as a stream, retries, rate-limit pacing, tracing) lives in
+//! [`Client`](crate::Client) and in the one request path, [`Http`]. A new connector is therefore one
+//! module that implements this trait.
+//!
+//! The trait uses [`async_trait`] so that `Box<dyn Connector>` and `Arc<dyn Connector>` work. An
+//! implementation looks like this:
+//!
+//! ```ignore
+//! #[async_trait::async_trait]
+//! impl Connector for MyApp {
+//!     fn kind(&self) -> &'static str { "my-app" }
+//!     // …
+//!     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
+//!         let url = http.endpoint(&["users", id.as_str()])?;
+//!         let response = http.send(Request::get(url, "/users/{id}")).await?;
+//!         parse(response.body())
+//!     }
+//! }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use url::Url;
+
+use crate::auth::Authorization;
+use crate::error::{ApiError, Result};
+use crate::http::{Http, Response};
+use crate::user::User;
+
+/// One downstream app's API, as seen by the [`Client`](crate::Client).
+///
+/// Implementations must be cheap to share (`Send + Sync`) and must redact credentials in `Debug`.
+/// Methods that take `http` must send every request through it, so that timeouts, retries,
+/// rate-limit pacing, body-size limits and tracing apply uniformly.
+#[async_trait]
+pub trait Connector: Send + Sync + fmt::Debug {
+    /// A short, stable identifier of the connector type, used in traces: `"interact"`, `"scim"`,
+    /// `"freshservice"`.
+    fn kind(&self) -> &'static str;
+
+    /// A human-readable name for reports and logs, such as `Interact (intranet.example.com)`.
+    fn display_name(&self) -> &str;
+
+    /// The normalised base URL every request is built on.
+    fn base_url(&self) -> &Url;
+
+    /// The `Authorization` header to send with every request.
+    fn authorization(&self) -> &Authorization;
+
+    /// The `Accept` header for requests. Defaults to `application/json`.
+    fn accept(&self) -> &'static str {
+        "application/json"
+    }
+
+    /// Turns a non-success response into the server's status, code and message.
+    ///
+    /// The default understands SCIM error bodies (`detail`, `scimType`), Freshservice bodies
+    /// (`description`, `errors[]`, `code`, `message`) and common `{"message"}` / `{"error"}` shapes,
+    /// and falls back to a short excerpt of any other body. Connectors override it to add a
+    /// [`hint`](ApiError::hint).
+    fn api_error(&self, response: &Response) -> ApiError {
+        crate::http::generic_api_error(response)
+    }
+
+    /// The look-up that identifies `user` in this app: the key provisioning uses to stay
+    /// idempotent (SCIM: `userName`; Freshservice: the primary e-mail).
+    fn match_key(&self, user: &User) -> Result<Lookup>;
+
+    /// Checks that `user` has everything this app requires to create it, before any request is
+    /// sent. Returns a validation error naming every missing field.
+    fn check_new_user(&self, user: &User) -> Result<()> {
+        let _ = user;
+        Ok(())
+    }
+
+    /// Proves that the URL and credential work, with one cheap read.
+    async fn test_connection(&self, http: &Http) -> Result<()>;
+
+    /// Creates `user`. A user that already exists must come back as a conflict
+    /// ([`Error::is_conflict`](crate::Error::is_conflict)), never as a second user.
+    async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser>;
+
+    /// Reads one user by id. An unknown id is [`Error::NotFound`](crate::Error::NotFound).
+    async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser>;
+
+    /// Finds the one user matching `lookup`, active or not. `Ok(None)` when there is none.
+    async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>>;
+
+    /// Applies `changes` (a partial user: only the attributes to change are set) to user `id`.
+    /// `current` is the user as last read, when the caller has it, so the connector can avoid a
+    /// read. Returns the updated user when the response carried it.
+    async fn update_user(
+        &self,
+        http: &Http,
+        id: &UserId,
+        changes: &User,
+        current: Option<&RemoteUser>,
+    ) -> Result<Option<RemoteUser>>;
+
+    /// Deactivates (`active == false`) or reactivates a user. Repeating it must succeed.
+    async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()>;
+
+    /// Permanently deletes a user. An unknown id is [`Error::NotFound`](crate::Error::NotFound).
+    async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()>;
+
+    /// Reads one page of users.
+    async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage>;
+}
+
+/// The id a downstream app gave a user (SCIM `id`, Freshservice user id), as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+impl UserId {
+    /// Wraps an id.
+    pub fn new(id: impl Into<String>) -> Self {
+        UserId(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for UserId {
+    fn from(id: &str) -> Self {
+        UserId(id.to_string())
+    }
+}
+
+impl From<String> for UserId {
+    fn from(id: String) -> Self {
+        UserId(id)
+    }
+}
+
+/// How to find a user. Its `Debug` hides the value, so a look-up can be logged without leaking an
+/// e-mail address.
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Lookup {
+    /// By user name (SCIM `userName`, compared case-insensitively by SCIM servers).
+    UserName(String),
+    /// By e-mail address.
+    Email(String),
+    /// By the HR system's id (SCIM `externalId`).
+    ExternalId(String),
+}
+
+impl Lookup {
+    /// The attribute's name, for messages: `userName`, `email`, `externalId`.
+    pub fn attribute(&self) -> &'static str {
+        match self {
+            Lookup::UserName(_) => "userName",
+            Lookup::Email(_) => "email",
+            Lookup::ExternalId(_) => "externalId",
+        }
+    }
+
+    /// The value looked up.
+    pub fn value(&self) -> &str {
+        match self {
+            Lookup::UserName(v) | Lookup::Email(v) | Lookup::ExternalId(v) => v,
+        }
+    }
+}
+
+impl fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Lookup({} = [REDACTED])", self.attribute())
+    }
+}
+
+/// A user as it exists in a downstream app: its id there and its attributes in the common model.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RemoteUser {
+    /// The app's id for the user.
+    pub id: UserId,
+    /// The user's attributes, in the common model. Attributes the model has no field for are kept
+    /// in [`User::extra`].
+    pub user: User,
+}
+
+impl RemoteUser {
+    /// A remote user from its id and attributes.
+    pub fn new(id: UserId, user: User) -> Self {
+        RemoteUser { id, user }
+    }
+
+    /// Whether the user is active. A user whose app did not say is taken as active.
+    pub fn is_active(&self) -> bool {
+        self.user.active.unwrap_or(true)
+    }
+}
+
+/// Which page of users to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PageRequest {
+    /// Where to continue: `None` for the first page, else the [`UserPage::next`] of the previous one.
+    pub token: Option<PageToken>,
+    /// How many users to ask for. Connectors clamp it to what their API allows.
+    pub size: u32,
+}
+
+impl PageRequest {
+    /// The first page, of `size` users.
+    pub fn first(size: u32) -> Self {
+        PageRequest { token: None, size }
+    }
+
+    /// The page after the one that returned `token`.
+    pub fn next(token: PageToken, size: u32) -> Self {
+        PageRequest { token: Some(token), size }
+    }
+}
+
+/// An opaque position in a listing, produced by a connector and passed back to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageToken(String);
+
+impl PageToken {
+    /// Wraps a connector's position.
+    pub fn new(token: impl Into<String>) -> Self {
+        PageToken(token.into())
+    }
+
+    /// The position as the connector wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One page of users.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct UserPage {
+    /// The users on this page.
+    pub users: Vec<RemoteUser>,
+    /// Where the next page starts, or `None` when this is the last.
+    pub next: Option<PageToken>,
+    /// The total number of users, when the app says.
+    pub total: Option<u64>,
+}
+
+impl UserPage {
+    /// A page of users.
+    pub fn new(users: Vec<RemoteUser>, next: Option<PageToken>, total: Option<u64>) -> Self {
+        UserPage { users, next, total }
+    }
+}
+
+macro_rules! forward_connector {
+    ($ty:ty) => {
+        #[async_trait]
+        impl<T: Connector + ?Sized> Connector for $ty {
+            fn kind(&self) -> &'static str {
+                (**self).kind()
+            }
+            fn display_name(&self) -> &str {
+                (**self).display_name()
+            }
+            fn base_url(&self) -> &Url {
+                (**self).base_url()
+            }
+            fn authorization(&self) -> &Authorization {
+                (**self).authorization()
+            }
+            fn accept(&self) -> &'static str {
+                (**self).accept()
+            }
+            fn api_error(&self, response: &Response) -> ApiError {
+                (**self).api_error(response)
+            }
+            fn match_key(&self, user: &User) -> Result<Lookup> {
+                (**self).match_key(user)
+            }
+            fn check_new_user(&self, user: &User) -> Result<()> {
+                (**self).check_new_user(user)
+            }
+            async fn test_connection(&self, http: &Http) -> Result<()> {
+                (**self).test_connection(http).await
+            }
+            async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+                (**self).create_user(http, user).await
+            }
+            async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
+                (**self).get_user(http, id).await
+            }
+            async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+                (**self).find_user(http, lookup).await
+            }
+            async fn update_user(
+                &self,
+                http: &Http,
+                id: &UserId,
+                changes: &User,
+                current: Option<&RemoteUser>,
+            ) -> Result<Option<RemoteUser>> {
+                (**self).update_user(http, id, changes, current).await
+            }
+            async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
+                (**self).set_active(http, id, active).await
+            }
+            async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
+                (**self).delete_user(http, id).await
+            }
+            async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
+                (**self).list_users(http, page).await
+            }
+        }
+    };
+}
+
+forward_connector!(Box<T>);
+forward_connector!(Arc<T>);

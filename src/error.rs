@@ -1,0 +1,456 @@
+//! The crate's one error type, classified by cause.
+//!
+//! Every failure of every connector is an [`Error`]. Its [`Display`](std::fmt::Display) always says
+//! what went wrong: the HTTP status and the server's own message where there was a response, and
+//! what to check where the connector knows (a wrong API key, a wrong instance name). It never
+//! contains a credential or a URL query string (those can hold e-mail addresses).
+
+use std::fmt;
+use std::time::Duration;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, by cause.
+///
+/// Code can branch on the variant, or use the accessors ([`status`](Error::status),
+/// [`kind`](Error::kind), [`is_retryable`](Error::is_retryable), [`retry_after`](Error::retry_after))
+/// that work across variants.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A connector or client was configured with a value it cannot use (a URL, a credential, an
+    /// option). Nothing was sent.
+    #[error("invalid configuration: {message}")]
+    InvalidConfig {
+        /// What is wrong and which forms are accepted.
+        message: String,
+    },
+
+    /// The request could not be completed on the network: a timeout, a refused or dropped
+    /// connection, a TLS failure. The server may or may not have acted on it.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+
+    /// `401`: the credential was missing, wrong or revoked.
+    #[error("unauthorized: {0}")]
+    Unauthorized(ApiError),
+
+    /// `403`: the credential works but lacks a permission (or the account lacks a feature or seat).
+    #[error("forbidden: {0}")]
+    Forbidden(ApiError),
+
+    /// `404`: the user (or the instance) does not exist.
+    #[error("not found: {0}")]
+    NotFound(ApiError),
+
+    /// `409` (or a duplicate-value answer): the request conflicts with existing state, typically a
+    /// user that already exists.
+    #[error("conflict: {0}")]
+    Conflict(ApiError),
+
+    /// The input was rejected, either by this crate before sending (then
+    /// [`ValidationError::status`] is `None` and nothing was sent) or by the server (`400`/`422`),
+    /// with the server's per-field messages.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+
+    /// `429` (or `503` with `Retry-After`): the server asked the client to slow down.
+    #[error("rate limited{}: {error}", fmt_retry_after(*.retry_after))]
+    RateLimited {
+        /// The response.
+        error: ApiError,
+        /// How long the server asked the client to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// Any other non-success response.
+    #[error("API error: {0}")]
+    Api(ApiError),
+
+    /// A response arrived but could not be understood (not JSON, wrong shape, too large).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+fn fmt_retry_after(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(" (retry after {} s)", d.as_secs_f64()),
+        None => String::new(),
+    }
+}
+
+/// How an error should be treated by a retrying caller, in the vocabulary of the AWS SDKs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The server asked the client to slow down (`429`, or `503` with `Retry-After`). Retry after
+    /// the advised delay.
+    Throttling,
+    /// A failure that is likely to pass: a timeout, a connect error, a dropped connection, `502`,
+    /// `503`, `504`. Retry idempotent requests with backoff.
+    Transient,
+    /// The server failed (`500` and other `5xx`). Retrying rarely helps.
+    Server,
+    /// The request itself was wrong or not allowed (`4xx`, local validation, configuration). Do not
+    /// retry without changing it.
+    Client,
+    /// The response could not be decoded.
+    Decode,
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidConfig`].
+    pub fn invalid_config(message: impl Into<String>) -> Self {
+        Error::InvalidConfig { message: message.into() }
+    }
+
+    /// Builds a local [`Error::Validation`] (nothing was sent) with one message per offending field.
+    pub fn invalid_input(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        Error::Validation(ValidationError { status: None, code: None, message: message.into(), fields })
+    }
+
+    /// Maps a non-success response to the variant its status calls for.
+    ///
+    /// `retry_after` is the parsed `Retry-After` header, if any. A `400`/`409` whose body names a
+    /// duplicate value (`scimType: uniqueness`, Freshservice `duplicate_value`) becomes
+    /// [`Error::Conflict`], so callers can branch on "already exists" whatever the server's status.
+    pub fn from_response(error: ApiError, retry_after: Option<Duration>) -> Self {
+        let duplicate = error.is_duplicate();
+        match error.status {
+            401 => Error::Unauthorized(error),
+            403 => Error::Forbidden(error),
+            404 | 410 => Error::NotFound(error),
+            409 => Error::Conflict(error),
+            400 | 422 if duplicate => Error::Conflict(error),
+            400 | 422 => Error::Validation(ValidationError {
+                status: Some(error.status),
+                code: error.code,
+                message: error.message,
+                fields: error.fields,
+            }),
+            429 => Error::RateLimited { error, retry_after },
+            503 if retry_after.is_some() => Error::RateLimited { error, retry_after },
+            _ => Error::Api(error),
+        }
+    }
+
+    /// The HTTP status of the response that caused this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::Api(e)
+            | Error::RateLimited { error: e, .. } => Some(e.status),
+            Error::Validation(v) => v.status,
+            Error::Decode(d) => d.status,
+            Error::InvalidConfig { .. } | Error::Transport(_) => None,
+        }
+    }
+
+    /// How a retrying caller should treat this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::RateLimited { .. } => ErrorKind::Throttling,
+            Error::Transport(_) => ErrorKind::Transient,
+            Error::Api(e) if matches!(e.status, 502..=504) => ErrorKind::Transient,
+            Error::Api(e) if e.status >= 500 => ErrorKind::Server,
+            Error::Decode(_) => ErrorKind::Decode,
+            _ => ErrorKind::Client,
+        }
+    }
+
+    /// Whether retrying the same idempotent request may succeed: throttling and transient failures.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Throttling | ErrorKind::Transient)
+    }
+
+    /// The delay the server asked for, if it sent `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether this is a `404`-style "no such user".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(_))
+    }
+
+    /// Whether this is a conflict, typically "the user already exists".
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict(_))
+    }
+
+    /// The server's response details, for variants that carry one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::Api(e)
+            | Error::RateLimited { error: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the outcome of the request on the server is unknown: it may have been received and
+    /// acted on (a timeout or dropped connection after sending, or a `5xx`). A create that fails so
+    /// must be reconciled by a look-up before it is sent again.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.kind != TransportErrorKind::Connect,
+            Error::Api(e) => e.status >= 500,
+            Error::RateLimited { error, .. } => error.status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// A non-success response: its status and what the server said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The server's machine-readable code: SCIM `scimType` (`uniqueness`, `invalidFilter`, …) or
+    /// Freshservice `code` (`access_denied`, `duplicate_value`, …).
+    pub code: Option<String>,
+    /// The server's own message (SCIM `detail`, Freshservice `description`/`message`), or a short,
+    /// secret-free excerpt of a body that was not the expected JSON.
+    pub message: String,
+    /// Per-field messages (Freshservice `errors[]`).
+    pub fields: Vec<FieldError>,
+    /// What the user should check, where the connector knows (for example the API key on a `401`).
+    pub hint: Option<String>,
+}
+
+impl ApiError {
+    /// A response with a status and the server's message.
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        ApiError { status, code: None, message: message.into(), fields: Vec::new(), hint: None }
+    }
+
+    /// Sets the machine-readable code.
+    pub fn with_code(mut self, code: Option<String>) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Sets the per-field messages.
+    pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    /// Sets the hint shown after the server's message.
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    /// Whether the server said the value already exists (`uniqueness` / `duplicate_value`).
+    pub fn is_duplicate(&self) -> bool {
+        let is_dup = |c: &str| c.eq_ignore_ascii_case("uniqueness") || c == "duplicate_value";
+        self.code.as_deref().is_some_and(is_dup) || self.fields.iter().any(|f| f.code.as_deref().is_some_and(is_dup))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        for field in &self.fields {
+            write!(f, "; {field}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, ". {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One field the server (or this crate) rejected, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FieldError {
+    /// The field, in the API's own naming (`primary_email`, `name.givenName`, …).
+    pub field: String,
+    /// Why it was rejected.
+    pub message: String,
+    /// The machine-readable code, if the server sent one (`invalid_value`, `duplicate_value`, …).
+    pub code: Option<String>,
+}
+
+impl FieldError {
+    /// A field and its message.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into(), code: None }
+    }
+
+    /// Sets the machine-readable code.
+    pub fn with_code(mut self, code: Option<String>) -> Self {
+        self.code = code;
+        self
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Input rejected before sending, or by the server with per-field messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct ValidationError {
+    /// The HTTP status, or `None` when this crate rejected the input and sent nothing.
+    pub status: Option<u16>,
+    /// The server's machine-readable code, if any.
+    pub code: Option<String>,
+    /// The overall message.
+    pub message: String,
+    /// One entry per offending field.
+    pub fields: Vec<FieldError>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            Some(status) => write!(f, "validation failed (HTTP {status}")?,
+            None => write!(f, "validation failed before sending (nothing was sent")?,
+        }
+        if let Some(code) = &self.code {
+            write!(f, ", {code}")?;
+        }
+        write!(f, "): {}", self.message)?;
+        for field in &self.fields {
+            write!(f, "; {field}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What kind of network failure a [`TransportError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No response within the configured timeout. The server may have acted on the request.
+    Timeout,
+    /// The connection could not be established. The request was not received.
+    Connect,
+    /// The connection failed during the exchange (dropped, reset, TLS, protocol).
+    Other,
+}
+
+/// A network failure. Its message never contains the request URL.
+#[derive(Debug, thiserror::Error)]
+#[error("transport error ({kind:?}) during {method} {path}: {message}")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    method: &'static str,
+    path: String,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    pub(crate) fn new(
+        kind: TransportErrorKind,
+        method: &'static str,
+        path: String,
+        message: String,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        TransportError { kind, method, path, message, source }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+
+    /// Whether the connection could not be established.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+}
+
+/// A response that could not be understood. Keeps a short, secret-free excerpt of the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not decode the response{}: {message}{}", .status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), fmt_excerpt(.excerpt))]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The HTTP status of the response.
+    pub status: Option<u16>,
+    /// What was wrong with it.
+    pub message: String,
+    /// The start of the body, at most [`EXCERPT_CHARS`] characters, with anything that looks like
+    /// a credential removed.
+    pub excerpt: String,
+}
+
+fn fmt_excerpt(excerpt: &str) -> String {
+    if excerpt.is_empty() { String::new() } else { format!("; body starts: {excerpt:?}") }
+}
+
+/// How many characters of a body an error keeps.
+pub const EXCERPT_CHARS: usize = 200;
+
+impl DecodeError {
+    /// A decode failure with an excerpt of the offending body.
+    pub fn new(status: Option<u16>, message: impl Into<String>, body: &[u8]) -> Self {
+        DecodeError { status, message: message.into(), excerpt: excerpt(body) }
+    }
+}
+
+/// The first [`EXCERPT_CHARS`] characters of `body`, lossily decoded, with control characters
+/// replaced and anything after a credential-looking marker (`Bearer `, `Basic `, `token`,
+/// `api_key`, `password`) cut off.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut out: String = text.chars().take(EXCERPT_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let lower = out.to_ascii_lowercase();
+    let cut = ["bearer ", "basic ", "token", "api_key", "apikey", "password", "secret"]
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min();
+    if let Some(at) = cut {
+        out.truncate(at);
+        out.push_str("[REDACTED]");
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_bounded_and_redacts_credential_markers() {
+        let long = "x".repeat(5000);
+        assert_eq!(excerpt(long.as_bytes()).len(), EXCERPT_CHARS);
+        assert_eq!(excerpt(b"<html>\n<b>oops</b>"), "<html> <b>oops</b>");
+        assert_eq!(excerpt(b"invalid Bearer abc123"), "invalid [REDACTED]");
+        assert_eq!(excerpt(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
+    }
+}

@@ -1,0 +1,557 @@
+//! The one request path: every HTTP request of every connector goes through [`Http::send`].
+//!
+//! That is where the `Authorization` header is attached (marked sensitive), the timeout and
+//! response-size cap apply, retries and rate-limit pacing happen, `X-RateLimit-*` headers are
+//! recorded, non-success responses become typed [`Error`]s, and each attempt is traced. No
+//! `reqwest` type appears in this module's public items.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::connector::Connector;
+use crate::error::{ApiError, DecodeError, Error, FieldError, Result, TransportError, TransportErrorKind};
+use crate::retry::{RetryDecision, RetryPolicy};
+
+/// An HTTP method. Only the ones the lifecycle needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`: never retried blindly, since it may create.
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    /// The method's name, as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether repeating the request has the same effect as sending it once. `POST` is not.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post)
+    }
+
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request a connector asks [`Http`] to send.
+#[derive(Clone)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    path_template: &'static str,
+    body: Option<(&'static str, Vec<u8>)>,
+}
+
+impl Request {
+    /// A request to `url`. `path_template` names the endpoint in traces and errors without ids,
+    /// query strings or e-mail addresses, for example `/Users/{id}`.
+    pub fn new(method: Method, url: Url, path_template: &'static str) -> Self {
+        Request { method, url, path_template, body: None }
+    }
+
+    /// A `GET` request.
+    pub fn get(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Get, url, path_template)
+    }
+
+    /// A `POST` request.
+    pub fn post(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Post, url, path_template)
+    }
+
+    /// A `PUT` request.
+    pub fn put(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Put, url, path_template)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Patch, url, path_template)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Delete, url, path_template)
+    }
+
+    /// Sets a JSON body, sent with exactly one `Content-Type: <content_type>` header.
+    pub fn json<T: Serialize + ?Sized>(mut self, content_type: &'static str, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::invalid_input(format!("the request body could not be encoded: {e}"), Vec::new()))?;
+        self.body = Some((content_type, bytes));
+        Ok(self)
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The full URL (which may carry a query with personal data: do not log it).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The endpoint's template, safe to log.
+    pub fn path_template(&self) -> &'static str {
+        self.path_template
+    }
+
+    /// The body, if any, with its content type.
+    pub fn body(&self) -> Option<(&'static str, &[u8])> {
+        self.body.as_ref().map(|(ct, b)| (*ct, b.as_slice()))
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path_template)
+            .field("body_bytes", &self.body.as_ref().map(|(_, b)| b.len()))
+            .finish()
+    }
+}
+
+/// A response, with its body read in full (up to the client's size cap).
+#[derive(Clone)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    /// A response from its parts (for connector tests and the sandbox).
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        Response { status, headers, body }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether the status is `2xx`.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The first value of header `name` (case-insensitive), if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Whether the body is empty or only whitespace.
+    pub fn is_empty(&self) -> bool {
+        self.body.iter().all(u8::is_ascii_whitespace)
+    }
+
+    /// Parses the body as JSON into `T`. An empty body or a shape mismatch is an
+    /// [`Error::Decode`] with a short excerpt of the body.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if self.is_empty() {
+            return Err(DecodeError::new(Some(self.status), "expected a JSON body, got an empty one", &[]).into());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            DecodeError::new(Some(self.status), format!("unexpected response body: {e}"), &self.body).into()
+        })
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response").field("status", &self.status).field("body_bytes", &self.body.len()).finish()
+    }
+}
+
+/// The budget a server reported in its latest `X-RateLimit-Total` / `X-RateLimit-Remaining`
+/// headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitStatus {
+    /// Requests allowed per window (`X-RateLimit-Total`), if sent.
+    pub total: Option<u64>,
+    /// Requests left in the current window (`X-RateLimit-Remaining`).
+    pub remaining: u64,
+    /// When the headers were read.
+    pub observed_at: Instant,
+}
+
+/// The settings of the request path, fixed when a [`Client`](crate::Client) is built.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpConfig {
+    pub(crate) timeout: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_in_flight: usize,
+}
+
+/// The handle a connector sends its requests through. Cheap to clone.
+#[derive(Clone)]
+pub struct Http {
+    inner: reqwest::Client,
+    connector: Arc<dyn Connector>,
+    config: Arc<HttpConfig>,
+    in_flight: Arc<Semaphore>,
+    rate_limit: Arc<Mutex<Option<RateLimitStatus>>>,
+}
+
+impl fmt::Debug for Http {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Http")
+            .field("connector", &self.connector.kind())
+            .field("timeout", &self.config.timeout)
+            .field("max_response_bytes", &self.config.max_response_bytes)
+            .field("retry", &self.config.retry)
+            .field("max_in_flight", &self.config.max_in_flight)
+            .finish()
+    }
+}
+
+impl Http {
+    pub(crate) fn new(connector: Arc<dyn Connector>, config: HttpConfig) -> Result<Self> {
+        let inner = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(config.user_agent.clone())
+            // A redirect could carry the Authorization header to another host; APIs we speak
+            // never redirect, so a 3xx is reported instead of followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                Error::invalid_config(format!("the HTTP client could not be built: {}", error_without_url(&e)))
+            })?;
+        let max_in_flight = config.max_in_flight.max(1);
+        Ok(Http {
+            inner,
+            connector,
+            config: Arc::new(config),
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            rate_limit: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The connector's base URL with `segments` appended, each as one percent-encoded segment.
+    /// An empty, `.` or `..` segment is rejected, so an id can never change the addressed resource.
+    pub fn endpoint(&self, segments: &[&str]) -> Result<Url> {
+        crate::base_url::endpoint(self.connector.base_url(), segments)
+    }
+
+    /// The client's retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.config.retry
+    }
+
+    /// The latest rate-limit budget the server reported, if it reports one.
+    pub fn rate_limit(&self) -> Option<RateLimitStatus> {
+        *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
+    /// through [`Connector::api_error`]; throttled and transient failures are retried per the
+    /// client's [`RetryPolicy`] when the request is safe to repeat.
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        let span = tracing::debug_span!(
+            "http_request",
+            connector = self.connector.kind(),
+            method = request.method.as_str(),
+            path = request.path_template,
+        );
+        self.send_with_retries(&request).instrument(span).await
+    }
+
+    async fn send_with_retries(&self, request: &Request) -> Result<Response> {
+        let mut attempt: u32 = 1;
+        loop {
+            let result = self.attempt(request, attempt).await;
+            let error = match result {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            match self.config.retry.decide(request.method, &error, attempt) {
+                RetryDecision::GiveUp => return Err(error),
+                RetryDecision::RetryAfter(wait) => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, request: &Request, attempt: u32) -> Result<Response> {
+        let _permit = self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
+        self.pace().await;
+        let started = Instant::now();
+        let result = self.exchange(request).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(response) => tracing::debug!(attempt, status = response.status, elapsed_ms, "response"),
+            Err(error) => {
+                tracing::debug!(attempt, status = error.status(), elapsed_ms, error_kind = ?error.kind(), "request failed")
+            }
+        }
+        result
+    }
+
+    /// Waits before a request when the server's reported budget is nearly spent, spreading the
+    /// remaining requests over the rest of the window instead of running into `429`.
+    async fn pace(&self) {
+        let Some(wait) = self.config.retry.pacing_delay(self.rate_limit(), self.config.max_in_flight) else {
+            return;
+        };
+        tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget low");
+        tokio::time::sleep(wait).await;
+    }
+
+    async fn exchange(&self, request: &Request) -> Result<Response> {
+        let mut builder = self
+            .inner
+            .request(request.method.to_reqwest(), request.url.clone())
+            .header(reqwest::header::ACCEPT, self.connector.accept());
+        let mut auth = reqwest::header::HeaderValue::from_str(self.connector.authorization().expose())
+            .map_err(|_| Error::invalid_config("the credential cannot be sent in an HTTP header"))?;
+        auth.set_sensitive(true);
+        builder = builder.header(reqwest::header::AUTHORIZATION, auth);
+        if let Some((content_type, body)) = &request.body {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, *content_type).body(body.clone());
+        }
+        let response = builder.send().await.map_err(|e| self.transport_error(request, &e))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .collect();
+        let body = self.read_body(request, status, response).await?;
+        let response = Response { status, headers, body };
+        self.record_rate_limit(&response);
+        if response.is_success() {
+            return Ok(response);
+        }
+        let retry_after = response.header("retry-after").and_then(parse_retry_after);
+        Err(Error::from_response(self.connector.api_error(&response), retry_after))
+    }
+
+    async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Vec<u8>> {
+        let cap = self.config.max_response_bytes;
+        let too_large = || -> Error {
+            DecodeError::new(Some(status), format!("the response body exceeds the {cap}-byte limit"), &[]).into()
+        };
+        if response.content_length().is_some_and(|len| len > cap as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(request, &e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn record_rate_limit(&self, response: &Response) {
+        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(remaining) = number("x-ratelimit-remaining") {
+            let status = RateLimitStatus { total: number("x-ratelimit-total"), remaining, observed_at: Instant::now() };
+            *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+        }
+    }
+
+    fn transport_error(&self, request: &Request, error: &reqwest::Error) -> Error {
+        let kind = if error.is_timeout() {
+            TransportErrorKind::Timeout
+        } else if error.is_connect() {
+            TransportErrorKind::Connect
+        } else {
+            TransportErrorKind::Other
+        };
+        // `without_url` keeps the query string (which may hold an e-mail address) out of the
+        // message; the path template names the endpoint instead.
+        let message = error_without_url(error);
+        TransportError::new(kind, request.method.as_str(), request.path_template.to_string(), message, None).into()
+    }
+}
+
+fn error_without_url(error: &reqwest::Error) -> String {
+    // reqwest::Error is not Clone; render its text and its sources without the URL.
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), "<url>");
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text.replace(" for url (<url>)", "")
+}
+
+/// Parses `Retry-After` in both forms: delta-seconds (`120`) and an HTTP-date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Extracts status, code, message and field errors from any JSON error body this crate knows
+/// (SCIM, Freshservice, `{"message"}`, `{"error"}`), or an excerpt of any other body.
+pub(crate) fn generic_api_error(response: &Response) -> ApiError {
+    let status = response.status();
+    let parsed: Option<Value> = serde_json::from_slice(response.body()).ok();
+    let Some(Value::Object(map)) = parsed else {
+        let message = if response.is_empty() {
+            reason_phrase(status).to_string()
+        } else {
+            format!("{} (body starts: {:?})", reason_phrase(status), crate::error::excerpt(response.body()))
+        };
+        return ApiError::new(status, message);
+    };
+    let get = |key: &str| -> Option<&Value> { map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) };
+    let text = |key: &str| -> Option<String> {
+        match get(key)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let code = text("scimType").or_else(|| text("code"));
+    let fields: Vec<FieldError> = match get("errors") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| {
+                let field = item.get("field").and_then(Value::as_str).unwrap_or("").to_string();
+                let message = item.get("message").and_then(Value::as_str)?.to_string();
+                let code = item.get("code").and_then(Value::as_str).map(str::to_string);
+                Some(FieldError::new(field, message).with_code(code))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let message = text("detail")
+        .or_else(|| text("description"))
+        .or_else(|| text("message"))
+        .or_else(|| text("error_description"))
+        .or_else(|| text("error"))
+        .unwrap_or_else(|| reason_phrase(status).to_string());
+    ApiError::new(status, message).with_code(code).with_fields(fields)
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("unexpected status")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_both_forms() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(90));
+        let parsed = parse_retry_after(&future).unwrap();
+        assert!(parsed <= Duration::from_secs(90) && parsed >= Duration::from_secs(88), "{parsed:?}");
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+    }
+
+    fn response(status: u16, body: &str) -> Response {
+        Response::new(status, vec![], body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn generic_error_reads_scim_bodies() {
+        let e = generic_api_error(&response(
+            409,
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"scimType":"uniqueness","detail":"User already exists","status":"409"}"#,
+        ));
+        assert_eq!(e.to_string(), "HTTP 409 (uniqueness): User already exists");
+        assert!(e.is_duplicate());
+        let e = generic_api_error(&response(404, r#"{"detail":"Resource 42 not found","status":404}"#));
+        assert_eq!(e.to_string(), "HTTP 404: Resource 42 not found");
+    }
+
+    #[test]
+    fn generic_error_reads_freshservice_bodies() {
+        let e = generic_api_error(&response(
+            400,
+            r#"{"description":"Validation failed","errors":[{"field":"primary_email","message":"It should be a/an String","code":"datatype_mismatch"},{"field":"x","message":"Unexpected/invalid field in request","code":"invalid_field"}]}"#,
+        ));
+        assert_eq!(
+            e.to_string(),
+            "HTTP 400: Validation failed; primary_email: It should be a/an String (datatype_mismatch); x: Unexpected/invalid field in request (invalid_field)"
+        );
+        let e = generic_api_error(&response(
+            403,
+            r#"{"code":"access_denied","message":"You are not authorized to perform this action."}"#,
+        ));
+        assert_eq!(e.to_string(), "HTTP 403 (access_denied): You are not authorized to perform this action.");
+    }
+
+    #[test]
+    fn generic_error_excerpts_non_json() {
+        let e = generic_api_error(&response(500, "<html><body>Internal Server Error</body></html>"));
+        assert_eq!(
+            e.to_string(),
+            "HTTP 500: Internal Server Error (body starts: \"<html><body>Internal Server Error</body></html>\")"
+        );
+        let e = generic_api_error(&response(502, ""));
+        assert_eq!(e.to_string(), "HTTP 502: Bad Gateway");
+        let e = generic_api_error(&Response::new(500, vec![], vec![0xff, 0x00, 0xfe]));
+        assert_eq!(e.status, 500);
+    }
+}

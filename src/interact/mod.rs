@@ -1,0 +1,222 @@
+//! Interact Software's intranet, through its SCIM 2.0 API.
+//!
+//! Interact speaks standard SCIM plus one user extension,
+//! `urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User` ([`InteractAttributes`]).
+//! A SCIM *profile source* in Interact's Control Panel gives the base URL (its "Api Url Suffix",
+//! typically `https://<intranet>/api/v2/scim/v2`) and a static bearer token ("Generate Key").
+
+use std::fmt;
+
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::auth::Authorization;
+use crate::base_url::{Scheme, parse_base_url};
+use crate::error::Result;
+use crate::user::scim_json;
+
+/// The Interact intranet, reached through its SCIM 2.0 API with a profile source's bearer token.
+///
+/// ```
+/// use identity_connectors::InteractBearer;
+///
+/// let interact = InteractBearer::new(" https://intranet.example.com/api/v2/scim/v2/ ", "token")?;
+/// assert_eq!(interact.base_url().as_str(), "https://intranet.example.com/api/v2/scim/v2");
+/// assert!(!format!("{interact:?}").contains("token\""));
+/// # Ok::<(), identity_connectors::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct InteractBearer {
+    pub(crate) base_url: Url,
+    pub(crate) authorization: Authorization,
+    pub(crate) display_name: String,
+}
+
+impl InteractBearer {
+    /// An Interact instance from its SCIM base URL and the profile source's token.
+    ///
+    /// The URL is trimmed and must be `https` with a host and no user info, query or fragment; a
+    /// trailing slash is dropped and the path kept. An empty token is rejected.
+    pub fn new(instance_url: &str, token: impl Into<SecretString>) -> Result<Self> {
+        Self::build(instance_url, token.into(), Scheme::HttpsOnly)
+    }
+
+    /// Like [`new`](Self::new), but also accepts plain `http`, and only for loopback hosts
+    /// (`127.0.0.0/8`, `localhost`, `[::1]`): for tests and the crate's sandbox.
+    pub fn for_loopback(instance_url: &str, token: impl Into<SecretString>) -> Result<Self> {
+        Self::build(instance_url, token.into(), Scheme::Loopback)
+    }
+
+    fn build(instance_url: &str, token: SecretString, scheme: Scheme) -> Result<Self> {
+        let base_url = parse_base_url(instance_url, scheme, "Interact SCIM URL")?;
+        let authorization = Authorization::bearer(&token)?;
+        let display_name = format!("Interact ({})", base_url.host_str().unwrap_or_default());
+        Ok(InteractBearer { base_url, authorization, display_name })
+    }
+
+    /// The normalised SCIM base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+}
+
+impl fmt::Debug for InteractBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InteractBearer")
+            .field("base_url", &self.base_url.as_str())
+            .field("token", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// How a user signs in to Interact (`loginType`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LoginType {
+    /// `SAML` single sign-on.
+    Saml,
+    /// `Local Login`: an Interact password.
+    LocalLogin,
+    /// `Windows Login`.
+    WindowsLogin,
+    /// Any other value the server uses.
+    Other(String),
+}
+
+impl LoginType {
+    /// The value as Interact spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LoginType::Saml => "SAML",
+            LoginType::LocalLogin => "Local Login",
+            LoginType::WindowsLogin => "Windows Login",
+            LoginType::Other(s) => s,
+        }
+    }
+
+    /// Reads Interact's spelling, case-insensitively.
+    pub fn parse(value: &str) -> LoginType {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "saml" => LoginType::Saml,
+            "local login" => LoginType::LocalLogin,
+            "windows login" => LoginType::WindowsLogin,
+            _ => LoginType::Other(value.to_string()),
+        }
+    }
+}
+
+impl Serialize for LoginType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Interact's user extension (`urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct InteractAttributes {
+    /// How the user signs in. Required by Interact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_type: Option<LoginType>,
+    /// The office or site. Interact's Okta guide treats it as required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The first working day, as an ISO date-time such as `2026-01-05T00:00:00Z`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_start_date: Option<String>,
+    /// Whether the user must change their password at next sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_password_reset: Option<bool>,
+    /// Whether the profile is hidden from search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omit_from_search: Option<bool>,
+    /// Pronouns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<String>,
+    /// The date of birth, as an ISO date-time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    /// Title and initials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<InteractName>,
+}
+
+/// The `name` object of Interact's extension.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct InteractName {
+    /// A title such as `Mrs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Initials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initials: Option<String>,
+}
+
+impl InteractAttributes {
+    /// Attributes with the required login type set.
+    pub fn new(login_type: LoginType) -> Self {
+        InteractAttributes { login_type: Some(login_type), ..InteractAttributes::default() }
+    }
+
+    /// Sets the location.
+    pub fn location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// Sets the job start date (ISO date-time).
+    pub fn job_start_date(mut self, date: impl Into<String>) -> Self {
+        self.job_start_date = Some(date.into());
+        self
+    }
+
+    /// Whether no attribute is set.
+    pub fn is_empty(&self) -> bool {
+        *self == InteractAttributes::default()
+    }
+
+    /// The attributes of `self` that differ from `current`, or `None` when nothing differs.
+    pub fn changes_from(&self, current: Option<&InteractAttributes>) -> Option<InteractAttributes> {
+        fn pick<T: Clone + PartialEq>(d: &Option<T>, c: Option<&T>) -> Option<T> {
+            d.as_ref().filter(|d| Some(*d) != c).cloned()
+        }
+        let c = current.cloned().unwrap_or_default();
+        let changes = InteractAttributes {
+            login_type: pick(&self.login_type, c.login_type.as_ref()),
+            location: pick(&self.location, c.location.as_ref()),
+            job_start_date: pick(&self.job_start_date, c.job_start_date.as_ref()),
+            force_password_reset: pick(&self.force_password_reset, c.force_password_reset.as_ref()),
+            omit_from_search: pick(&self.omit_from_search, c.omit_from_search.as_ref()),
+            pronouns: pick(&self.pronouns, c.pronouns.as_ref()),
+            date_of_birth: pick(&self.date_of_birth, c.date_of_birth.as_ref()),
+            name: pick(&self.name, c.name.as_ref()),
+        };
+        (!changes.is_empty()).then_some(changes)
+    }
+
+    /// Reads the extension object leniently (any key case, booleans as strings).
+    pub(crate) fn from_scim_value(value: &Value) -> Option<InteractAttributes> {
+        let map = value.as_object()?;
+        let text = |k: &str| scim_json::field(map, k).and_then(scim_json::string);
+        let flag = |k: &str| scim_json::field(map, k).and_then(scim_json::boolean);
+        let name = scim_json::field(map, "name").and_then(Value::as_object).map(|n| InteractName {
+            title: scim_json::field(n, "title").and_then(scim_json::string),
+            initials: scim_json::field(n, "initials").and_then(scim_json::string),
+        });
+        let attributes = InteractAttributes {
+            login_type: text("loginType").map(|s| LoginType::parse(&s)),
+            location: text("location"),
+            job_start_date: text("jobStartDate"),
+            force_password_reset: flag("forcePasswordReset"),
+            omit_from_search: flag("omitFromSearch"),
+            pronouns: text("pronouns"),
+            date_of_birth: text("dateOfBirth"),
+            name: name.filter(|n| *n != InteractName::default()),
+        };
+        (!attributes.is_empty()).then_some(attributes)
+    }
+}

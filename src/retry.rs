@@ -1,0 +1,196 @@
+//! When and how long to wait before sending a request again.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, TransportErrorKind};
+use crate::http::{Method, RateLimitStatus};
+
+/// How the client retries failed requests. A value on the [`ClientBuilder`](crate::ClientBuilder).
+///
+/// What is retried:
+/// - throttling (`429`, or `503` with `Retry-After`), for every method: the server refused the
+///   request without acting on it. The wait is the server's `Retry-After` (seconds or HTTP-date)
+///   when it sent one, else the backoff below. A `Retry-After` longer than
+///   [`max_delay`](RetryPolicy::max_delay) is not waited out: the error is returned at once, with
+///   [`Error::retry_after`] set, so the caller can schedule the work.
+/// - transient failures (timeouts, dropped connections, `502`, `503`, `504`), for idempotent
+///   methods only (`GET`, `PUT`, `PATCH`, `DELETE`). A `POST` is retried only when the
+///   connection was never established; after any other failure its outcome is unknown, and
+///   [`Client::provision`](crate::Client::provision) reconciles it with a look-up instead.
+/// - nothing else: `500` and every other `4xx` are returned at once.
+///
+/// The backoff is capped exponential with full jitter: before retry *n* the client waits a random
+/// time between zero and `min(max_delay, base_delay × 2ⁿ⁻¹)`. [`max_attempts`](RetryPolicy::max_attempts)
+/// counts every attempt, the first included, and is never exceeded.
+///
+/// The default: 4 attempts, 200 ms base delay, 30 s maximum delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(30) }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryDecision {
+    GiveUp,
+    RetryAfter(Duration),
+}
+
+impl RetryPolicy {
+    /// No retries: every request is attempted once.
+    pub fn none() -> Self {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+
+    /// Sets how many attempts a request gets in all, the first included (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first backoff step.
+    pub fn with_base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// Sets the longest single wait, for backoff and for `Retry-After` alike.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// How many attempts a request gets in all.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The first backoff step.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest single wait.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    pub(crate) fn decide(&self, method: Method, error: &Error, attempt: u32) -> RetryDecision {
+        if attempt >= self.max_attempts {
+            return RetryDecision::GiveUp;
+        }
+        let retryable = match error.kind() {
+            ErrorKind::Throttling => true,
+            ErrorKind::Transient if method.is_idempotent() => true,
+            ErrorKind::Transient => matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Connect),
+            _ => false,
+        };
+        if !retryable {
+            return RetryDecision::GiveUp;
+        }
+        match error.retry_after() {
+            Some(wait) if wait > self.max_delay => RetryDecision::GiveUp,
+            Some(wait) => RetryDecision::RetryAfter(wait),
+            None => RetryDecision::RetryAfter(self.backoff(attempt)),
+        }
+    }
+
+    /// Full-jitter backoff before retry number `attempt` (1-based).
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let ceiling = exp.min(self.max_delay);
+        let nanos = ceiling.as_nanos().min(u64::MAX as u128) as u64;
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(random_u64() % (nanos + 1))
+    }
+
+    /// How long to wait before a request, given the last reported rate-limit budget: nothing while
+    /// the budget is comfortable; once fewer requests remain than may be in flight (plus a small
+    /// reserve), a wait that spreads the rest over a one-minute window.
+    pub(crate) fn pacing_delay(&self, status: Option<RateLimitStatus>, max_in_flight: usize) -> Option<Duration> {
+        let status = status?;
+        let reserve = max_in_flight as u64 + 1;
+        if status.remaining > reserve {
+            return None;
+        }
+        let window = Duration::from_secs(60);
+        let elapsed = status.observed_at.elapsed();
+        if elapsed >= window {
+            return None;
+        }
+        let per_request = window / (status.remaining.max(1) as u32 + 1);
+        Some(per_request.min(self.max_delay).min(window - elapsed))
+    }
+}
+
+/// A random number from the standard library's per-process hash keys: enough for jitter, and no
+/// extra dependency.
+fn random_u64() -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
+    );
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    fn rate_limited(secs: Option<u64>) -> Error {
+        Error::from_response(ApiError::new(429, "slow down"), secs.map(Duration::from_secs))
+    }
+
+    #[test]
+    fn throttling_waits_as_told_and_attempts_are_capped() {
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.decide(Method::Get, &rate_limited(Some(2)), 1),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
+        assert_eq!(
+            policy.decide(Method::Post, &rate_limited(Some(2)), 3),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
+        assert_eq!(policy.decide(Method::Get, &rate_limited(Some(2)), 4), RetryDecision::GiveUp);
+        assert_eq!(policy.decide(Method::Get, &rate_limited(Some(31)), 1), RetryDecision::GiveUp);
+        assert_eq!(RetryPolicy::none().decide(Method::Get, &rate_limited(Some(0)), 1), RetryDecision::GiveUp);
+    }
+
+    #[test]
+    fn transient_errors_are_retried_only_when_idempotent() {
+        let policy = RetryPolicy::default();
+        let bad_gateway = Error::from_response(ApiError::new(502, "Bad Gateway"), None);
+        assert!(matches!(policy.decide(Method::Put, &bad_gateway, 1), RetryDecision::RetryAfter(_)));
+        assert_eq!(policy.decide(Method::Post, &bad_gateway, 1), RetryDecision::GiveUp);
+        let server = Error::from_response(ApiError::new(500, "boom"), None);
+        assert_eq!(policy.decide(Method::Get, &server, 1), RetryDecision::GiveUp);
+        let not_found = Error::from_response(ApiError::new(404, "gone"), None);
+        assert_eq!(policy.decide(Method::Get, &not_found, 1), RetryDecision::GiveUp);
+    }
+
+    #[test]
+    fn backoff_is_bounded_by_the_exponential_ceiling_and_max_delay() {
+        let policy = RetryPolicy::default()
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_millis(500));
+        for _ in 0..200 {
+            assert!(policy.backoff(1) <= Duration::from_millis(100));
+            assert!(policy.backoff(2) <= Duration::from_millis(200));
+            assert!(policy.backoff(10) <= Duration::from_millis(500));
+        }
+    }
+}
