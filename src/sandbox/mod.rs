@@ -2,11 +2,13 @@
 //!
 //! Behind the `sandbox` feature; off by default, so library users pay nothing for it.
 
+mod freshservice;
 mod gate;
 mod rng;
 mod scim;
 mod scim_model;
 mod server;
 
+pub use freshservice::{FreshserviceSandbox, FreshserviceSandboxBuilder};
 pub use gate::{Fault, FaultKind, Faults, RateLimit, RequestRecord, SandboxStats};
 pub use scim::{ScimSandbox, ScimSandboxBuilder};

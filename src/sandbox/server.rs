@@ -70,14 +70,6 @@ impl ApiRequest {
         let essence = value.split(';').next().unwrap_or("").trim();
         media_types.iter().any(|m| m.eq_ignore_ascii_case(essence))
     }
-
-    /// The path and query as sent, for the request log and `Link` headers.
-    pub(crate) fn path_and_query(&self) -> String {
-        match &self.query {
-            Some(q) => format!("{}?{q}", self.path),
-            None => self.path.clone(),
-        }
-    }
 }
 
 fn percent_decode(segment: &str) -> Option<String> {
