@@ -230,7 +230,7 @@ impl fmt::Display for DeprovisionOutcome {
 #[non_exhaustive]
 pub enum UpdateOutcome {
     /// The changes were sent. Holds the updated user when the app returned it.
-    Updated(Option<RemoteUser>),
+    Updated(Option<Box<RemoteUser>>),
     /// There was nothing to change; nothing was sent.
     Unchanged,
 }
@@ -378,7 +378,7 @@ impl Client {
             return Ok(UpdateOutcome::Unchanged);
         }
         let updated = self.connector.update_user(&self.http, id, &changes, None).await?;
-        Ok(UpdateOutcome::Updated(updated))
+        Ok(UpdateOutcome::Updated(updated.map(Box::new)))
     }
 
     /// Deactivates user `id` (a soft deprovision that can be undone). Succeeds if the user is
