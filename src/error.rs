@@ -445,6 +445,106 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn api(status: u16, code: Option<&str>, message: &str) -> ApiError {
+        ApiError::new(status, message).with_code(code.map(str::to_string))
+    }
+
+    #[test]
+    fn display_always_carries_status_and_server_message() {
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::from_response(api(401, None, "Invalid token").with_hint(Some("Check the key".into())), None),
+                "unauthorized: HTTP 401: Invalid token. Check the key",
+            ),
+            (
+                Error::from_response(api(403, Some("access_denied"), "You are not authorized"), None),
+                "forbidden: HTTP 403 (access_denied): You are not authorized",
+            ),
+            (Error::from_response(api(404, None, "User 9 not found"), None), "not found: HTTP 404: User 9 not found"),
+            (
+                Error::from_response(api(409, Some("uniqueness"), "userName taken"), None),
+                "conflict: HTTP 409 (uniqueness): userName taken",
+            ),
+            (
+                Error::from_response(api(400, Some("invalidFilter"), "Bad filter"), None),
+                "validation failed (HTTP 400, invalidFilter): Bad filter",
+            ),
+            (
+                Error::from_response(
+                    api(400, None, "Validation failed").with_fields(vec![
+                        FieldError::new("email", "It should be a String").with_code(Some("invalid_value".into())),
+                    ]),
+                    None,
+                ),
+                "validation failed (HTTP 400): Validation failed; email: It should be a String (invalid_value)",
+            ),
+            (
+                Error::from_response(api(429, None, "Too many requests"), Some(Duration::from_secs(30))),
+                "rate limited (retry after 30 s): HTTP 429: Too many requests",
+            ),
+            (
+                Error::from_response(api(503, None, "Maintenance"), Some(Duration::from_millis(1500))),
+                "rate limited (retry after 1.5 s): HTTP 503: Maintenance",
+            ),
+            (
+                Error::from_response(api(503, None, "Service Unavailable"), None),
+                "API error: HTTP 503: Service Unavailable",
+            ),
+            (Error::from_response(api(500, None, "boom"), None), "API error: HTTP 500: boom"),
+            (
+                Error::invalid_input("missing required fields", vec![FieldError::new("externalId", "required")]),
+                "validation failed before sending (nothing was sent): missing required fields; externalId: required",
+            ),
+            (Error::invalid_config("the API key is empty"), "invalid configuration: the API key is empty"),
+            (
+                DecodeError::new(Some(200), "unexpected response body: expected value at line 1 column 1", b"<html>")
+                    .into(),
+                "could not decode the response (HTTP 200): unexpected response body: expected value at line 1 column 1; body starts: \"<html>\"",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn accessors_classify_for_retries() {
+        let throttled = Error::from_response(api(429, None, "x"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            (throttled.status(), throttled.kind(), throttled.is_retryable()),
+            (Some(429), ErrorKind::Throttling, true)
+        );
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(2)));
+        for (status, kind, retryable) in [
+            (502, ErrorKind::Transient, true),
+            (503, ErrorKind::Transient, true),
+            (504, ErrorKind::Transient, true),
+            (500, ErrorKind::Server, false),
+            (501, ErrorKind::Server, false),
+            (400, ErrorKind::Client, false),
+            (401, ErrorKind::Client, false),
+            (404, ErrorKind::Client, false),
+            (409, ErrorKind::Client, false),
+        ] {
+            let e = Error::from_response(api(status, None, "x"), None);
+            assert_eq!(
+                (e.status(), e.kind(), e.is_retryable(), e.retry_after()),
+                (Some(status), kind, retryable, None)
+            );
+        }
+        let duplicate = Error::from_response(
+            api(400, None, "Validation failed").with_fields(vec![
+                FieldError::new("primary_email", "exists").with_code(Some("duplicate_value".into())),
+            ]),
+            None,
+        );
+        assert!(duplicate.is_conflict());
+        assert!(Error::from_response(api(404, None, "x"), None).is_not_found());
+        assert!(Error::from_response(api(500, None, "x"), None).outcome_unknown());
+        assert!(!Error::from_response(api(400, None, "x"), None).outcome_unknown());
+        assert_eq!(Error::invalid_config("x").status(), None);
+    }
+
     #[test]
     fn excerpt_is_bounded_and_redacts_credential_markers() {
         let long = "x".repeat(5000);
