@@ -76,6 +76,7 @@
 
 mod auth;
 mod base_url;
+mod bulk;
 mod client;
 mod connector;
 mod error;
@@ -95,6 +96,7 @@ mod user;
 struct ReadmeDoctests;
 
 pub use auth::Authorization;
+pub use bulk::{BulkFailure, BulkItem, BulkSummary};
 pub use client::{
     Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
     ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,

@@ -458,7 +458,7 @@ async fn redacted_debug_output_is_exact() {
     let debug = format!("{c:?}");
     assert_eq!(
         debug,
-        "Client { connector: Fake { base_url: Url { scheme: \"http\", cannot_be_a_base: false, username: \"\", password: None, host: Some(Ipv4(127.0.0.1)), port: Some(1), path: \"/\", query: None, fragment: None }, authorization: Authorization([REDACTED]) }, http: Http { connector: \"fake\", timeout: 30s, max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 4, base_delay: 200ms, max_delay: 30s }, max_in_flight: 4 } }"
+        "Client { connector: Fake { base_url: Url { scheme: \"http\", cannot_be_a_base: false, username: \"\", password: None, host: Some(Ipv4(127.0.0.1)), port: Some(1), path: \"/\", query: None, fragment: None }, authorization: Authorization([REDACTED]) }, http: Http { connector: \"fake\", timeout: 30s, max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 4, base_delay: 200ms, max_delay: 30s }, max_in_flight: 4, rate_limit_window: 60s } }"
     );
     assert!(!format!("{:?}", Client::builder(Fake::new(&server.base_url()))).contains(TOKEN));
 }
