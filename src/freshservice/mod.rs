@@ -278,6 +278,13 @@ fn required_email(user: &User) -> Result<&str> {
     }
 }
 
+/// Adds what to check to a server error. The message's final full stop goes, since the hint is
+/// printed after it as a sentence of its own.
+fn with_hint(mut error: ApiError, hint: &str) -> ApiError {
+    error.message = error.message.trim_end_matches('.').to_string();
+    error.with_hint(Some(hint.to_string()))
+}
+
 fn decode(response: &Response, message: String) -> Error {
     DecodeError::new(Some(response.status()), message, &[]).into()
 }
@@ -537,12 +544,11 @@ impl Connector for FreshserviceApiKey {
     /// Adds what to check to `401` (the API key) and `403` (the key owner's rights).
     fn api_error(&self, response: &Response) -> ApiError {
         let error = crate::http::generic_api_error(response);
-        let hint = match error.status {
-            401 => Some(HINT_UNAUTHORIZED),
-            403 => Some(HINT_FORBIDDEN),
-            _ => None,
-        };
-        error.with_hint(hint.map(str::to_string))
+        match error.status {
+            401 => with_hint(error, HINT_UNAUTHORIZED),
+            403 => with_hint(error, HINT_FORBIDDEN),
+            _ => error,
+        }
     }
 
     /// The primary e-mail address: Freshservice users are unique by e-mail.
@@ -570,7 +576,7 @@ impl Connector for FreshserviceApiKey {
         let response = match http.send(Request::get(url, REQUESTERS.collection)).await {
             Ok(response) => response,
             Err(Error::NotFound(error)) => {
-                return Err(Error::NotFound(error.with_hint(Some(HINT_NOT_FOUND.to_string()))));
+                return Err(Error::NotFound(with_hint(error, HINT_NOT_FOUND)));
             }
             Err(error) => return Err(error),
         };

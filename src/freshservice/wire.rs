@@ -36,7 +36,7 @@ const MAPPED_FIELDS: &[&str] = &[
 ];
 
 fn decode_error(response: &Response, message: impl Into<String>) -> Error {
-    DecodeError::new(Some(response.status()), message, response.body()).into()
+    DecodeError::new(Some(response.status()), message, &[]).into()
 }
 
 /// The object under `key` of a response body such as `{"requester": {…}}`.
