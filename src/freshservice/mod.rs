@@ -35,9 +35,10 @@
 //! sent. Read back, every field the model has no place for is kept in
 //! [`FreshserviceAttributes::extra`] (including the raw `department_ids` and `location_id`).
 //!
-//! Department and location lists are fetched once per connector (all pages) and cached; a name
-//! that is not in them is a validation error naming it, and nothing is sent. Build a new connector
-//! to pick up departments or locations created since. Names match exactly, or else
+//! Department and location lists are fetched once per connector (all pages) the first time a name
+//! is needed (to send one, or to name the department or location of a user read back) and cached;
+//! a name that is not in them is a validation error naming it, and nothing is sent. Build a new
+//! connector to pick up departments or locations created since. Names match exactly, or else
 //! case-insensitively.
 //!
 //! # Requests
@@ -312,14 +313,9 @@ impl FreshserviceApiKey {
         record: Map<String, Value>,
     ) -> Result<RemoteUser> {
         let has_departments = matches!(record.get("department_ids"), Some(Value::Array(ids)) if !ids.is_empty());
-        let departments = match has_departments {
-            true => Some(self.names.departments(http).await?),
-            false => None,
-        };
-        let locations = match record.get("location_id").is_some_and(|v| !v.is_null()) {
-            true => Some(self.names.locations(http).await?),
-            false => None,
-        };
+        let departments = if has_departments { Some(self.names.departments(http).await?) } else { None };
+        let has_location = record.get("location_id").is_some_and(|v| !v.is_null());
+        let locations = if has_location { Some(self.names.locations(http).await?) } else { None };
         let names = names::Loaded { departments, locations };
         wire::remote_user(record, view, &names, self.employee_number_field.as_deref())
             .map_err(|message| decode(response, message))

@@ -90,3 +90,33 @@ impl NameSource for Loaded<'_> {
         self.locations?.name_of(id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> Directory {
+        let entry = |id, name: &str| NamedEntry { id, name: name.to_string() };
+        Directory { entries: vec![entry(1, "IT"), entry(2, "it"), entry(3, "Human Resources")] }
+    }
+
+    #[test]
+    fn resolves_exact_names_first_then_case_insensitively() {
+        let d = directory();
+        assert_eq!(d.resolve("department", "it").unwrap(), 2);
+        assert_eq!(d.resolve("department", "IT").unwrap(), 1);
+        assert_eq!(d.resolve("department", " human resources ").unwrap(), 3);
+        assert_eq!(d.name_of(3), Some("Human Resources"));
+        assert_eq!(d.name_of(4), None);
+    }
+
+    #[test]
+    fn an_unknown_name_is_a_local_validation_error_naming_it() {
+        let error = directory().resolve("location", "Atlantis").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "validation failed before sending (nothing was sent): the location `Atlantis` does not exist in \
+             Freshservice; create it there or correct the name; location: unknown location `Atlantis`"
+        );
+    }
+}
