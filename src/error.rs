@@ -429,6 +429,7 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
     let text = String::from_utf8_lossy(head);
     let mut out: String = text.chars().take(EXCERPT_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    out = mask_emails(&out);
     let lower = out.to_ascii_lowercase();
     let cut = ["bearer ", "basic ", "token", "api_key", "apikey", "password", "secret"]
         .iter()
@@ -439,6 +440,35 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         out.push_str("[REDACTED]");
     }
     out.trim().to_string()
+}
+
+/// Replaces every e-mail-address-like word (`local@domain.tld`) with `[EMAIL]`, so an excerpt of a
+/// user record never carries one into an error message or a log line.
+fn mask_emails(text: &str) -> String {
+    let is_part = |c: char| c.is_alphanumeric() || "._%+-'".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let before = &rest[..at];
+        let local_start = before.char_indices().rev().take_while(|(_, c)| is_part(*c)).last().map(|(i, _)| i);
+        let after = &rest[at + 1..];
+        let domain_len: usize =
+            after.chars().take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-').map(char::len_utf8).sum();
+        let domain = &after[..domain_len];
+        match local_start {
+            Some(start) if domain.contains('.') => {
+                out.push_str(&before[..start]);
+                out.push_str("[EMAIL]");
+                rest = &after[domain_len..];
+            }
+            _ => {
+                out.push_str(&rest[..=at]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -552,5 +582,10 @@ mod tests {
         assert_eq!(excerpt(b"<html>\n<b>oops</b>"), "<html> <b>oops</b>");
         assert_eq!(excerpt(b"invalid Bearer abc123"), "invalid [REDACTED]");
         assert_eq!(excerpt(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
+        assert_eq!(
+            excerpt(br#"{"userName":"jane.doe+hr@example.co.uk","x":"a@b","y":"@home.example.com"}"#),
+            r#"{"userName":"[EMAIL]","x":"a@b","y":"@home.example.com"}"#
+        );
+        assert_eq!(excerpt("ünïcode@ex.org ok".as_bytes()), "[EMAIL] ok");
     }
 }
