@@ -44,11 +44,9 @@ pub async fn test_connection(http: &Http) -> Result<()> {
     let mut url = http.endpoint(&["Users"])?;
     url.query_pairs_mut().append_pair("startIndex", "1").append_pair("count", "1");
     let response = http.send(Request::get(url, "/Users")).await.map_err(|error| match error {
-        Error::NotFound(api) => Error::NotFound(api.clone().with_hint(Some(api.hint.clone().unwrap_or_else(|| {
-            "check the SCIM base URL: it must be the one `/Users` hangs off, such as \
-                 https://host/scim/v2"
-                .to_string()
-        })))),
+        Error::NotFound(api) if api.hint.is_none() => Error::NotFound(api.with_hint(Some(
+            "check the SCIM base URL: it must be the one `/Users` hangs off, such as https://host/scim/v2".to_string(),
+        ))),
         other => other,
     })?;
     ListResponse::from_response(&response).map(|_| ())

@@ -140,9 +140,13 @@ fn run(command: &mut Command, what: &str) -> Result<(), String> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: String =
-        stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    let tail = last_lines(&stderr, 15);
     Err(format!("`{what}` failed ({}):\n{tail}", output.status))
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// A lock held by creating a directory (atomic on every platform); removed on drop.
@@ -234,9 +238,8 @@ fn launch(python: &Path, schemas: Schemas) -> Result<Peer, String> {
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let log = fs::read_to_string(&log_path).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
-            return Err(format!("scim2-server exited ({status}) on port {port}:\n{}", tail.join("\n")));
+            let tail = last_lines(&log, 20);
+            return Err(format!("scim2-server exited ({status}) on port {port}:\n{tail}"));
         }
         if ready(port) {
             return Ok(Peer { origin, _process: Mutex::new(child) });
