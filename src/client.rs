@@ -67,6 +67,7 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     retry: RetryPolicy,
     max_in_flight: usize,
+    rate_limit_window: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -78,6 +79,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("max_in_flight", &self.max_in_flight)
+            .field("rate_limit_window", &self.rate_limit_window)
             .finish()
     }
 }
@@ -116,6 +118,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The length of the server's rate-limit window (default 60 s, Freshservice's per-minute
+    /// budget). Pacing uses it to know when a spent `X-RateLimit-Remaining` budget is refilled.
+    pub fn rate_limit_window(mut self, window: Duration) -> Self {
+        self.rate_limit_window = window;
+        self
+    }
+
     /// Builds the client. Fails only if the TLS backend cannot be initialised or an option is
     /// unusable (a zero timeout, an empty user agent).
     pub fn build(self) -> Result<Client> {
@@ -134,6 +143,7 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,
             max_in_flight: self.max_in_flight,
+            rate_limit_window: self.rate_limit_window,
         };
         let http = Http::new(self.connector.clone(), config)?;
         Ok(Client { connector: self.connector, http })
@@ -230,7 +240,7 @@ impl fmt::Display for DeprovisionOutcome {
 #[non_exhaustive]
 pub enum UpdateOutcome {
     /// The changes were sent. Holds the updated user when the app returned it.
-    Updated(Option<RemoteUser>),
+    Updated(Option<Box<RemoteUser>>),
     /// There was nothing to change; nothing was sent.
     Unchanged,
 }
@@ -251,6 +261,7 @@ impl Client {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            rate_limit_window: Duration::from_secs(60),
         }
     }
 
@@ -266,7 +277,7 @@ impl Client {
 
     /// Proves that the base URL and the credential work.
     pub async fn test_connection(&self) -> Result<()> {
-        self.connector.test_connection(&self.http).await
+        self.traced("test_connection", self.connector.test_connection(&self.http)).await
     }
 
     /// Makes sure `user` exists and is active, with the default [`ProvisionPolicy`].
@@ -282,8 +293,7 @@ impl Client {
 
     /// [`provision`](Self::provision) with an explicit policy for existing users.
     pub async fn provision_with(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
-        let span = tracing::info_span!("provision", connector = self.connector.kind());
-        tracing::Instrument::instrument(self.provision_inner(user, policy), span).await
+        self.traced("provision", self.provision_inner(user, policy)).await
     }
 
     async fn provision_inner(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
@@ -313,6 +323,16 @@ impl Client {
             tokio::time::sleep(self.http_retry().backoff(attempt)).await;
             attempt += 1;
         }
+    }
+
+    /// Runs `work` inside an `operation` span naming the connector and the operation.
+    async fn traced<T>(
+        &self,
+        operation: &'static str,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let span = tracing::info_span!("operation", connector = self.connector.kind(), operation);
+        tracing::Instrument::instrument(work, span).await
     }
 
     fn http_retry(&self) -> RetryPolicy {
@@ -345,12 +365,12 @@ impl Client {
 
     /// Reads a user by id. An unknown id is [`Error::NotFound`].
     pub async fn get(&self, id: &UserId) -> Result<RemoteUser> {
-        self.connector.get_user(&self.http, id).await
+        self.traced("get", self.connector.get_user(&self.http, id)).await
     }
 
     /// Finds the user matching `lookup`, active or not.
     pub async fn find(&self, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        self.connector.find_user(&self.http, lookup).await
+        self.traced("find", self.connector.find_user(&self.http, lookup)).await
     }
 
     /// Finds a user by user name.
@@ -377,14 +397,14 @@ impl Client {
         if changes.is_empty() {
             return Ok(UpdateOutcome::Unchanged);
         }
-        let updated = self.connector.update_user(&self.http, id, &changes, None).await?;
-        Ok(UpdateOutcome::Updated(updated))
+        let updated = self.traced("update", self.connector.update_user(&self.http, id, &changes, None)).await?;
+        Ok(UpdateOutcome::Updated(updated.map(Box::new)))
     }
 
     /// Deactivates user `id` (a soft deprovision that can be undone). Succeeds if the user is
     /// already inactive, and reports [`DeprovisionOutcome::AlreadyGone`] if there is no such user.
     pub async fn deactivate(&self, id: &UserId) -> Result<DeprovisionOutcome> {
-        match self.connector.set_active(&self.http, id, false).await {
+        match self.traced("deactivate", self.connector.set_active(&self.http, id, false)).await {
             Ok(()) => Ok(DeprovisionOutcome::Deactivated),
             Err(e) if e.is_not_found() => Ok(DeprovisionOutcome::AlreadyGone),
             Err(e) => Err(e),
@@ -393,7 +413,7 @@ impl Client {
 
     /// Reactivates user `id`. Succeeds if the user is already active.
     pub async fn reactivate(&self, id: &UserId) -> Result<()> {
-        self.connector.set_active(&self.http, id, true).await
+        self.traced("reactivate", self.connector.set_active(&self.http, id, true)).await
     }
 
     /// Deactivates the user `user` identifies (by the connector's match key), if they exist and
@@ -405,7 +425,6 @@ impl Client {
 
     /// Deactivates the user `lookup` finds, if they exist and are active.
     pub async fn deprovision_by(&self, lookup: &Lookup) -> Result<DeprovisionOutcome> {
-        let span = tracing::info_span!("deprovision", connector = self.connector.kind());
         let work = async {
             let outcome = match self.connector.find_user(&self.http, lookup).await? {
                 None => DeprovisionOutcome::AlreadyGone,
@@ -415,7 +434,7 @@ impl Client {
             tracing::info!(outcome = %outcome, "deprovisioned");
             Ok(outcome)
         };
-        tracing::Instrument::instrument(work, span).await
+        self.traced("deprovision", work).await
     }
 
     /// Permanently deletes user `id`. Succeeds with [`DeprovisionOutcome::AlreadyGone`] if there is
@@ -425,7 +444,7 @@ impl Client {
     /// more than the account (Interact may remove content the person authored; Freshservice's
     /// "forget" also deletes the tickets they requested).
     pub async fn hard_delete(&self, id: &UserId) -> Result<DeprovisionOutcome> {
-        match self.connector.delete_user(&self.http, id).await {
+        match self.traced("hard_delete", self.connector.delete_user(&self.http, id)).await {
             Ok(()) => Ok(DeprovisionOutcome::Deleted),
             Err(e) if e.is_not_found() => Ok(DeprovisionOutcome::AlreadyGone),
             Err(e) => Err(e),
@@ -434,7 +453,7 @@ impl Client {
 
     /// Reads one page of users.
     pub async fn list_page(&self, page: &PageRequest) -> Result<UserPage> {
-        self.connector.list_users(&self.http, page).await
+        self.traced("list_page", self.connector.list_users(&self.http, page)).await
     }
 
     /// Every user, as a stream read one page of `page_size` at a time, so memory stays bounded by

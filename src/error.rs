@@ -429,6 +429,7 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
     let text = String::from_utf8_lossy(head);
     let mut out: String = text.chars().take(EXCERPT_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    out = mask_emails(&out);
     let lower = out.to_ascii_lowercase();
     let cut = ["bearer ", "basic ", "token", "api_key", "apikey", "password", "secret"]
         .iter()
@@ -441,9 +442,138 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     out.trim().to_string()
 }
 
+/// Replaces every e-mail-address-like word (`local@domain.tld`) with `[EMAIL]`, so an excerpt of a
+/// user record never carries one into an error message or a log line.
+fn mask_emails(text: &str) -> String {
+    let is_part = |c: char| c.is_alphanumeric() || "._%+-'".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let before = &rest[..at];
+        let local_start = before.char_indices().rev().take_while(|(_, c)| is_part(*c)).last().map(|(i, _)| i);
+        let after = &rest[at + 1..];
+        let domain_len: usize =
+            after.chars().take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-').map(char::len_utf8).sum();
+        let domain = &after[..domain_len];
+        match local_start {
+            Some(start) if domain.contains('.') => {
+                out.push_str(&before[..start]);
+                out.push_str("[EMAIL]");
+                rest = &after[domain_len..];
+            }
+            _ => {
+                out.push_str(&rest[..=at]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn api(status: u16, code: Option<&str>, message: &str) -> ApiError {
+        ApiError::new(status, message).with_code(code.map(str::to_string))
+    }
+
+    #[test]
+    fn display_always_carries_status_and_server_message() {
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::from_response(api(401, None, "Invalid token").with_hint(Some("Check the key".into())), None),
+                "unauthorized: HTTP 401: Invalid token. Check the key",
+            ),
+            (
+                Error::from_response(api(403, Some("access_denied"), "You are not authorized"), None),
+                "forbidden: HTTP 403 (access_denied): You are not authorized",
+            ),
+            (Error::from_response(api(404, None, "User 9 not found"), None), "not found: HTTP 404: User 9 not found"),
+            (
+                Error::from_response(api(409, Some("uniqueness"), "userName taken"), None),
+                "conflict: HTTP 409 (uniqueness): userName taken",
+            ),
+            (
+                Error::from_response(api(400, Some("invalidFilter"), "Bad filter"), None),
+                "validation failed (HTTP 400, invalidFilter): Bad filter",
+            ),
+            (
+                Error::from_response(
+                    api(400, None, "Validation failed").with_fields(vec![
+                        FieldError::new("email", "It should be a String").with_code(Some("invalid_value".into())),
+                    ]),
+                    None,
+                ),
+                "validation failed (HTTP 400): Validation failed; email: It should be a String (invalid_value)",
+            ),
+            (
+                Error::from_response(api(429, None, "Too many requests"), Some(Duration::from_secs(30))),
+                "rate limited (retry after 30 s): HTTP 429: Too many requests",
+            ),
+            (
+                Error::from_response(api(503, None, "Maintenance"), Some(Duration::from_millis(1500))),
+                "rate limited (retry after 1.5 s): HTTP 503: Maintenance",
+            ),
+            (
+                Error::from_response(api(503, None, "Service Unavailable"), None),
+                "API error: HTTP 503: Service Unavailable",
+            ),
+            (Error::from_response(api(500, None, "boom"), None), "API error: HTTP 500: boom"),
+            (
+                Error::invalid_input("missing required fields", vec![FieldError::new("externalId", "required")]),
+                "validation failed before sending (nothing was sent): missing required fields; externalId: required",
+            ),
+            (Error::invalid_config("the API key is empty"), "invalid configuration: the API key is empty"),
+            (
+                DecodeError::new(Some(200), "unexpected response body: expected value at line 1 column 1", b"<html>")
+                    .into(),
+                "could not decode the response (HTTP 200): unexpected response body: expected value at line 1 column 1; body starts: \"<html>\"",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn accessors_classify_for_retries() {
+        let throttled = Error::from_response(api(429, None, "x"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            (throttled.status(), throttled.kind(), throttled.is_retryable()),
+            (Some(429), ErrorKind::Throttling, true)
+        );
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(2)));
+        for (status, kind, retryable) in [
+            (502, ErrorKind::Transient, true),
+            (503, ErrorKind::Transient, true),
+            (504, ErrorKind::Transient, true),
+            (500, ErrorKind::Server, false),
+            (501, ErrorKind::Server, false),
+            (400, ErrorKind::Client, false),
+            (401, ErrorKind::Client, false),
+            (404, ErrorKind::Client, false),
+            (409, ErrorKind::Client, false),
+        ] {
+            let e = Error::from_response(api(status, None, "x"), None);
+            assert_eq!(
+                (e.status(), e.kind(), e.is_retryable(), e.retry_after()),
+                (Some(status), kind, retryable, None)
+            );
+        }
+        let duplicate = Error::from_response(
+            api(400, None, "Validation failed").with_fields(vec![
+                FieldError::new("primary_email", "exists").with_code(Some("duplicate_value".into())),
+            ]),
+            None,
+        );
+        assert!(duplicate.is_conflict());
+        assert!(Error::from_response(api(404, None, "x"), None).is_not_found());
+        assert!(Error::from_response(api(500, None, "x"), None).outcome_unknown());
+        assert!(!Error::from_response(api(400, None, "x"), None).outcome_unknown());
+        assert_eq!(Error::invalid_config("x").status(), None);
+    }
 
     #[test]
     fn excerpt_is_bounded_and_redacts_credential_markers() {
@@ -452,5 +582,10 @@ mod tests {
         assert_eq!(excerpt(b"<html>\n<b>oops</b>"), "<html> <b>oops</b>");
         assert_eq!(excerpt(b"invalid Bearer abc123"), "invalid [REDACTED]");
         assert_eq!(excerpt(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
+        assert_eq!(
+            excerpt(br#"{"userName":"jane.doe+hr@example.co.uk","x":"a@b","y":"@home.example.com"}"#),
+            r#"{"userName":"[EMAIL]","x":"a@b","y":"@home.example.com"}"#
+        );
+        assert_eq!(excerpt("ünïcode@ex.org ok".as_bytes()), "[EMAIL] ok");
     }
 }

@@ -228,6 +228,17 @@ pub(crate) struct HttpConfig {
     pub(crate) max_response_bytes: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_in_flight: usize,
+    pub(crate) rate_limit_window: Duration,
+}
+
+/// What the request path knows about the server's rate-limit window.
+#[derive(Debug, Default)]
+struct RateState {
+    /// The latest `X-RateLimit-*` reading.
+    status: Option<RateLimitStatus>,
+    /// A moment the server's window resets, learnt from a `429`'s `Retry-After`. Windows repeat
+    /// every `rate_limit_window`, so one such moment gives the phase of all later ones.
+    reset_at: Option<Instant>,
 }
 
 /// The handle a connector sends its requests through. Cheap to clone.
@@ -237,7 +248,7 @@ pub struct Http {
     connector: Arc<dyn Connector>,
     config: Arc<HttpConfig>,
     in_flight: Arc<Semaphore>,
-    rate_limit: Arc<Mutex<Option<RateLimitStatus>>>,
+    rate: Arc<Mutex<RateState>>,
 }
 
 impl fmt::Debug for Http {
@@ -248,6 +259,7 @@ impl fmt::Debug for Http {
             .field("max_response_bytes", &self.config.max_response_bytes)
             .field("retry", &self.config.retry)
             .field("max_in_flight", &self.config.max_in_flight)
+            .field("rate_limit_window", &self.config.rate_limit_window)
             .finish()
     }
 }
@@ -271,7 +283,7 @@ impl Http {
             connector,
             config: Arc::new(config),
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
-            rate_limit: Arc::new(Mutex::new(None)),
+            rate: Arc::new(Mutex::new(RateState::default())),
         })
     }
 
@@ -286,9 +298,19 @@ impl Http {
         self.config.retry
     }
 
+    /// How many requests may be in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.config.max_in_flight
+    }
+
     /// The latest rate-limit budget the server reported, if it reports one.
     pub fn rate_limit(&self) -> Option<RateLimitStatus> {
-        *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner())
+        self.rate_state().status
+    }
+
+    fn rate_state(&self) -> std::sync::MutexGuard<'_, RateState> {
+        // The state is plain data, valid after any panic elsewhere.
+        self.rate.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
@@ -324,28 +346,49 @@ impl Http {
     }
 
     async fn attempt(&self, request: &Request, attempt: u32) -> Result<Response> {
-        let _permit = self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
-        self.pace().await;
-        let started = Instant::now();
-        let result = self.exchange(request).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match &result {
-            Ok(response) => tracing::debug!(attempt, status = response.status, elapsed_ms, "response"),
-            Err(error) => {
-                tracing::debug!(attempt, status = error.status(), elapsed_ms, error_kind = ?error.kind(), "request failed")
+        let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
+        let work = async {
+            let _permit =
+                self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
+            self.pace().await;
+            let started = Instant::now();
+            let result = self.exchange(request).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let status = match &result {
+                Ok(response) => Some(response.status),
+                Err(error) => error.status(),
+            };
+            if let Some(status) = status {
+                tracing::Span::current().record("status", status);
             }
-        }
-        result
+            match &result {
+                Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
+                Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
+            }
+            result
+        };
+        work.instrument(span).await
     }
 
-    /// Waits before a request when the server's reported budget is nearly spent, spreading the
-    /// remaining requests over the rest of the window instead of running into `429`.
+    /// Waits before a request when the server's reported budget is nearly spent (no more left than
+    /// may be in flight) until the window that budget belongs to has reset, instead of running
+    /// into `429`. The reset moment is known once the server has sent one `Retry-After`.
     async fn pace(&self) {
-        let Some(wait) = self.config.retry.pacing_delay(self.rate_limit(), self.config.max_in_flight) else {
+        let Some(wait) = self.pacing_delay(Instant::now()) else {
             return;
         };
-        tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget low");
+        tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget nearly spent");
         tokio::time::sleep(wait).await;
+    }
+
+    fn pacing_delay(&self, now: Instant) -> Option<Duration> {
+        let state = self.rate_state();
+        let limits = PacingLimits {
+            max_in_flight: self.config.max_in_flight,
+            window: self.config.rate_limit_window,
+            max_delay: self.config.retry.max_delay(),
+        };
+        pacing_delay(state.status?, state.reset_at?, limits, now)
     }
 
     async fn exchange(&self, request: &Request) -> Result<Response> {
@@ -374,6 +417,11 @@ impl Http {
             return Ok(response);
         }
         let retry_after = response.header("retry-after").and_then(parse_retry_after);
+        if status == 429 {
+            if let Some(wait) = retry_after {
+                self.rate_state().reset_at = Some(Instant::now() + wait);
+            }
+        }
         Err(Error::from_response(self.connector.api_error(&response), retry_after))
     }
 
@@ -399,7 +447,7 @@ impl Http {
         let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(remaining) = number("x-ratelimit-remaining") {
             let status = RateLimitStatus { total: number("x-ratelimit-total"), remaining, observed_at: Instant::now() };
-            *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+            self.rate_state().status = Some(status);
         }
     }
 
@@ -434,6 +482,28 @@ fn error_without_url(error: &reqwest::Error) -> String {
         source = s.source();
     }
     text.replace(" for url (<url>)", "")
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PacingLimits {
+    max_in_flight: usize,
+    window: Duration,
+    max_delay: Duration,
+}
+
+/// How long a request should wait, given the latest budget reading and a known reset moment: none
+/// while more requests remain than may be in flight; otherwise until the first window reset after
+/// the reading (windows repeat every `limits.window`), capped by the retry policy's maximum delay.
+fn pacing_delay(status: RateLimitStatus, mut reset: Instant, limits: PacingLimits, now: Instant) -> Option<Duration> {
+    if status.remaining > limits.max_in_flight as u64 {
+        return None;
+    }
+    if !limits.window.is_zero() {
+        while reset <= status.observed_at {
+            reset += limits.window;
+        }
+    }
+    (reset > now).then(|| (reset - now).min(limits.max_delay))
 }
 
 /// Parses `Retry-After` in both forms: delta-seconds (`120`) and an HTTP-date.
@@ -507,6 +577,30 @@ mod tests {
         assert!(parsed <= Duration::from_secs(90) && parsed >= Duration::from_secs(88), "{parsed:?}");
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-5"), None);
+    }
+
+    #[test]
+    fn pacing_waits_for_the_next_reset_only_when_the_budget_is_nearly_spent() {
+        let t0 = Instant::now();
+        let limits =
+            PacingLimits { max_in_flight: 4, window: Duration::from_secs(10), max_delay: Duration::from_secs(30) };
+        let reading = |remaining, at: u64| RateLimitStatus {
+            total: Some(100),
+            remaining,
+            observed_at: t0 + Duration::from_secs(at),
+        };
+        let secs = Duration::from_secs;
+        // Plenty left: no wait.
+        assert_eq!(pacing_delay(reading(5, 1), t0 + secs(5), limits, t0 + secs(1)), None);
+        // Nearly spent, reset known to be at 5 s: wait until then.
+        assert_eq!(pacing_delay(reading(4, 1), t0 + secs(5), limits, t0 + secs(2)), Some(secs(3)));
+        // A reading taken after the known reset belongs to the next window, which ends at 15 s.
+        assert_eq!(pacing_delay(reading(0, 7), t0 + secs(5), limits, t0 + secs(8)), Some(secs(7)));
+        // The window the reading belongs to is over: no wait.
+        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), limits, t0 + secs(6)), None);
+        // Never longer than the retry policy's maximum delay.
+        let short = PacingLimits { max_delay: secs(1), ..limits };
+        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), short, t0 + secs(2)), Some(secs(1)));
     }
 
     fn response(status: u16, body: &str) -> Response {

@@ -76,6 +76,7 @@
 
 mod auth;
 mod base_url;
+mod bulk;
 mod client;
 mod connector;
 mod error;
@@ -89,7 +90,13 @@ pub mod sandbox;
 pub mod scim;
 mod user;
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use auth::Authorization;
+pub use bulk::{BulkFailure, BulkItem, BulkSummary};
 pub use client::{
     Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
     ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, TransportErrorKind};
-use crate::http::{Method, RateLimitStatus};
+use crate::http::Method;
 
 /// How the client retries failed requests. A value on the [`ClientBuilder`](crate::ClientBuilder).
 ///
@@ -114,24 +114,6 @@ impl RetryPolicy {
             return Duration::ZERO;
         }
         Duration::from_nanos(random_u64() % (nanos + 1))
-    }
-
-    /// How long to wait before a request, given the last reported rate-limit budget: nothing while
-    /// the budget is comfortable; once fewer requests remain than may be in flight (plus a small
-    /// reserve), a wait that spreads the rest over a one-minute window.
-    pub(crate) fn pacing_delay(&self, status: Option<RateLimitStatus>, max_in_flight: usize) -> Option<Duration> {
-        let status = status?;
-        let reserve = max_in_flight as u64 + 1;
-        if status.remaining > reserve {
-            return None;
-        }
-        let window = Duration::from_secs(60);
-        let elapsed = status.observed_at.elapsed();
-        if elapsed >= window {
-            return None;
-        }
-        let per_request = window / (status.remaining.max(1) as u32 + 1);
-        Some(per_request.min(self.max_delay).min(window - elapsed))
     }
 }
 

@@ -313,8 +313,10 @@ impl User {
             }
         }
         User {
+            // User names compare case-insensitively (SCIM `caseExact: false`; e-mail addresses):
+            // a case-only difference is not worth an update.
             user_name: match (&self.user_name, &current.user_name) {
-                (Some(d), Some(c)) if d.eq_ignore_ascii_case(c) && d == c => None,
+                (Some(d), Some(c)) if d.eq_ignore_ascii_case(c) => None,
                 (d, c) => pick(d, c),
             },
             external_id: pick(&self.external_id, &current.external_id),
@@ -890,5 +892,8 @@ mod tests {
         };
         assert_eq!(changes, expected);
         assert!(current.changes_from(&current).is_empty());
+        let shouting = User::builder("JDOE").build();
+        assert!(shouting.changes_from(&current).is_empty());
+        assert_eq!(User::builder("jdoe2").build().changes_from(&current).user_name.as_deref(), Some("jdoe2"));
     }
 }

@@ -4,9 +4,46 @@
 //! `urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User` ([`InteractAttributes`]).
 //! A SCIM *profile source* in Interact's Control Panel gives the base URL (its "Api Url Suffix",
 //! typically `https://<intranet>/api/v2/scim/v2`) and a static bearer token ("Generate Key").
+//!
+//! [`InteractBearer`] speaks SCIM through [`scim::ops`](crate::scim::ops), like
+//! [`ScimBearer`](crate::ScimBearer), and adds what Interact needs:
+//!
+//! - the typed extension ([`InteractAttributes`]: `loginType`, `location`, `jobStartDate`,
+//!   `forcePasswordReset`, `omitFromSearch`, `pronouns`, `dateOfBirth`, `name.title`,
+//!   `name.initials`), written under its URN and listed in `schemas` exactly when present, and
+//!   updated through URN-prefixed `PATCH` paths such as
+//!   `urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User:location`;
+//! - a check, before any request, that a new user has every field Interact requires
+//!   (`externalId`, `userName`, `active`, `name.givenName`, `name.familyName`, `loginType`), naming
+//!   all the missing ones;
+//! - a hint on `401` pointing at the profile source's key.
+//!
+//! Deprovision with [`Client::deactivate`](crate::Client::deactivate) (`active = false`), which
+//! can be undone. [`Client::hard_delete`](crate::Client::hard_delete) sends `DELETE /Users/{id}`:
+//! on Interact, deleting a person may also remove content they authored, so use it only when that
+//! is what you want.
+//!
+//! ```no_run
+//! use identity_connectors::{Client, InteractAttributes, InteractBearer, LoginType, User};
+//!
+//! # async fn run() -> Result<(), identity_connectors::Error> {
+//! let interact = InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "profile-source-key")?;
+//! let client = Client::new(interact)?;
+//! let jane = User::builder("jane.doe@example.com")
+//!     .external_id("E1001")
+//!     .given_name("Jane")
+//!     .family_name("Doe")
+//!     .email("jane.doe@example.com")
+//!     .interact(InteractAttributes::new(LoginType::Saml).location("London"))
+//!     .build();
+//! let provisioned = client.provision(&jane).await?;
+//! println!("{}: {}", provisioned.user.id, provisioned.outcome);
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 
+use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::Value;
@@ -14,8 +51,11 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::error::Result;
-use crate::user::scim_json;
+use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::error::{ApiError, Error, FieldError, Result};
+use crate::http::{Http, Response};
+use crate::scim::{SCIM_ACCEPT, api_error_with_401_hint, ops};
+use crate::user::{INTERACT_USER_SCHEMA, User, scim_json};
 
 /// The Interact intranet, reached through its SCIM 2.0 API with a profile source's bearer token.
 ///
@@ -68,6 +108,131 @@ impl fmt::Debug for InteractBearer {
             .field("base_url", &self.base_url.as_str())
             .field("token", &"[REDACTED]")
             .finish()
+    }
+}
+
+/// The hint a `401` from Interact gets.
+const INTERACT_UNAUTHORIZED_HINT: &str = "check the SCIM profile source's key (Control Panel > Profile Sources): it may be wrong or regenerated, \
+     or the profile source may not be active";
+
+impl InteractBearer {
+    /// Checks that `user` has every field Interact requires of a new user: `externalId`,
+    /// `userName`, `active`, `name.givenName`, `name.familyName` and the extension's `loginType`.
+    /// Blank values count as missing. The error names every missing field at once; nothing is sent.
+    ///
+    /// ```
+    /// use identity_connectors::{Error, InteractBearer, User};
+    ///
+    /// let interact = InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "key")?;
+    /// let Err(Error::Validation(invalid)) = interact.check_required(&User::builder("jdoe").build()) else {
+    ///     panic!("expected a validation error");
+    /// };
+    /// let fields: Vec<_> = invalid.fields.iter().map(|f| f.field.as_str()).collect();
+    /// assert_eq!(fields, [
+    ///     "externalId",
+    ///     "name.givenName",
+    ///     "name.familyName",
+    ///     "urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User:loginType",
+    /// ]);
+    /// # Ok::<(), identity_connectors::Error>(())
+    /// ```
+    pub fn check_required(&self, user: &User) -> Result<()> {
+        let present = |value: Option<&str>| value.is_some_and(|v| !v.trim().is_empty());
+        let login_type = user.interact.as_ref().and_then(|i| i.login_type.as_ref()).map(LoginType::as_str);
+        let required = [
+            ("externalId".to_string(), present(user.external_id.as_deref())),
+            ("userName".to_string(), present(user.user_name.as_deref())),
+            ("active".to_string(), user.active.is_some()),
+            ("name.givenName".to_string(), present(user.given_name())),
+            ("name.familyName".to_string(), present(user.family_name())),
+            (format!("{INTERACT_USER_SCHEMA}:loginType"), present(login_type)),
+        ];
+        let missing: Vec<FieldError> = required
+            .into_iter()
+            .filter(|(_, present)| !present)
+            .map(|(field, _)| FieldError::new(field, "is required by Interact"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = missing.iter().map(|f| f.field.as_str()).collect();
+        Err(Error::invalid_input(format!("Interact requires {} of a new user", names.join(", ")), missing))
+    }
+}
+
+#[async_trait]
+impl Connector for InteractBearer {
+    fn kind(&self) -> &'static str {
+        "interact"
+    }
+
+    fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    fn authorization(&self) -> &Authorization {
+        &self.authorization
+    }
+
+    fn accept(&self) -> &'static str {
+        SCIM_ACCEPT
+    }
+
+    fn api_error(&self, response: &Response) -> ApiError {
+        api_error_with_401_hint(response, INTERACT_UNAUTHORIZED_HINT)
+    }
+
+    fn match_key(&self, user: &User) -> Result<Lookup> {
+        ops::match_key(user)
+    }
+
+    fn check_new_user(&self, user: &User) -> Result<()> {
+        self.check_required(user)
+    }
+
+    async fn test_connection(&self, http: &Http) -> Result<()> {
+        ops::test_connection(http).await
+    }
+
+    async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+        self.check_required(user)?;
+        ops::create_user(http, user).await
+    }
+
+    async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
+        ops::get_user(http, id).await
+    }
+
+    async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        ops::find_user(http, lookup).await
+    }
+
+    async fn update_user(
+        &self,
+        http: &Http,
+        id: &UserId,
+        changes: &User,
+        current: Option<&RemoteUser>,
+    ) -> Result<Option<RemoteUser>> {
+        ops::update_user(http, id, changes, current).await
+    }
+
+    async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
+        ops::set_active(http, id, active).await
+    }
+
+    /// `DELETE /Users/{id}`. On Interact this may remove content the person authored: prefer
+    /// deactivation.
+    async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
+        ops::delete_user(http, id).await
+    }
+
+    async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
+        ops::list_users(http, page).await
     }
 }
 

@@ -1,18 +1,69 @@
 //! SCIM 2.0 (RFC 7643/7644) from the client's side, reusable by any SCIM app.
 //!
-//! [`ScimBearer`] is a generic SCIM 2.0 connector (bearer token, no vendor extension) for
-//! Slack-, Zoom- or Entra-style SCIM targets.
+//! - [`ScimBearer`] is a generic SCIM 2.0 connector (bearer token, no vendor extension) for
+//!   Slack-, Zoom- or Entra-style SCIM targets.
+//! - [`ops`] holds the user operations both [`ScimBearer`] and
+//!   [`InteractBearer`](crate::InteractBearer) are made of, for connectors to other SCIM apps.
+//! - [`Filter`] builds filters whose values are always JSON string literals; [`PatchOp`] builds
+//!   `PATCH` bodies (by hand, or from a partial [`User`]); [`ListResponse`] reads list responses
+//!   leniently.
+//!
+//! How the lifecycle maps onto SCIM:
+//!
+//! | [`Client`](crate::Client) call | SCIM request |
+//! |---|---|
+//! | `test_connection` | `GET /Users?startIndex=1&count=1` |
+//! | `provision` | `GET /Users?filter=userName eq "…"`, then `POST /Users` or a `PATCH` |
+//! | `get` | `GET /Users/{id}` |
+//! | `find_by_user_name` / `_external_id` / `_email` | `GET /Users?filter=userName eq "…"` / `externalId eq` / `emails.value eq` |
+//! | `update` | `PATCH /Users/{id}` with one `replace` per changed attribute |
+//! | `deactivate` / `reactivate` | `PATCH /Users/{id}` `{"op":"replace","path":"active","value":false}` / `true` |
+//! | `hard_delete` | `DELETE /Users/{id}` |
+//! | `list` | `GET /Users?startIndex=…&count=…`, page after page |
+//!
+//! Responses are read leniently: `application/json` as well as `application/scim+json`, empty
+//! bodies on `204`, error `status` as a string or a number, booleans as `"True"`/`"False"`,
+//! attribute names in any case, unknown attributes kept.
 
 use std::fmt;
 
+use async_trait::async_trait;
 use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::error::Result;
+use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::error::{ApiError, Error, FieldError, Result};
+use crate::http::{Http, Response};
+use crate::user::User;
+
+mod filter;
+mod list;
+pub mod ops;
+mod patch;
+
+pub use filter::Filter;
+pub use list::{LIST_RESPONSE_SCHEMA, ListResponse};
+pub use ops::{SCIM_ACCEPT, SCIM_CONTENT_TYPE};
+pub use patch::{PATCH_OP_SCHEMA, PatchKind, PatchOp, PatchOperation};
 
 /// Any SCIM 2.0 service provider reached with a static bearer token.
+///
+/// It sends standard SCIM (core and enterprise user schemas, plus whatever extension objects a
+/// [`User`] carries) and requires only `userName` of a new user. The lifecycle is driven by
+/// [`Client`](crate::Client):
+///
+/// ```no_run
+/// use identity_connectors::{Client, ScimBearer, User};
+///
+/// # async fn run() -> Result<(), identity_connectors::Error> {
+/// let client = Client::new(ScimBearer::new("https://api.example.com/scim/v2", "token")?)?;
+/// let user = User::builder("jane.doe@example.com").given_name("Jane").family_name("Doe").build();
+/// let provisioned = client.provision(&user).await?;
+/// client.deactivate(&provisioned.user.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct ScimBearer {
     pub(crate) base_url: Url,
@@ -49,5 +100,97 @@ impl ScimBearer {
 impl fmt::Debug for ScimBearer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScimBearer").field("base_url", &self.base_url.as_str()).field("token", &"[REDACTED]").finish()
+    }
+}
+
+/// The hint a `401` from a generic SCIM service gets.
+const SCIM_UNAUTHORIZED_HINT: &str =
+    "check the bearer token configured for this SCIM service (it may be wrong, expired or revoked)";
+
+/// The server's error, with `hint` added to a `401`.
+pub(crate) fn api_error_with_401_hint(response: &Response, hint: &str) -> ApiError {
+    let error = crate::http::generic_api_error(response);
+    if error.status == 401 && error.hint.is_none() { error.with_hint(Some(hint.to_string())) } else { error }
+}
+
+/// The fields SCIM requires of a new user: `userName`.
+fn check_user_name(user: &User) -> Result<()> {
+    if user.user_name.as_deref().is_some_and(|n| !n.trim().is_empty()) {
+        return Ok(());
+    }
+    Err(Error::invalid_input("a new SCIM user needs a user name", vec![FieldError::new("userName", "is required")]))
+}
+
+#[async_trait]
+impl Connector for ScimBearer {
+    fn kind(&self) -> &'static str {
+        "scim"
+    }
+
+    fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    fn authorization(&self) -> &Authorization {
+        &self.authorization
+    }
+
+    fn accept(&self) -> &'static str {
+        SCIM_ACCEPT
+    }
+
+    fn api_error(&self, response: &Response) -> ApiError {
+        api_error_with_401_hint(response, SCIM_UNAUTHORIZED_HINT)
+    }
+
+    fn match_key(&self, user: &User) -> Result<Lookup> {
+        ops::match_key(user)
+    }
+
+    fn check_new_user(&self, user: &User) -> Result<()> {
+        check_user_name(user)
+    }
+
+    async fn test_connection(&self, http: &Http) -> Result<()> {
+        ops::test_connection(http).await
+    }
+
+    async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+        self.check_new_user(user)?;
+        ops::create_user(http, user).await
+    }
+
+    async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
+        ops::get_user(http, id).await
+    }
+
+    async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        ops::find_user(http, lookup).await
+    }
+
+    async fn update_user(
+        &self,
+        http: &Http,
+        id: &UserId,
+        changes: &User,
+        current: Option<&RemoteUser>,
+    ) -> Result<Option<RemoteUser>> {
+        ops::update_user(http, id, changes, current).await
+    }
+
+    async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
+        ops::set_active(http, id, active).await
+    }
+
+    async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
+        ops::delete_user(http, id).await
+    }
+
+    async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
+        ops::list_users(http, page).await
     }
 }

@@ -1,0 +1,218 @@
+//! Bulk lifecycle runs: many people at a bounded concurrency, one result each, and a summary.
+
+use std::fmt;
+
+use futures_core::Stream;
+use futures_util::StreamExt as _;
+
+use crate::client::{Client, DeprovisionOutcome, ProvisionOutcome, Provisioned};
+use crate::error::{Error, ErrorKind, Result};
+use crate::user::User;
+
+/// The result of one person in a bulk run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BulkItem<T> {
+    /// The person's position in the input, from 0.
+    pub index: usize,
+    /// The person, as given.
+    pub user: User,
+    /// What happened to them.
+    pub result: Result<T>,
+}
+
+/// One person a bulk run could not process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkFailure {
+    /// The person's position in the input, from 0.
+    pub index: usize,
+    /// Their user name, if they had one.
+    pub user_name: Option<String>,
+    /// How the error is classified.
+    pub kind: ErrorKind,
+    /// The error's message (its `Display`).
+    pub message: String,
+}
+
+/// Counts of what a bulk run did, and the failures with their reasons.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkSummary {
+    /// People processed.
+    pub total: usize,
+    /// Provisioning: created.
+    pub created: usize,
+    /// Provisioning: already existed, linked.
+    pub linked: usize,
+    /// Provisioning: already existed, updated.
+    pub updated: usize,
+    /// Provisioning: was inactive, reactivated.
+    pub reactivated: usize,
+    /// Deprovisioning: deactivated.
+    pub deactivated: usize,
+    /// Deprovisioning: already inactive.
+    pub already_inactive: usize,
+    /// Deprovisioning: already gone.
+    pub already_gone: usize,
+    /// Deleted.
+    pub deleted: usize,
+    /// Failures, in input order once the run is complete.
+    pub failed: Vec<BulkFailure>,
+}
+
+impl BulkSummary {
+    /// Counts one provisioning result.
+    pub fn record_provisioned(&mut self, item: &BulkItem<Provisioned>) {
+        self.total += 1;
+        match &item.result {
+            Ok(p) => match p.outcome {
+                ProvisionOutcome::Created => self.created += 1,
+                ProvisionOutcome::Linked => self.linked += 1,
+                ProvisionOutcome::Updated => self.updated += 1,
+                ProvisionOutcome::Reactivated => self.reactivated += 1,
+            },
+            Err(e) => self.record_failure(item.index, &item.user, e),
+        }
+    }
+
+    /// Counts one deprovisioning result.
+    pub fn record_deprovisioned(&mut self, item: &BulkItem<DeprovisionOutcome>) {
+        self.total += 1;
+        match &item.result {
+            Ok(DeprovisionOutcome::Deactivated) => self.deactivated += 1,
+            Ok(DeprovisionOutcome::AlreadyInactive) => self.already_inactive += 1,
+            Ok(DeprovisionOutcome::AlreadyGone) => self.already_gone += 1,
+            Ok(DeprovisionOutcome::Deleted) => self.deleted += 1,
+            Err(e) => self.record_failure(item.index, &item.user, e),
+        }
+    }
+
+    fn record_failure(&mut self, index: usize, user: &User, error: &Error) {
+        let failure =
+            BulkFailure { index, user_name: user.user_name.clone(), kind: error.kind(), message: error.to_string() };
+        let at = self.failed.partition_point(|f| f.index < index);
+        self.failed.insert(at, failure);
+    }
+
+    /// Whether every person succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+impl fmt::Display for BulkSummary {
+    /// A small table, for a terminal.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = [
+            ("created", self.created),
+            ("linked", self.linked),
+            ("updated", self.updated),
+            ("reactivated", self.reactivated),
+            ("deactivated", self.deactivated),
+            ("already inactive", self.already_inactive),
+            ("already gone", self.already_gone),
+            ("deleted", self.deleted),
+            ("failed", self.failed.len()),
+        ];
+        writeln!(f, "{:<18}{:>8}", "outcome", "people")?;
+        for (label, count) in rows.iter().filter(|(_, n)| *n > 0) {
+            writeln!(f, "{label:<18}{count:>8}")?;
+        }
+        write!(f, "{:<18}{:>8}", "total", self.total)?;
+        for failure in &self.failed {
+            let who = failure.user_name.as_deref().unwrap_or("(no user name)");
+            write!(f, "\n  #{} {who}: {}", failure.index, failure.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Provisions every user of `users`, up to the client's in-flight cap at a time, yielding one
+    /// [`BulkItem`] per user as each finishes (not in input order). One person's failure does not
+    /// stop the others. Feed the items to [`BulkSummary::record_provisioned`] for a summary.
+    ///
+    /// ```no_run
+    /// # use identity_connectors::{BulkSummary, Client, User};
+    /// # use futures_util::StreamExt;
+    /// # async fn run(client: Client, people: Vec<User>) {
+    /// let mut summary = BulkSummary::default();
+    /// let mut results = std::pin::pin!(client.provision_all(people));
+    /// while let Some(item) = results.next().await {
+    ///     summary.record_provisioned(&item);
+    /// }
+    /// println!("{summary}");
+    /// # }
+    /// ```
+    pub fn provision_all<'a, I>(&'a self, users: I) -> impl Stream<Item = BulkItem<Provisioned>> + Send + 'a
+    where
+        I: IntoIterator<Item = User>,
+        I::IntoIter: Send + 'a,
+    {
+        self.provision_stream(futures_util::stream::iter(users))
+    }
+
+    /// [`provision_all`](Self::provision_all) for users arriving as a stream (read lazily, so an
+    /// input of any size needs memory only for the people in flight).
+    pub fn provision_stream<'a, S>(&'a self, users: S) -> impl Stream<Item = BulkItem<Provisioned>> + Send + 'a
+    where
+        S: Stream<Item = User> + Send + 'a,
+    {
+        users
+            .enumerate()
+            .map(move |(index, user)| async move {
+                let result = self.provision(&user).await;
+                BulkItem { index, user, result }
+            })
+            .buffer_unordered(self.http().max_in_flight())
+    }
+
+    /// Deprovisions (deactivates) every user of `users` that exists and is active, like
+    /// [`provision_all`](Self::provision_all).
+    pub fn deprovision_all<'a, I>(&'a self, users: I) -> impl Stream<Item = BulkItem<DeprovisionOutcome>> + Send + 'a
+    where
+        I: IntoIterator<Item = User>,
+        I::IntoIter: Send + 'a,
+    {
+        futures_util::stream::iter(users)
+            .enumerate()
+            .map(move |(index, user)| async move {
+                let result = self.deprovision(&user).await;
+                BulkItem { index, user, result }
+            })
+            .buffer_unordered(self.http().max_in_flight())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connector::{RemoteUser, UserId};
+    use crate::error::ApiError;
+
+    #[test]
+    fn summary_counts_and_orders_failures() {
+        let ok = |index, outcome| BulkItem {
+            index,
+            user: User::builder(format!("u{index}")).build(),
+            result: Ok(Provisioned { outcome, user: RemoteUser::new(UserId::new("1"), User::default()) }),
+        };
+        let failed = |index| BulkItem::<Provisioned> {
+            index,
+            user: User::builder(format!("u{index}")).build(),
+            result: Err(Error::from_response(ApiError::new(400, "bad"), None)),
+        };
+        let mut summary = BulkSummary::default();
+        for item in [ok(0, ProvisionOutcome::Created), failed(5), ok(1, ProvisionOutcome::Linked), failed(2)] {
+            summary.record_provisioned(&item);
+        }
+        assert_eq!((summary.total, summary.created, summary.linked), (4, 1, 1));
+        assert_eq!(summary.failed.iter().map(|f| f.index).collect::<Vec<_>>(), [2, 5]);
+        assert_eq!(
+            summary.to_string(),
+            "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 u2: validation failed (HTTP 400): bad\n  #5 u5: validation failed (HTTP 400): bad"
+        );
+        assert!(!summary.all_succeeded());
+    }
+}

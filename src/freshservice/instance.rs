@@ -1,0 +1,87 @@
+//! Normalises whatever a user pastes as "the Freshservice instance" to its one-label name.
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+const ACCEPTED_FORMS: &str = "use the instance name (`acme`), its host (`acme.freshservice.com`) or a URL on that host";
+
+/// Reduces any accepted form of a Freshservice instance to its one-label name (`acme`).
+pub(crate) fn normalise_instance(input: &str) -> Result<String> {
+    let reject = |why: &str| {
+        Error::invalid_config(format!("the Freshservice instance `{}` {why}; {ACCEPTED_FORMS}", input.trim()))
+    };
+    let trimmed = input.trim_matches(char::is_whitespace);
+    if trimmed.is_empty() {
+        return Err(Error::invalid_config(format!("the Freshservice instance is empty; {ACCEPTED_FORMS}")));
+    }
+    if !trimmed.is_ascii() {
+        return Err(reject("contains non-ASCII characters"));
+    }
+    if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(reject("contains whitespace"));
+    }
+    let host = if trimmed.contains("://") {
+        let url = Url::parse(trimmed).map_err(|e| reject(&format!("is not a valid URL ({e})")))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(reject(&format!("uses `{}`; API v2 is served over https only", url.scheme())));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(reject("contains a user name or password; pass the API key separately"));
+        }
+        if url.port().is_some() {
+            return Err(reject("names a port; API v2 is served on the default https port only"));
+        }
+        check_path(url.path()).map_err(&reject)?;
+        url.host_str().unwrap_or_default().to_string()
+    } else {
+        let (host, path) = match trimmed.find('/') {
+            Some(at) => trimmed.split_at(at),
+            None => (trimmed, ""),
+        };
+        if host.contains(':') || host.contains('@') {
+            return Err(reject("names a port or user info; API v2 is served on the default https port only"));
+        }
+        check_path(path).map_err(&reject)?;
+        host.to_string()
+    };
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    let label = if host.contains('.') {
+        match host.strip_suffix(".freshservice.com") {
+            Some(label) if !label.contains('.') => label,
+            Some(_) => return Err(reject("has more than one name before `.freshservice.com`")),
+            None if host == "freshservice.com" => return Err(reject("has no instance name")),
+            None => {
+                return Err(reject(
+                    "is not on freshservice.com: API v2 works only via `<name>.freshservice.com`, not via a custom domain (CNAME) or another Freshworks product",
+                ));
+            }
+        }
+    } else {
+        host
+    };
+    if matches!(label, "api" | "www" | "scim") {
+        return Err(reject("names a Freshservice service host, not an account"));
+    }
+    let valid_label = !label.is_empty()
+        && label.len() <= 63
+        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-');
+    if !valid_label {
+        return Err(reject("is not a valid instance name (letters, digits and inner hyphens only)"));
+    }
+    Ok(label.to_string())
+}
+
+/// Accepts an empty path, `/api/v2` (with or without a trailing slash) and UI paths; rejects other
+/// API versions.
+fn check_path(path: &str) -> std::result::Result<(), &'static str> {
+    let path = path.trim_end_matches('/');
+    let lower = path.to_ascii_lowercase();
+    if lower == "/api" || (lower.starts_with("/api/") && lower != "/api/v2" && !lower.starts_with("/api/v2/")) {
+        return Err("names an API path other than `/api/v2`; this crate speaks API v2 only");
+    }
+    Ok(())
+}

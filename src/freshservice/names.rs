@@ -1,0 +1,122 @@
+//! The department and location lists, fetched once per connector and cached.
+
+use tokio::sync::OnceCell;
+
+use super::wire::{self, NameSource, NamedEntry};
+use crate::error::{DecodeError, Error, FieldError, Result};
+use crate::http::{Http, Request};
+
+/// A bound on the pages one list may take, so a server that keeps linking to further pages cannot
+/// keep the client busy forever (100 000 entries at 100 per page).
+const MAX_PAGES: u32 = 1000;
+
+/// Every department or location: ids and names.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    entries: Vec<NamedEntry>,
+}
+
+impl Directory {
+    /// The id of the entry called `name`: an exact match, else a case-insensitive one. An unknown
+    /// name is a validation error naming it (`what`: `department`, `location`).
+    pub(crate) fn resolve(&self, what: &str, name: &str) -> Result<u64> {
+        let name = name.trim();
+        let exact = self.entries.iter().find(|e| e.name == name);
+        let found = exact.or_else(|| self.entries.iter().find(|e| e.name.to_lowercase() == name.to_lowercase()));
+        found.map(|e| e.id).ok_or_else(|| {
+            Error::invalid_input(
+                format!("the {what} `{name}` does not exist in Freshservice; create it there or correct the name"),
+                vec![FieldError::new(what, format!("unknown {what} `{name}`"))],
+            )
+        })
+    }
+
+    /// The name of entry `id`.
+    pub(crate) fn name_of(&self, id: u64) -> Option<&str> {
+        self.entries.iter().find(|e| e.id == id).map(|e| e.name.as_str())
+    }
+}
+
+/// The two lists, each loaded on first use. Concurrent first uses wait for one fetch.
+#[derive(Debug, Default)]
+pub(crate) struct NameCache {
+    departments: OnceCell<Directory>,
+    locations: OnceCell<Directory>,
+}
+
+impl NameCache {
+    pub(crate) async fn departments(&self, http: &Http) -> Result<&Directory> {
+        self.departments.get_or_try_init(|| fetch(http, "departments", "/departments")).await
+    }
+
+    pub(crate) async fn locations(&self, http: &Http) -> Result<&Directory> {
+        self.locations.get_or_try_init(|| fetch(http, "locations", "/locations")).await
+    }
+}
+
+/// Reads every page of `/departments` or `/locations`, following the `Link` header.
+async fn fetch(http: &Http, segment: &'static str, template: &'static str) -> Result<Directory> {
+    let mut entries = Vec::new();
+    let mut page = 1;
+    loop {
+        let mut url = http.endpoint(&[segment])?;
+        url.query_pairs_mut().append_pair("per_page", "100").append_pair("page", &page.to_string());
+        let response = http.send(Request::get(url.clone(), template)).await?;
+        let singular = segment.trim_end_matches('s');
+        entries.extend(wire::named_entries(wire::many(&response, segment, singular)?));
+        match wire::next_page(&response, &url, page)? {
+            Some(next) if next <= MAX_PAGES => page = next,
+            Some(_) => {
+                let message = format!("the {segment} list links to more than {MAX_PAGES} pages");
+                return Err(DecodeError::new(Some(response.status()), message, &[]).into());
+            }
+            None => return Ok(Directory { entries }),
+        }
+    }
+}
+
+/// The lists a record's ids were resolved against (`None`: not needed, not loaded).
+pub(crate) struct Loaded<'a> {
+    pub(crate) departments: Option<&'a Directory>,
+    pub(crate) locations: Option<&'a Directory>,
+}
+
+impl NameSource for Loaded<'_> {
+    fn department(&self, id: u64) -> Option<&str> {
+        self.departments?.name_of(id)
+    }
+
+    fn location(&self, id: u64) -> Option<&str> {
+        self.locations?.name_of(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> Directory {
+        let entry = |id, name: &str| NamedEntry { id, name: name.to_string() };
+        Directory { entries: vec![entry(1, "IT"), entry(2, "it"), entry(3, "Human Resources")] }
+    }
+
+    #[test]
+    fn resolves_exact_names_first_then_case_insensitively() {
+        let d = directory();
+        assert_eq!(d.resolve("department", "it").unwrap(), 2);
+        assert_eq!(d.resolve("department", "IT").unwrap(), 1);
+        assert_eq!(d.resolve("department", " human resources ").unwrap(), 3);
+        assert_eq!(d.name_of(3), Some("Human Resources"));
+        assert_eq!(d.name_of(4), None);
+    }
+
+    #[test]
+    fn an_unknown_name_is_a_local_validation_error_naming_it() {
+        let error = directory().resolve("location", "Atlantis").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "validation failed before sending (nothing was sent): the location `Atlantis` does not exist in \
+             Freshservice; create it there or correct the name; location: unknown location `Atlantis`"
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! SCIM filters (RFC 7644 §3.4.2.2), built from typed parts so that a value can never change the
+//! filter's meaning.
+//!
+//! A comparison value is always written as a JSON string literal (through `serde_json`), so `"` and
+//! `\` in it are escaped and a user name such as `a"b\c or userName pr` matches only itself.
+//! [`Filter::to_query_value`] then percent-encodes the whole filter for the `filter` query
+//! parameter.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// A SCIM filter expression.
+///
+/// ```
+/// use identity_connectors::scim::Filter;
+///
+/// let filter = Filter::eq("userName", r#"a"b\c or userName pr"#)?;
+/// assert_eq!(filter.as_str(), r#"userName eq "a\"b\\c or userName pr""#);
+/// assert_eq!(
+///     filter.to_query_value(),
+///     "userName%20eq%20%22a%5C%22b%5C%5Cc%20or%20userName%20pr%22"
+/// );
+///
+/// let both = Filter::eq("userName", "jdoe")?.and(Filter::eq("active", "true")?);
+/// assert_eq!(both.as_str(), r#"(userName eq "jdoe") and (active eq "true")"#);
+/// # Ok::<(), identity_connectors::Error>(())
+/// ```
+///
+/// Its `Debug` hides the expression, which usually holds a user name or an e-mail address;
+/// [`as_str`](Filter::as_str) and `Display` give it in full.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Filter(String);
+
+impl Filter {
+    /// `attribute eq "value"`: equal. SCIM servers compare case-insensitively unless the attribute
+    /// is `caseExact` (`userName` is not; `externalId` is).
+    pub fn eq(attribute: &str, value: &str) -> Result<Filter> {
+        Self::compare(attribute, "eq", value)
+    }
+
+    /// `attribute ne "value"`: not equal.
+    pub fn ne(attribute: &str, value: &str) -> Result<Filter> {
+        Self::compare(attribute, "ne", value)
+    }
+
+    /// `attribute co "value"`: contains.
+    pub fn co(attribute: &str, value: &str) -> Result<Filter> {
+        Self::compare(attribute, "co", value)
+    }
+
+    /// `attribute sw "value"`: starts with.
+    pub fn sw(attribute: &str, value: &str) -> Result<Filter> {
+        Self::compare(attribute, "sw", value)
+    }
+
+    /// `attribute ew "value"`: ends with.
+    pub fn ew(attribute: &str, value: &str) -> Result<Filter> {
+        Self::compare(attribute, "ew", value)
+    }
+
+    /// `attribute pr`: has a value.
+    pub fn present(attribute: &str) -> Result<Filter> {
+        check_attribute(attribute)?;
+        Ok(Filter(format!("{attribute} pr")))
+    }
+
+    /// Both filters must match. Each side is parenthesised, so precedence never depends on what
+    /// the sides contain.
+    pub fn and(self, other: Filter) -> Filter {
+        Filter(format!("({}) and ({})", self.0, other.0))
+    }
+
+    /// Either filter must match. Each side is parenthesised.
+    pub fn or(self, other: Filter) -> Filter {
+        Filter(format!("({}) or ({})", self.0, other.0))
+    }
+
+    /// The filter expression.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The expression percent-encoded as one query value (space as `%20`, `"` as `%22`, `@` as
+    /// `%40`, …), ready to follow `filter=`.
+    pub fn to_query_value(&self) -> String {
+        // `byte_serialize` writes a space as `+` and a literal `+` as `%2B`, so every `+` left is
+        // a space; `%20` is understood by every server, `+` only by form-decoding ones.
+        url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>().replace('+', "%20")
+    }
+
+    fn compare(attribute: &str, operator: &str, value: &str) -> Result<Filter> {
+        check_attribute(attribute)?;
+        Ok(Filter(format!("{attribute} {operator} {}", json_string(value))))
+    }
+}
+
+/// `value` as a JSON string literal, the form RFC 7644 requires for string comparison values.
+pub(crate) fn json_string(value: &str) -> String {
+    // Serialising a `&str` cannot fail; the fallback still yields a well-formed, empty literal.
+    serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// Accepts an attribute path (`userName`, `name.givenName`, `emails.value`,
+/// `urn:…:enterprise:2.0:User:department`, `meta.$ref`): letters, digits and `-_.:$` only, so the
+/// attribute part cannot carry an operator, a quote or a bracket.
+fn check_attribute(attribute: &str) -> Result<()> {
+    let valid = attribute.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && attribute.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '$'));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(
+            format!("{attribute:?} is not a SCIM attribute path (letters, digits and -_.:$ only)"),
+            Vec::new(),
+        ))
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Filter([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_json_string_literals() {
+        let cases = [
+            ("jdoe", r#"userName eq "jdoe""#),
+            (r#"a"b\c or userName pr"#, r#"userName eq "a\"b\\c or userName pr""#),
+            ("line\nbreak\ttab", r#"userName eq "line\nbreak\ttab""#),
+            ("", r#"userName eq """#),
+            ("ünï ☃", r#"userName eq "ünï ☃""#),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(Filter::eq("userName", value).unwrap().as_str(), expected, "value {value:?}");
+        }
+    }
+
+    #[test]
+    fn query_value_is_fully_percent_encoded() {
+        let filter = Filter::eq("emails.value", "jane+doe@example.com").unwrap();
+        assert_eq!(filter.to_query_value(), "emails.value%20eq%20%22jane%2Bdoe%40example.com%22");
+        let filter = Filter::eq("userName", "a&filter=x#y?z").unwrap();
+        assert_eq!(filter.to_query_value(), "userName%20eq%20%22a%26filter%3Dx%23y%3Fz%22");
+    }
+
+    #[test]
+    fn operators_and_combinations() {
+        assert_eq!(Filter::ne("title", "x").unwrap().as_str(), r#"title ne "x""#);
+        assert_eq!(Filter::co("title", "x").unwrap().as_str(), r#"title co "x""#);
+        assert_eq!(Filter::sw("title", "x").unwrap().as_str(), r#"title sw "x""#);
+        assert_eq!(Filter::ew("title", "x").unwrap().as_str(), r#"title ew "x""#);
+        assert_eq!(Filter::present("title").unwrap().as_str(), "title pr");
+        let f = Filter::eq("a", "1").unwrap().or(Filter::eq("b", "2").unwrap()).and(Filter::present("c").unwrap());
+        assert_eq!(f.as_str(), r#"((a eq "1") or (b eq "2")) and (c pr)"#);
+        let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+        assert_eq!(Filter::eq(urn, "R&D").unwrap().as_str(), format!(r#"{urn} eq "R&D""#));
+    }
+
+    #[test]
+    fn attribute_cannot_carry_syntax() {
+        for bad in ["", "userName eq \"x\" or userName", "a\"b", "emails[type eq \"work\"]", "(x)", "1abc", "a b"] {
+            assert!(matches!(Filter::eq(bad, "v"), Err(Error::Validation(_))), "{bad:?}");
+            assert!(Filter::present(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_value() {
+        let filter = Filter::eq("userName", "jane@example.com").unwrap();
+        assert_eq!(format!("{filter:?}"), "Filter([REDACTED])");
+        assert_eq!(filter.to_string(), r#"userName eq "jane@example.com""#);
+    }
+}

@@ -1,0 +1,118 @@
+//! SCIM list responses (RFC 7644 §3.4.2), read leniently.
+
+use serde_json::Value;
+
+use crate::connector::RemoteUser;
+use crate::error::{DecodeError, Result};
+use crate::http::Response;
+use crate::user::{remote_user_from_scim, scim_json};
+
+/// The URN of a SCIM list response.
+pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// A page of users from `GET /Users`, read the way real servers write it.
+///
+/// Tolerated: `Resources` missing (the RFC allows it when `totalResults` is 0), `null`, or spelled
+/// in another case (`resources`); numbers sent as strings (`"totalResults": "25"`); attribute names
+/// in any case; `schemas` missing. Each resource is read like any SCIM user (unknown attributes
+/// kept in [`User::extra`](crate::User::extra)); one without an `id` is an error, since it could
+/// not be addressed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ListResponse {
+    /// The number of results the whole query has (`totalResults`), if the server said.
+    pub total_results: Option<u64>,
+    /// The 1-based index of the first resource on this page (`startIndex`), if the server said.
+    pub start_index: Option<u64>,
+    /// The number of resources on this page according to the server (`itemsPerPage`).
+    pub items_per_page: Option<u64>,
+    /// The users on this page.
+    pub resources: Vec<RemoteUser>,
+}
+
+impl ListResponse {
+    /// Reads a list response body. A body that is empty, not JSON, not an object, or whose
+    /// `Resources` is not a list is an [`Error::Decode`](crate::Error::Decode) with a short excerpt.
+    pub fn from_response(response: &Response) -> Result<ListResponse> {
+        let status = Some(response.status());
+        let value: Value = response.json()?;
+        let Value::Object(map) = value else {
+            return Err(DecodeError::new(status, "a SCIM list response must be a JSON object", response.body()).into());
+        };
+        let number = |key: &str| -> Option<u64> {
+            match scim_json::field(&map, key)? {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+        };
+        let resources = match scim_json::field(&map, "Resources") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    remote_user_from_scim(item.clone()).map_err(|message| {
+                        // No excerpt: the resource holds personal data, and the message says enough.
+                        DecodeError::new(status, format!("resource #{index} of the list: {message}"), &[]).into()
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            Some(_) => {
+                return Err(DecodeError::new(status, "`Resources` in a SCIM list response must be a list", &[]).into());
+            }
+        };
+        Ok(ListResponse {
+            total_results: number("totalResults"),
+            start_index: number("startIndex"),
+            items_per_page: number("itemsPerPage"),
+            resources,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn parse(body: &str) -> Result<ListResponse> {
+        ListResponse::from_response(&Response::new(200, vec![], body.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn reads_the_rfc_shape() {
+        let list = parse(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":2,"startIndex":1,
+                "itemsPerPage":2,"Resources":[{"id":"1","userName":"a"},{"id":"2","userName":"b","x-custom":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!((list.total_results, list.start_index, list.items_per_page), (Some(2), Some(1), Some(2)));
+        let ids: Vec<_> = list.resources.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(list.resources[1].user.extra.get("x-custom"), Some(&serde_json::json!(1)));
+    }
+
+    #[test]
+    fn tolerates_missing_lowercase_and_string_fields() {
+        let list = parse(r#"{"totalResults":0}"#).unwrap();
+        assert!(list.resources.is_empty());
+        assert_eq!(list.total_results, Some(0));
+        let list = parse(r#"{"TotalResults":"3","resources":[{"id":7,"UserName":"x"}],"Resources2":1}"#).unwrap();
+        assert_eq!(list.total_results, Some(3));
+        assert_eq!(list.resources[0].id.as_str(), "7");
+        assert_eq!(list.resources[0].user.user_name.as_deref(), Some("x"));
+        let list = parse(r#"{"Resources":null}"#).unwrap();
+        assert_eq!(list.total_results, None);
+        assert!(list.resources.is_empty());
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_a_list() {
+        for body in
+            ["", "<html>oops</html>", "[1]", r#"{"Resources":{"id":"1"}}"#, r#"{"Resources":[{"userName":"no id"}]}"#]
+        {
+            assert!(matches!(parse(body), Err(Error::Decode(_))), "{body:?}");
+        }
+    }
+}

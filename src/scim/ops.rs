@@ -1,0 +1,241 @@
+//! The SCIM 2.0 user operations, on top of the one request path ([`Http`]).
+//!
+//! [`ScimBearer`](crate::ScimBearer) and [`InteractBearer`](crate::InteractBearer) are thin
+//! wrappers around these functions; a connector for another SCIM app (with another credential, or
+//! its own extension) can implement [`Connector`](crate::Connector) the same way. Every request
+//! with a body carries exactly one `Content-Type: application/scim+json`; ids go into the path as
+//! one percent-encoded segment; filter values are JSON string literals, percent-encoded.
+
+use serde_json::Value;
+
+use crate::connector::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
+use crate::error::{ApiError, DecodeError, Error, FieldError, Result};
+use crate::http::{Http, Request, Response};
+use crate::scim::{Filter, ListResponse, PatchOp};
+use crate::user::{User, remote_user_from_scim};
+
+/// The media type of SCIM request bodies (RFC 7644 §8.1).
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+/// The `Accept` header SCIM connectors send: SCIM's media type first, plain JSON for servers that
+/// only know that.
+pub const SCIM_ACCEPT: &str = "application/scim+json, application/json";
+
+/// The largest page [`list_users`] asks for. Servers may cap it lower (and say so by returning
+/// fewer resources, which paging handles).
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// The SCIM look-up that identifies a user: their `userName`. A user without one is a validation
+/// error (nothing is sent).
+pub fn match_key(user: &User) -> Result<Lookup> {
+    match user.user_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => Ok(Lookup::UserName(name.to_string())),
+        _ => Err(Error::invalid_input(
+            "a SCIM user needs a user name to be matched",
+            vec![FieldError::new("userName", "is required")],
+        )),
+    }
+}
+
+/// Proves that the base URL and the token work: `GET /Users?startIndex=1&count=1`, which must
+/// answer with a SCIM list (an HTML page from a wrong URL is a decode error). A `404` gets a hint
+/// to check the base URL.
+pub async fn test_connection(http: &Http) -> Result<()> {
+    let mut url = http.endpoint(&["Users"])?;
+    url.query_pairs_mut().append_pair("startIndex", "1").append_pair("count", "1");
+    let response = http.send(Request::get(url, "/Users")).await.map_err(|error| match error {
+        Error::NotFound(api) if api.hint.is_none() => Error::NotFound(api.with_hint(Some(
+            "check the SCIM base URL: it must be the one `/Users` hangs off, such as https://host/scim/v2".to_string(),
+        ))),
+        other => other,
+    })?;
+    ListResponse::from_response(&response).map(|_| ())
+}
+
+/// `POST /Users` with `user` as SCIM JSON. The server's answer (normally `201` with the user and
+/// its `id`) is returned; an empty or id-less answer is a decode error. An existing user is
+/// [`Error::Conflict`] (`409`, or `400` with `scimType: uniqueness`).
+pub async fn create_user(http: &Http, user: &User) -> Result<RemoteUser> {
+    let url = http.endpoint(&["Users"])?;
+    let response = http.send(Request::post(url, "/Users").json(SCIM_CONTENT_TYPE, user)?).await?;
+    user_from_response(&response)
+}
+
+/// `GET /Users/{id}`. An unknown id is [`Error::NotFound`].
+pub async fn get_user(http: &Http, id: &UserId) -> Result<RemoteUser> {
+    let url = http.endpoint(&["Users", id.as_str()])?;
+    let response = http.send(Request::get(url, "/Users/{id}")).await?;
+    user_from_response(&response)
+}
+
+/// `GET /Users?filter=…`: every user the filter matches, in the server's order (its first page:
+/// no paging parameters are sent, so the server's default page size applies). A `404` answer is
+/// taken as "none" (Okta answers a filter that matches nothing so).
+pub async fn search_users(http: &Http, filter: &Filter) -> Result<Vec<RemoteUser>> {
+    let mut url = http.endpoint(&["Users"])?;
+    url.set_query(Some(&format!("filter={}", filter.to_query_value())));
+    match http.send(Request::get(url, "/Users")).await {
+        Ok(response) => Ok(ListResponse::from_response(&response)?.resources),
+        Err(Error::NotFound(_)) => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Finds the one user `lookup` identifies, active or not.
+///
+/// - [`Lookup::UserName`] filters on `userName eq`, which SCIM servers compare case-insensitively
+///   (RFC 7643: `caseExact: false`).
+/// - [`Lookup::ExternalId`] filters on `externalId eq` (case-sensitive: `caseExact: true`).
+/// - [`Lookup::Email`] filters on `emails.value eq`, which matches any of a user's addresses,
+///   whatever its type: the question is "who has this address", and servers differ in which type
+///   they give a work address.
+///
+/// The answer is checked here too, so a server that ignores or misreads the filter (and returns
+/// other users) can never make the wrong person match: only users whose attribute equals the
+/// value (user names and e-mail addresses ignoring ASCII case) count. If several remain for a
+/// user name, the one whose user name matches exactly, case included, is taken. Any other
+/// ambiguity is an [`Error::Conflict`] with code `ambiguous`: picking one of several people would
+/// risk updating or deactivating the wrong one.
+pub async fn find_user(http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+    let value = lookup.value();
+    if value.trim().is_empty() {
+        return Err(Error::invalid_input(
+            format!("cannot look a user up by an empty {}", lookup.attribute()),
+            vec![FieldError::new(lookup.attribute(), "is empty")],
+        ));
+    }
+    let filter = match lookup {
+        Lookup::UserName(_) => Filter::eq("userName", value)?,
+        Lookup::ExternalId(_) => Filter::eq("externalId", value)?,
+        Lookup::Email(_) => Filter::eq("emails.value", value)?,
+    };
+    let mut hits: Vec<RemoteUser> =
+        search_users(http, &filter).await?.into_iter().filter(|u| lookup_matches(lookup, &u.user)).collect();
+    if hits.len() > 1 {
+        if let Lookup::UserName(name) = lookup {
+            hits.retain(|u| u.user.user_name.as_deref() == Some(name.as_str()));
+        }
+    }
+    match hits.len() {
+        0 => Ok(None),
+        1 => Ok(hits.pop()),
+        n => Err(Error::Conflict(
+            ApiError::new(200, format!("{n} users match the {} look-up; use a key that is unique", lookup.attribute()))
+                .with_code(Some("ambiguous".to_string())),
+        )),
+    }
+}
+
+/// Applies `changes` (a partial user) to user `id` with one `PATCH`, built by
+/// [`PatchOp::from_changes`].
+///
+/// `current` lets e-mail and phone changes target only the values that changed; when it is not
+/// given and `changes` touches e-mails or phone numbers, the user is read first. Nothing is sent
+/// when there is nothing to change. Returns the user when the server answered `200` with it, and
+/// `None` for `204 No Content` (read the user back with [`get_user`] if you need it).
+pub async fn update_user(
+    http: &Http,
+    id: &UserId,
+    changes: &User,
+    current: Option<&RemoteUser>,
+) -> Result<Option<RemoteUser>> {
+    let needs_current = !changes.emails.is_empty() || !changes.phone_numbers.is_empty();
+    let read;
+    let current = match current {
+        Some(current) => Some(current),
+        None if needs_current => {
+            read = get_user(http, id).await?;
+            Some(&read)
+        }
+        None => None,
+    };
+    let patch = PatchOp::from_changes(changes, current.map(|c| &c.user));
+    if patch.is_empty() {
+        return Ok(None);
+    }
+    patch_user(http, id, &patch).await
+}
+
+/// `PATCH /Users/{id}` with `patch`. Returns the user when the server answered with it (`200`),
+/// `None` for an empty answer (`204`). A `200` whose body is not a user is treated like a `204`:
+/// the change was applied, only the echo is unusable.
+pub async fn patch_user(http: &Http, id: &UserId, patch: &PatchOp) -> Result<Option<RemoteUser>> {
+    if patch.is_empty() {
+        return Err(Error::invalid_input("a SCIM PATCH needs at least one operation", Vec::new()));
+    }
+    let url = http.endpoint(&["Users", id.as_str()])?;
+    let response = http.send(Request::patch(url, "/Users/{id}").json(SCIM_CONTENT_TYPE, patch)?).await?;
+    if response.is_empty() {
+        return Ok(None);
+    }
+    match user_from_response(&response) {
+        Ok(user) => Ok(Some(user)),
+        Err(error) => {
+            tracing::debug!(status = response.status(), %error, "PATCH answered with a body that is not a user");
+            Ok(None)
+        }
+    }
+}
+
+/// Deactivates (`false`) or reactivates (`true`) user `id`:
+/// `PATCH {"op":"replace","path":"active","value":…}`. Repeating it succeeds; `200` and `204` are
+/// both success.
+pub async fn set_active(http: &Http, id: &UserId, active: bool) -> Result<()> {
+    let url = http.endpoint(&["Users", id.as_str()])?;
+    let patch = PatchOp::new().replace("active", active);
+    http.send(Request::patch(url, "/Users/{id}").json(SCIM_CONTENT_TYPE, &patch)?).await?;
+    Ok(())
+}
+
+/// `DELETE /Users/{id}`. An unknown id is [`Error::NotFound`] (which
+/// [`Client::hard_delete`](crate::Client::hard_delete) reports as already gone).
+pub async fn delete_user(http: &Http, id: &UserId) -> Result<()> {
+    let url = http.endpoint(&["Users", id.as_str()])?;
+    http.send(Request::delete(url, "/Users/{id}")).await?;
+    Ok(())
+}
+
+/// One page of users: `GET /Users?startIndex=…&count=…`.
+///
+/// The page token is the next 1-based `startIndex`, as text; anything else is a validation error.
+/// The next page starts after the resources actually returned (servers may return fewer than
+/// asked), and there is none after an empty page or once `totalResults` is reached. The size is
+/// clamped to `1..=`[`MAX_PAGE_SIZE`].
+pub async fn list_users(http: &Http, page: &PageRequest) -> Result<UserPage> {
+    let start: u64 = match &page.token {
+        None => 1,
+        Some(token) => match token.as_str().parse::<u64>() {
+            Ok(start) if start >= 1 => start,
+            _ => {
+                return Err(Error::invalid_input(
+                    "invalid SCIM page token: expected a start index of 1 or more, as returned in UserPage::next",
+                    Vec::new(),
+                ));
+            }
+        },
+    };
+    let count = page.size.clamp(1, MAX_PAGE_SIZE);
+    let mut url = http.endpoint(&["Users"])?;
+    url.query_pairs_mut().append_pair("startIndex", &start.to_string()).append_pair("count", &count.to_string());
+    let response = http.send(Request::get(url, "/Users")).await?;
+    let list = ListResponse::from_response(&response)?;
+    let returned = list.resources.len() as u64;
+    let next_start = start.saturating_add(returned);
+    let more = returned > 0 && list.total_results.is_none_or(|total| next_start <= total);
+    let next = more.then(|| PageToken::new(next_start.to_string()));
+    Ok(UserPage::new(list.resources, next, list.total_results))
+}
+
+/// Whether `user` really has the looked-up value (what the filter asked the server for).
+fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
+    match lookup {
+        Lookup::UserName(name) => user.user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)),
+        Lookup::ExternalId(external_id) => user.external_id.as_deref() == Some(external_id.as_str()),
+        Lookup::Email(email) => user.emails.iter().any(|e| e.value.eq_ignore_ascii_case(email)),
+    }
+}
+
+fn user_from_response(response: &Response) -> Result<RemoteUser> {
+    let value: Value = response.json()?;
+    remote_user_from_scim(value).map_err(|message| DecodeError::new(Some(response.status()), message, &[]).into())
+}

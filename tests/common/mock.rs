@@ -1,0 +1,73 @@
+//! Request-level test helpers for SCIM connectors on `httpmock`: the headers every SCIM request
+//! must carry, a catch-all that makes unexpected requests fail loudly, and canned SCIM bodies.
+
+use httpmock::{Mock, MockServer, When};
+use serde_json::{Value, json};
+
+/// The token the mocked connectors use.
+pub const TOKEN: &str = "mock-token-123";
+/// The SCIM base path on the mock server.
+pub const BASE: &str = "/scim/v2";
+/// The `Accept` header SCIM connectors send.
+pub const ACCEPT: &str = "application/scim+json, application/json";
+/// The media type of SCIM bodies.
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// `path` under the SCIM base path.
+pub fn path(rest: &str) -> String {
+    format!("{BASE}{rest}")
+}
+
+/// A request without a body: bearer token, SCIM `Accept`, no `Content-Type`.
+pub fn without_body(when: When) -> When {
+    when.header("authorization", format!("Bearer {TOKEN}")).header("accept", ACCEPT).header_missing("content-type")
+}
+
+/// A request with a SCIM body: bearer token, SCIM `Accept`, exactly one
+/// `Content-Type: application/scim+json`.
+pub fn with_body(when: When) -> When {
+    when.header("authorization", format!("Bearer {TOKEN}"))
+        .header("accept", ACCEPT)
+        .header("content-type", SCIM_JSON)
+        .header_count("(?i)^content-type$", ".*", 1)
+}
+
+/// The query string must be exactly `query` (raw, as sent: percent-encoding included).
+pub fn raw_query(when: When, query: &'static str) -> When {
+    when.is_true(move |req| req.uri().query() == Some(query))
+}
+
+/// Answers every request no other mock matched with `599 unexpected request`. Add it last (mocks
+/// match in the order they were added) and assert it was called 0 times.
+pub async fn catch_all(server: &MockServer) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(599).body("unexpected request");
+        })
+        .await
+}
+
+/// A SCIM list response holding `resources`, with `total` results in all.
+pub fn list(total: usize, start_index: usize, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+/// A SCIM error body.
+pub fn error(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
+    let mut body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": status.to_string(),
+        "detail": detail,
+    });
+    if let Some(scim_type) = scim_type {
+        body["scimType"] = json!(scim_type);
+    }
+    body
+}

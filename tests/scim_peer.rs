@@ -1,0 +1,53 @@
+//! `ScimBearer`, the generic SCIM 2.0 connector, through its whole lifecycle against a real SCIM
+//! server: python-scim's `scim2-server` 0.8.3 with RFC 7643's schemas (see `common/peer.rs` for
+//! how it is installed and started, and `IDENTITY_CONNECTORS_SKIP_PEER`).
+
+mod common;
+
+use common::lifecycle::{self, Target};
+use common::peer::{self, Schemas};
+use identity_connectors::{Connector, Result, ScimBearer};
+
+fn connect(base_url: &str, token: &str) -> Result<Box<dyn Connector>> {
+    Ok(Box::new(ScimBearer::for_loopback(base_url, token.to_string())?))
+}
+
+/// A fresh tenant of the peer for one test, or `None` when peer tests are skipped.
+fn target(tenant: &str) -> Option<Target> {
+    let peer = peer::peer(Schemas::Rfc, tenant)?;
+    Some(Target {
+        base_url: peer.tenant_url(&format!("scim-{tenant}")),
+        token: peer::TOKEN.to_string(),
+        connect,
+        interact_extension: false,
+        unauthorized_hint: "check the bearer token configured for this SCIM service",
+    })
+}
+
+/// One test per lifecycle step, named after it, in a module named after the peer so the test
+/// output reads `scim2_server::<step> ... ok`.
+macro_rules! peer_tests {
+    ($($name:ident),* $(,)?) => {
+        mod scim2_server {
+            use super::{lifecycle, target};
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(target) = target(stringify!($name)) else { return };
+                    lifecycle::$name(&target).await;
+                }
+            )*
+        }
+    };
+}
+
+peer_tests!(
+    provision_then_provision_again_links,
+    provision_refuses_incomplete_user,
+    update_changes_only_what_is_given,
+    deactivate_and_reactivate,
+    find_by_user_name_email_and_external_id,
+    list_pages_through_everyone,
+    delete_then_delete_again,
+    wrong_token_is_unauthorized,
+);
