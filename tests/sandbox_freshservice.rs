@@ -378,3 +378,46 @@ async fn the_budget_renews_with_the_window() {
     let stats = sandbox.stats();
     assert_eq!((stats.max_accepted_in_window, stats.rate_limited), (1, 1));
 }
+
+#[tokio::test]
+async fn garbage_gets_client_errors_and_the_server_keeps_serving() {
+    let sandbox = sandbox().await;
+    let id =
+        call(&sandbox, "POST", "/requesters", Some(json!({"first_name": "Kept", "primary_email": "kept@example.com"})))
+            .await
+            .body["requester"]["id"]
+            .as_u64()
+            .unwrap_or(0);
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let auth = basic(sandbox.api_key(), "X");
+    let bodies: [&[u8]; 4] = [b"\xff\xfe\x00", b"[[[[", b"null", br#"{"first_name": {"a": 1}, "department_ids": "x"}"#];
+    for body in bodies {
+        for (method, path) in
+            [(reqwest::Method::POST, "/requesters".to_string()), (reqwest::Method::PUT, format!("/requesters/{id}"))]
+        {
+            let response = client
+                .request(method.clone(), format!("{}{path}", sandbox.base_url()))
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .body(body.to_vec())
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(response.status().as_u16(), 400, "{method} {path} {body:?}");
+        }
+    }
+    for path in [
+        "/requesters/%FF",
+        "/requesters/99999999999999999999999",
+        "/requesters/-1",
+        "/agents/abc/reactivate",
+        "/requesters?per_page=-1",
+        "/requesters?page=x",
+    ] {
+        let reply = call(&sandbox, "GET", path, None).await;
+        assert!(matches!(reply.status, 400 | 404 | 405), "{path}: {}", reply.status);
+    }
+    let kept = sandbox.user(id).map(|u| u["requester"]["first_name"].clone());
+    assert_eq!(kept, Some(json!("Kept")));
+    assert_eq!(call(&sandbox, "GET", "/requesters", None).await.status, 200);
+}

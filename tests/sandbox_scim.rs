@@ -411,3 +411,38 @@ async fn seeded_data_and_dropping_the_sandbox_stops_the_server() {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     assert!(client.get(&url).send().await.is_err(), "nothing listens after drop");
 }
+
+#[tokio::test]
+async fn garbage_gets_client_errors_and_the_server_keeps_serving() {
+    let sandbox = ScimSandbox::start().await.expect("start");
+    let id = call(&sandbox, "POST", "/Users", Some(json!({"userName": "kept"}))).await.body["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let token = Some(sandbox.token());
+    let bodies: [&[u8]; 5] =
+        [b"\xff\xfe\x00", b"[[[[", br#"{"userName": {"a": 1}}"#, b"null", br#"{"Operations": "x"}"#];
+    for body in bodies {
+        for (method, path) in
+            [("POST", "/Users".to_string()), ("PATCH", format!("/Users/{id}")), ("PUT", format!("/Users/{id}"))]
+        {
+            let url = format!("{}{path}", sandbox.base_url());
+            let reply = send(method, &url, token, Some(("application/scim+json", body.to_vec()))).await;
+            assert_eq!(reply.status, 400, "{method} {path} {body:?}");
+            assert_eq!(reply.body["schemas"], json!([ERROR]));
+        }
+    }
+    for path in ["/Users/%FF", "/Users/%", "/Users/a/b", "/Users/%2e%2e", "/../Users"] {
+        let reply = send("GET", &format!("{}{path}", sandbox.base_url()), token, None).await;
+        assert_eq!(reply.status, 404, "{path}");
+    }
+    for filter in ["userName eq \"é€😀\"", "é€😀", "userName eq \"\\ud800\"", "((((((((((", "userName[type eq \"a\"]"]
+    {
+        let mut url = url::Url::parse(&format!("{}/Users", sandbox.base_url())).expect("url");
+        url.query_pairs_mut().append_pair("filter", filter);
+        let reply = send("GET", url.as_str(), token, None).await;
+        assert!(matches!(reply.status, 200 | 400), "{filter}: {}", reply.status);
+    }
+    assert_eq!(sandbox.user(&id).map(|u| attributes(&u)), Some(json!({"schemas": [CORE], "userName": "kept"})));
+    assert_eq!(send("GET", &format!("{}/ServiceProviderConfig", sandbox.base_url()), None, None).await.status, 200);
+}

@@ -241,12 +241,13 @@ impl FreshserviceSandboxBuilder {
             locations: named(FIRST_LOCATION_ID, self.locations),
             roles,
         };
-        let api = FreshserviceApi { api_key, origin: Mutex::new(String::new()), state: Mutex::new(state) };
+        let (listener, addr) = Server::bind().await?;
+        let origin = format!("http://{addr}");
+        let base_url = format!("{origin}{BASE_PATH}");
+        let api = FreshserviceApi { api_key, origin, state: Mutex::new(state) };
         let shared = Shared::new(api, Gate::new(self.faults, self.rate_limit));
-        let server = Server::start(Arc::clone(&shared)).await?;
-        let origin = format!("http://{}", server.addr());
-        *shared.api.origin.lock().unwrap_or_else(PoisonError::into_inner) = origin.clone();
-        Ok(FreshserviceSandbox { server, shared, base_url: format!("{origin}{BASE_PATH}") })
+        let server = Server::serve(listener, addr, Arc::clone(&shared));
+        Ok(FreshserviceSandbox { server, shared, base_url })
     }
 }
 
@@ -778,8 +779,8 @@ fn is_email(value: &str) -> bool {
 
 struct FreshserviceApi {
     api_key: String,
-    /// `http://127.0.0.1:<port>`, for `Location` and `Link` (known once the port is bound).
-    origin: Mutex<String>,
+    /// `http://127.0.0.1:<port>`, for `Location` and `Link`.
+    origin: String,
     state: Mutex<FreshserviceState>,
 }
 
@@ -788,10 +789,6 @@ type Handled = Result<ApiResponse, FsError>;
 impl FreshserviceApi {
     fn state(&self) -> MutexGuard<'_, FreshserviceState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn origin(&self) -> String {
-        self.origin.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// `Authorization: Basic base64("<api key>:<anything>")`.
@@ -889,7 +886,7 @@ impl FreshserviceApi {
     fn create(&self, request: &ApiRequest, kind: Kind) -> Handled {
         let body = Self::json_body(request, false)?;
         let id = self.state().create(kind, body)?;
-        let location = format!("{}{BASE_PATH}/{}s/{id}", self.origin(), kind.singular());
+        let location = format!("{}{BASE_PATH}/{}s/{id}", self.origin, kind.singular());
         Ok(self.wrapped(StatusCode::CREATED, kind, id)?.with_header(LOCATION, location))
     }
 
@@ -1052,9 +1049,9 @@ impl FreshserviceApi {
         for (k, v) in request.query_pairs().iter().filter(|(k, _)| k != "page" && k != "per_page") {
             next.append_pair(k, v);
         }
-        next.append_pair("page", &(page + 1).to_string());
+        next.append_pair("page", &page.saturating_add(1).to_string());
         next.append_pair("per_page", &per_page.to_string());
-        let link = format!("<{}{}?{}>; rel=\"next\"", self.origin(), request.path, next.finish());
+        let link = format!("<{}{}?{}>; rel=\"next\"", self.origin, request.path, next.finish());
         Ok(response.with_header(LINK, link))
     }
 }

@@ -199,16 +199,12 @@ impl ScimSandboxBuilder {
         let mut rng = SplitMix64::new(self.seed);
         let token = self.token.unwrap_or_else(|| format!("sandbox-scim-{}", rng.hex_id()));
         let state = ScimState { users: Vec::new(), version: 0, rng };
-        let api = ScimApi {
-            token,
-            max_results: self.max_results,
-            origin: Mutex::new(String::new()),
-            state: Mutex::new(state),
-        };
+        let (listener, addr) = Server::bind().await?;
+        let base_url = format!("http://{addr}{BASE_PATH}");
+        let api =
+            ScimApi { token, max_results: self.max_results, base_url: base_url.clone(), state: Mutex::new(state) };
         let shared = Shared::new(api, Gate::new(self.faults, self.rate_limit));
-        let server = Server::start(Arc::clone(&shared)).await?;
-        let base_url = format!("http://{}{BASE_PATH}", server.addr());
-        *shared.api.origin.lock().unwrap_or_else(PoisonError::into_inner) = base_url.clone();
+        let server = Server::serve(listener, addr, Arc::clone(&shared));
         Ok(ScimSandbox { server, shared, base_url })
     }
 }
@@ -216,8 +212,8 @@ impl ScimSandboxBuilder {
 struct ScimApi {
     token: String,
     max_results: usize,
-    /// The base URL, for `Location` and `meta.location` (known once the port is bound).
-    origin: Mutex<String>,
+    /// The base URL, for `Location` and `meta.location`.
+    base_url: String,
     state: Mutex<ScimState>,
 }
 
@@ -344,10 +340,6 @@ impl ScimApi {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn base_url(&self) -> String {
-        self.origin.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
     fn authorised(&self, request: &ApiRequest) -> bool {
         let Some(value) = request.header(AUTHORIZATION) else { return false };
         let Some((scheme, token)) = value.split_once(' ') else { return false };
@@ -386,7 +378,7 @@ impl ScimApi {
     fn service_provider_config(&self) -> ApiResponse {
         let body = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "meta": { "resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", self.base_url()) },
+            "meta": { "resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", self.base_url.as_str()) },
             "patch": { "supported": true },
             "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
             "filter": { "supported": true, "maxResults": self.max_results },
@@ -412,7 +404,7 @@ impl ScimApi {
     }
 
     fn resource_response(&self, status: StatusCode, user: &ScimUser, request: &ApiRequest) -> ApiResponse {
-        let base_url = self.base_url();
+        let base_url = self.base_url.as_str();
         let body = scim_model::project(
             user.render(&base_url),
             request.query_param("attributes").as_deref(),
@@ -451,7 +443,7 @@ impl ScimApi {
             Some(f) if !f.trim().is_empty() => Some(scim_model::parse_filter(&f)?),
             _ => None,
         };
-        let base_url = self.base_url();
+        let base_url = self.base_url.as_str();
         let state = self.state();
         let matching: Vec<Map<String, Value>> = state
             .users

@@ -161,6 +161,11 @@ pub(crate) fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a V
     map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
+/// Whether `s` starts with `urn:`, in any case (never slicing inside a multi-byte character).
+fn has_urn_prefix(s: &str) -> bool {
+    s.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("urn:"))
+}
+
 fn extra_input(at: &str) -> ScimError {
     ScimError::bad_request("invalidSyntax", format!("Extra inputs are not permitted: {at}"))
 }
@@ -238,7 +243,7 @@ pub(crate) fn normalise_resource(body: Value) -> Result<Map<String, Value>> {
         if ["schemas", "id", "meta"].iter().any(|k| k.eq_ignore_ascii_case(&key)) {
             continue;
         }
-        if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
+        if has_urn_prefix(&key) {
             let schema = find_extension(&key).ok_or_else(|| extra_input(&key))?;
             let Value::Object(map) = value else {
                 if value.is_null() {
@@ -500,7 +505,7 @@ fn valid_name(name: &str) -> bool {
 fn parse_attr_path(word: &str) -> Result<AttrPath> {
     let (schema, rest) = match split_urn(word) {
         Some((schema, rest)) => ((schema.urn != CORE.urn).then(|| schema.urn.to_string()), rest),
-        None if word.len() > 4 && word[..4].eq_ignore_ascii_case("urn:") => match word.rsplit_once(':') {
+        None if has_urn_prefix(word) => match word.rsplit_once(':') {
             Some((urn, rest)) => (Some(urn.to_string()), rest),
             None => (None, word),
         },
@@ -655,7 +660,7 @@ fn parse_patch_path(path: &str) -> Result<PatchPath> {
     let path = path.trim();
     let (schema, rest) = match split_urn(path) {
         Some(found) => found,
-        None if path.len() > 4 && path[..4].eq_ignore_ascii_case("urn:") => {
+        None if has_urn_prefix(path) => {
             return Err(invalid_path(format!("'{path}' names an unknown schema")));
         }
         None => (&CORE, path),
@@ -1088,6 +1093,33 @@ mod tests {
             patch(user, json!([{"op": "replace", "path": "title", "value": "X"}, {"op": "replace", "path": "bogus"}]))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics() {
+        let alphabet: Vec<char> =
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.[]()\"\\ eq and or not pr é€😀{}:,09aXtruefalsenull$"
+                .chars()
+                .collect();
+        let mut rng = crate::sandbox::rng::SplitMix64::new(99);
+        for _ in 0..5000 {
+            let text: String = (0..rng.below(48)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let _ = parse_filter(&text);
+            let _ = parse_patch_path(&text);
+            let _ = normalise_resource(json!({ "userName": "x", text.clone(): text.clone() }));
+            let user = object(
+                json!({"userName": "x", "emails": [{"value": "a", "type": "work"}], "name": {"givenName": "A"}}),
+            );
+            for op in ["add", "replace", "remove"] {
+                let _ = apply_patch(
+                    &user,
+                    &json!({"Operations": [{"op": op, "path": text.clone(), "value": text.clone()}]}),
+                );
+                let _ =
+                    apply_patch(&user, &json!({"Operations": [{"op": op, "value": { text.clone(): text.clone() }}]}));
+            }
+            let _ = project(user, Some(&text), Some(&text));
+        }
     }
 
     #[test]

@@ -183,17 +183,18 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Binds `127.0.0.1` on a free port and serves `shared` on the current tokio runtime.
-    pub(crate) async fn start<A: Api>(shared: Arc<Shared<A>>) -> io::Result<Server> {
+    /// Binds `127.0.0.1` on a free port; the caller learns the address before serving, so the API
+    /// can know its own base URL from the start.
+    pub(crate) async fn bind() -> io::Result<(TcpListener, SocketAddr)> {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(accept_loop(listener, shared));
-        Ok(Server { addr, task })
+        Ok((listener, addr))
     }
 
-    /// The bound address.
-    pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+    /// Serves `shared` on `listener` on the current tokio runtime.
+    pub(crate) fn serve<A: Api>(listener: TcpListener, addr: SocketAddr, shared: Arc<Shared<A>>) -> Server {
+        let task = tokio::spawn(accept_loop(listener, shared));
+        Server { addr, task }
     }
 }
 
