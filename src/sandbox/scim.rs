@@ -406,12 +406,12 @@ impl ScimApi {
     fn resource_response(&self, status: StatusCode, user: &ScimUser, request: &ApiRequest) -> ApiResponse {
         let base_url = self.base_url.as_str();
         let body = scim_model::project(
-            user.render(&base_url),
+            user.render(base_url),
             request.query_param("attributes").as_deref(),
             request.query_param("excludedAttributes").as_deref(),
         );
         ApiResponse::json(status, SCIM_JSON, &Value::Object(body))
-            .with_header(LOCATION, user.location(&base_url))
+            .with_header(LOCATION, user.location(base_url))
             .with_header(ETAG, user.etag())
     }
 
@@ -448,7 +448,7 @@ impl ScimApi {
         let matching: Vec<Map<String, Value>> = state
             .users
             .iter()
-            .map(|u| u.render(&base_url))
+            .map(|u| u.render(base_url))
             .filter(|rendered| filter.as_ref().is_none_or(|f| f.matches(rendered)))
             .collect();
         let total = matching.len();
