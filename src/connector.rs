@@ -30,6 +30,7 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::auth::Authorization;
+use crate::client::UpdateOutcome;
 use crate::error::{ApiError, Result};
 use crate::http::{Http, Response};
 use crate::user::User;
@@ -95,14 +96,15 @@ pub trait Connector: Send + Sync + fmt::Debug {
 
     /// Applies `changes` (a partial user: only the attributes to change are set) to user `id`.
     /// `current` is the user as last read, when the caller has it, so the connector can avoid a
-    /// read. Returns the updated user when the response carried it.
+    /// read. Returns [`UpdateOutcome::Unchanged`] when nothing was sent (nothing the app stores
+    /// differed), else [`UpdateOutcome::Updated`] with the updated user when the response carried it.
     async fn update_user(
         &self,
         http: &Http,
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<Option<RemoteUser>>;
+    ) -> Result<UpdateOutcome>;
 
     /// Deactivates (`active == false`) or reactivates a user. Repeating it must succeed.
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()>;
@@ -311,7 +313,7 @@ macro_rules! forward_connector {
                 id: &UserId,
                 changes: &User,
                 current: Option<&RemoteUser>,
-            ) -> Result<Option<RemoteUser>> {
+            ) -> Result<UpdateOutcome> {
                 (**self).update_user(http, id, changes, current).await
             }
             async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
