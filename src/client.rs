@@ -470,8 +470,10 @@ impl Client {
         struct State {
             next: Option<PageRequest>,
             buffer: VecDeque<RemoteUser>,
+            previous_first: Option<UserId>,
         }
-        let state = State { next: Some(PageRequest::first(page_size.max(1))), buffer: VecDeque::new() };
+        let state =
+            State { next: Some(PageRequest::first(page_size.max(1))), buffer: VecDeque::new(), previous_first: None };
         futures_util::stream::unfold(state, move |mut state| async move {
             loop {
                 if let Some(user) = state.buffer.pop_front() {
@@ -480,10 +482,18 @@ impl Client {
                 let request = state.next.take()?;
                 match self.list_page(&request).await {
                     Ok(page) => {
+                        // A server that ignores the paging parameters answers the same page again:
+                        // stop instead of looping forever.
+                        let first = page.users.first().map(|u| u.id.clone());
+                        if first.is_some() && first == state.previous_first {
+                            let message = "the server returned the same page twice; it may not support paging";
+                            return Some((Err(crate::error::DecodeError::new(None, message, &[]).into()), state));
+                        }
                         let repeated = page.next.is_some() && page.next == request.token;
                         if !page.users.is_empty() && !repeated {
                             state.next = page.next.map(|token| PageRequest::next(token, request.size));
                         }
+                        state.previous_first = first;
                         state.buffer.extend(page.users);
                     }
                     Err(error) => return Some((Err(error), state)),
