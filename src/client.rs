@@ -241,7 +241,7 @@ impl fmt::Display for DeprovisionOutcome {
 pub enum UpdateOutcome {
     /// The changes were sent. Holds the updated user when the app returned it.
     Updated(Option<Box<RemoteUser>>),
-    /// There was nothing to change; nothing was sent.
+    /// There was nothing to change (or nothing the app stores); nothing was sent.
     Unchanged,
 }
 
@@ -350,11 +350,19 @@ impl Client {
         if policy.update_existing {
             let changes = desired.changes_from(&current.user);
             if !changes.is_empty() {
-                match self.connector.update_user(&self.http, &current.id, &changes, Some(&current)).await? {
-                    Some(updated) => current = updated,
-                    None => current.user.apply(&changes),
-                }
-                if outcome == ProvisionOutcome::Linked {
+                let updated =
+                    match self.connector.update_user(&self.http, &current.id, &changes, Some(&current)).await? {
+                        UpdateOutcome::Unchanged => false,
+                        UpdateOutcome::Updated(Some(user)) => {
+                            current = *user;
+                            true
+                        }
+                        UpdateOutcome::Updated(None) => {
+                            current.user.apply(&changes);
+                            true
+                        }
+                    };
+                if updated && outcome == ProvisionOutcome::Linked {
                     outcome = ProvisionOutcome::Updated;
                 }
             }
@@ -389,7 +397,7 @@ impl Client {
     }
 
     /// Sets the attributes `changes` sets (a partial user) on user `id`. Sends nothing when
-    /// `changes` is empty. Use [`deactivate`](Self::deactivate) / [`reactivate`](Self::reactivate)
+    /// `changes` is empty, or holds only attributes the app does not store. Use [`deactivate`](Self::deactivate) / [`reactivate`](Self::reactivate)
     /// for `active`.
     pub async fn update(&self, id: &UserId, changes: &User) -> Result<UpdateOutcome> {
         let mut changes = changes.clone();
@@ -397,8 +405,7 @@ impl Client {
         if changes.is_empty() {
             return Ok(UpdateOutcome::Unchanged);
         }
-        let updated = self.traced("update", self.connector.update_user(&self.http, id, &changes, None)).await?;
-        Ok(UpdateOutcome::Updated(updated.map(Box::new)))
+        self.traced("update", self.connector.update_user(&self.http, id, &changes, None)).await
     }
 
     /// Deactivates user `id` (a soft deprovision that can be undone). Succeeds if the user is
@@ -463,8 +470,10 @@ impl Client {
         struct State {
             next: Option<PageRequest>,
             buffer: VecDeque<RemoteUser>,
+            previous_first: Option<UserId>,
         }
-        let state = State { next: Some(PageRequest::first(page_size.max(1))), buffer: VecDeque::new() };
+        let state =
+            State { next: Some(PageRequest::first(page_size.max(1))), buffer: VecDeque::new(), previous_first: None };
         futures_util::stream::unfold(state, move |mut state| async move {
             loop {
                 if let Some(user) = state.buffer.pop_front() {
@@ -473,10 +482,18 @@ impl Client {
                 let request = state.next.take()?;
                 match self.list_page(&request).await {
                     Ok(page) => {
+                        // A server that ignores the paging parameters answers the same page again:
+                        // stop instead of looping forever.
+                        let first = page.users.first().map(|u| u.id.clone());
+                        if first.is_some() && first == state.previous_first {
+                            let message = "the server returned the same page twice; it may not support paging";
+                            return Some((Err(crate::error::DecodeError::new(None, message, &[]).into()), state));
+                        }
                         let repeated = page.next.is_some() && page.next == request.token;
                         if !page.users.is_empty() && !repeated {
                             state.next = page.next.map(|token| PageRequest::next(token, request.size));
                         }
+                        state.previous_first = first;
                         state.buffer.extend(page.users);
                     }
                     Err(error) => return Some((Err(error), state)),

@@ -7,20 +7,88 @@
 //! [`Client`](crate::Client) and in the one request path, [`Http`]. A new connector is therefore one
 //! module that implements this trait.
 //!
-//! The trait uses [`async_trait`] so that `Box<dyn Connector>` and `Arc<dyn Connector>` work. An
-//! implementation looks like this:
+//! The trait uses [`async_trait`] so that `Box<dyn Connector>` and `Arc<dyn Connector>` work
+//! (rustdoc shows the desugared `Pin<Box<dyn Future>>` signatures; implement the methods as
+//! `async fn` inside `#[async_trait]`). A complete connector for a small JSON API:
 //!
-//! ```ignore
-//! #[async_trait::async_trait]
-//! impl Connector for MyApp {
-//!     fn kind(&self) -> &'static str { "my-app" }
-//!     // …
+//! ```no_run
+//! use async_trait::async_trait;
+//! use identity_connectors::{
+//!     Authorization, Client, Connector, Error, Http, Lookup, PageRequest, PageToken, RemoteUser, Request,
+//!     Result, UpdateOutcome, User, UserId, UserPage,
+//! };
+//! use serde_json::{Value, json};
+//! use url::Url;
+//!
+//! #[derive(Debug)]
+//! struct Directory {
+//!     base_url: Url,
+//!     authorization: Authorization, // its Debug prints [REDACTED]
+//! }
+//!
+//! fn remote(v: Value) -> Result<RemoteUser> {
+//!     let id = v["id"].as_u64().ok_or_else(|| Error::invalid_input("no id in the answer", vec![]))?;
+//!     let email = v["email"].as_str().unwrap_or_default().to_string();
+//!     let active = v["active"].as_bool().unwrap_or(true);
+//!     Ok(RemoteUser::new(UserId::new(id.to_string()), User::builder(&email).email(email).active(active).build()))
+//! }
+//!
+//! #[async_trait]
+//! impl Connector for Directory {
+//!     fn kind(&self) -> &'static str { "directory" }
+//!     fn display_name(&self) -> &str { "Directory" }
+//!     fn base_url(&self) -> &Url { &self.base_url }
+//!     fn authorization(&self) -> &Authorization { &self.authorization }
+//!     fn match_key(&self, user: &User) -> Result<Lookup> {
+//!         let email = user.primary_email().ok_or_else(|| Error::invalid_input("no e-mail", vec![]))?;
+//!         Ok(Lookup::Email(email.to_string()))
+//!     }
+//!     async fn test_connection(&self, http: &Http) -> Result<()> {
+//!         http.send(Request::get(http.endpoint(&["users"])?, "/users")).await.map(drop)
+//!     }
+//!     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+//!         let body = json!({"email": user.primary_email()});
+//!         let request = Request::post(http.endpoint(&["users"])?, "/users").json("application/json", &body)?;
+//!         remote(http.send(request).await?.json()?)
+//!     }
 //!     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
+//!         remote(http.send(Request::get(http.endpoint(&["users", id.as_str()])?, "/users/{id}")).await?.json()?)
+//!     }
+//!     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+//!         let mut url = http.endpoint(&["users"])?;
+//!         url.query_pairs_mut().append_pair("email", lookup.value());
+//!         let found: Vec<Value> = http.send(Request::get(url, "/users?email={email}")).await?.json()?;
+//!         found.into_iter().next().map(remote).transpose()
+//!     }
+//!     async fn update_user(&self, _: &Http, _: &UserId, _: &User, _: Option<&RemoteUser>) -> Result<UpdateOutcome> {
+//!         Ok(UpdateOutcome::Unchanged) // this directory stores nothing but the e-mail
+//!     }
+//!     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
 //!         let url = http.endpoint(&["users", id.as_str()])?;
-//!         let response = http.send(Request::get(url, "/users/{id}")).await?;
-//!         parse(response.body())
+//!         let request = Request::put(url, "/users/{id}").json("application/json", &json!({"active": active}))?;
+//!         http.send(request).await.map(drop)
+//!     }
+//!     async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
+//!         http.send(Request::delete(http.endpoint(&["users", id.as_str()])?, "/users/{id}")).await.map(drop)
+//!     }
+//!     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
+//!         let number: u32 = page.token.as_ref().and_then(|t| t.as_str().parse().ok()).unwrap_or(1);
+//!         let mut url = http.endpoint(&["users"])?;
+//!         url.query_pairs_mut().append_pair("page", &number.to_string());
+//!         let users: Vec<Value> = http.send(Request::get(url, "/users?page={n}")).await?.json()?;
+//!         let next = (!users.is_empty()).then(|| PageToken::new((number + 1).to_string()));
+//!         Ok(UserPage::new(users.into_iter().map(remote).collect::<Result<_>>()?, next, None))
 //!     }
 //! }
+//!
+//! # async fn run() -> Result<()> {
+//! let directory = Directory {
+//!     base_url: Url::parse("https://directory.example.com/api").map_err(|e| Error::invalid_config(e.to_string()))?,
+//!     authorization: Authorization::bearer(&"token".into())?,
+//! };
+//! let client = Client::new(directory)?; // provisioning, deprovisioning, paging, retries: all shared
+//! client.provision(&User::builder("jane@example.com").email("jane@example.com").build()).await?;
+//! # Ok(()) }
 //! ```
 
 use std::fmt;
@@ -30,6 +98,7 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::auth::Authorization;
+use crate::client::UpdateOutcome;
 use crate::error::{ApiError, Result};
 use crate::http::{Http, Response};
 use crate::user::User;
@@ -95,14 +164,15 @@ pub trait Connector: Send + Sync + fmt::Debug {
 
     /// Applies `changes` (a partial user: only the attributes to change are set) to user `id`.
     /// `current` is the user as last read, when the caller has it, so the connector can avoid a
-    /// read. Returns the updated user when the response carried it.
+    /// read. Returns [`UpdateOutcome::Unchanged`] when nothing was sent (nothing the app stores
+    /// differed), else [`UpdateOutcome::Updated`] with the updated user when the response carried it.
     async fn update_user(
         &self,
         http: &Http,
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<Option<RemoteUser>>;
+    ) -> Result<UpdateOutcome>;
 
     /// Deactivates (`active == false`) or reactivates a user. Repeating it must succeed.
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()>;
@@ -311,7 +381,7 @@ macro_rules! forward_connector {
                 id: &UserId,
                 changes: &User,
                 current: Option<&RemoteUser>,
-            ) -> Result<Option<RemoteUser>> {
+            ) -> Result<UpdateOutcome> {
                 (**self).update_user(http, id, changes, current).await
             }
             async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {

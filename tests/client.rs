@@ -292,6 +292,26 @@ async fn list_streams_every_page_once() {
 }
 
 #[tokio::test]
+async fn a_server_that_ignores_paging_ends_the_stream_with_an_error() {
+    let server = MockServer::start_async().await;
+    let same = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/users").query_param_exists("page");
+            then.status(200).json_body(json!({"users": [wire(1, "a@x.io", "t", true)], "next": 2}));
+        })
+        .await;
+    let results: Vec<_> = client(&server).list(1).collect().await;
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].as_ref().unwrap().id, UserId::new("1"));
+    let error = results[1].as_ref().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "could not decode the response: the server returned the same page twice; it may not support paging"
+    );
+    same.assert_calls_async(2).await;
+}
+
+#[tokio::test]
 async fn throttling_429_429_then_200_honours_both_waits() {
     let server = MockServer::start_async().await;
     let throttled = server

@@ -446,12 +446,19 @@ async fn provision_of_an_unchanged_user_sends_no_update() {
     // Only the manager differs on paper, and resolving it shows it is the same: no PUT.
     let changes = jane().changes_from(&found.user);
     let outcome = client.connector().update_user(client.http(), &found.id, &changes, Some(&found)).await.unwrap();
-    assert_eq!(outcome, None);
+    assert_eq!(outcome, UpdateOutcome::Unchanged);
 
     find.assert_calls_async(1).await;
     departments.assert_calls_async(1).await;
     locations.assert_calls_async(1).await;
     manager.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+
+    // Through the client, the same person is reported as linked, not updated.
+    let provisioned = client.provision(&jane()).await.unwrap();
+    assert_eq!(provisioned.outcome, ProvisionOutcome::Linked);
+    find.assert_calls_async(2).await;
+    manager.assert_calls_async(2).await;
     unexpected.assert_calls_async(0).await;
 }
 

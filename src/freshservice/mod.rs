@@ -81,6 +81,7 @@ pub use attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
+use crate::client::UpdateOutcome;
 use crate::connector::{Connector, Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::error::{ApiError, DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
@@ -629,7 +630,7 @@ impl Connector for FreshserviceApiKey {
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<Option<RemoteUser>> {
+    ) -> Result<UpdateOutcome> {
         let numeric = numeric_id(id)?;
         let mut current = match current.filter(|c| kind_of(c).is_some()) {
             Some(current) => current.clone(),
@@ -647,13 +648,17 @@ impl Connector for FreshserviceApiKey {
             converted = true;
         }
         let Some(body) = self.body(http, changes, target, Some(&current)).await? else {
-            return Ok(converted.then_some(current));
+            return Ok(if converted {
+                UpdateOutcome::Updated(Some(Box::new(current)))
+            } else {
+                UpdateOutcome::Unchanged
+            });
         };
         let api = api(target);
         let request = Request::put(self.item_url(http, api, numeric, None)?, api.item).json(JSON, &body)?;
         let response = http.send(request).await?;
         let record = wire::one(&response, api.envelope)?;
-        self.to_remote(http, &response, target, record).await.map(Some)
+        Ok(UpdateOutcome::Updated(Some(Box::new(self.to_remote(http, &response, target, record).await?))))
     }
 
     /// Reads the user first (to learn requester or agent); sends nothing when they already are as

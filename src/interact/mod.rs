@@ -217,7 +217,7 @@ impl Connector for InteractBearer {
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<Option<RemoteUser>> {
+    ) -> Result<crate::client::UpdateOutcome> {
         ops::update_user(http, id, changes, current).await
     }
 

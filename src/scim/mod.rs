@@ -178,7 +178,7 @@ impl Connector for ScimBearer {
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<Option<RemoteUser>> {
+    ) -> Result<crate::client::UpdateOutcome> {
         ops::update_user(http, id, changes, current).await
     }
 

@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use crate::client::UpdateOutcome;
 use crate::connector::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::error::{ApiError, DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
@@ -138,7 +139,7 @@ pub async fn update_user(
     id: &UserId,
     changes: &User,
     current: Option<&RemoteUser>,
-) -> Result<Option<RemoteUser>> {
+) -> Result<UpdateOutcome> {
     let needs_current = !changes.emails.is_empty() || !changes.phone_numbers.is_empty();
     let read;
     let current = match current {
@@ -151,9 +152,9 @@ pub async fn update_user(
     };
     let patch = PatchOp::from_changes(changes, current.map(|c| &c.user));
     if patch.is_empty() {
-        return Ok(None);
+        return Ok(UpdateOutcome::Unchanged);
     }
-    patch_user(http, id, &patch).await
+    Ok(UpdateOutcome::Updated(patch_user(http, id, &patch).await?.map(Box::new)))
 }
 
 /// `PATCH /Users/{id}` with `patch`. Returns the user when the server answered with it (`200`),

@@ -8,8 +8,8 @@
 
 use async_trait::async_trait;
 use identity_connectors::{
-    Authorization, Connector, Error, Http, Lookup, PageRequest, PageToken, RemoteUser, Request, Result, User, UserId,
-    UserPage,
+    Authorization, Connector, Error, Http, Lookup, PageRequest, PageToken, RemoteUser, Request, Result, UpdateOutcome,
+    User, UserId, UserPage,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -99,12 +99,16 @@ impl Connector for Fake {
         id: &UserId,
         changes: &User,
         _current: Option<&RemoteUser>,
-    ) -> Result<Option<RemoteUser>> {
+    ) -> Result<UpdateOutcome> {
+        if changes.title.is_none() {
+            return Ok(UpdateOutcome::Unchanged);
+        }
         let body = json!({"title": changes.title});
         let request =
             Request::put(http.endpoint(&["users", id.as_str()])?, "/users/{id}").json("application/json", &body)?;
         let response = http.send(request).await?;
-        if response.is_empty() { Ok(None) } else { Ok(Some(to_remote(response.json()?))) }
+        let user = if response.is_empty() { None } else { Some(Box::new(to_remote(response.json()?))) };
+        Ok(UpdateOutcome::Updated(user))
     }
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
         let request = Request::put(http.endpoint(&["users", id.as_str(), "active"])?, "/users/{id}/active")
