@@ -40,10 +40,18 @@ struct Target<'a> {
     connector: Box<dyn Connector>,
     /// `sandbox at …` or the real base URL, for the report.
     place: String,
-    /// The sandbox's own count of stored users (read from the server, not through the client).
-    stored_users: Option<Box<dyn Fn() -> usize + 'a>>,
+    /// In the sandbox, what the server itself has seen (not what the client says).
+    server: Option<ServerView<'a>>,
     /// Whether the people carry a department and location (the sandbox has them seeded).
     with_directory: bool,
+}
+
+/// Reads a sandbox's own state.
+struct ServerView<'a> {
+    /// Users stored.
+    users: Box<dyn Fn() -> usize + 'a>,
+    /// Requests received that could change something (`POST`, `PUT`, `PATCH`, `DELETE`).
+    writes: Box<dyn Fn() -> usize + 'a>,
 }
 
 #[tokio::main]
@@ -100,13 +108,19 @@ fn sandbox_targets<'a>(
         Target {
             connector: Box::new(interact_connector),
             place: format!("sandbox at {}", interact.base_url()),
-            stored_users: Some(Box::new(|| interact.user_count())),
+            server: Some(ServerView {
+                users: Box::new(|| interact.user_count()),
+                writes: Box::new(|| interact.requests().iter().filter(|r| r.method != "GET").count()),
+            }),
             with_directory: true,
         },
         Target {
             connector: Box::new(freshservice_connector),
             place: format!("sandbox at {}", freshservice.base_url()),
-            stored_users: Some(Box::new(|| freshservice.user_count())),
+            server: Some(ServerView {
+                users: Box::new(|| freshservice.user_count()),
+                writes: Box::new(|| freshservice.requests().iter().filter(|r| r.method != "GET").count()),
+            }),
             with_directory: true,
         },
     ])
@@ -121,7 +135,7 @@ fn real_targets(
         (Some(url), Some(token)) => {
             let connector = InteractBearer::new(&url, token).map_err(|e| format!("INTERACT_URL: {e}"))?;
             let place = connector.base_url().to_string();
-            targets.push(Target { connector: Box::new(connector), place, stored_users: None, with_directory: true });
+            targets.push(Target { connector: Box::new(connector), place, server: None, with_directory: true });
         }
         (None, None) => {}
         _ => return Err("Set both INTERACT_URL and INTERACT_TOKEN, or neither.".to_string()),
@@ -131,7 +145,7 @@ fn real_targets(
             let connector =
                 FreshserviceApiKey::new(&instance, api_key).map_err(|e| format!("FRESHSERVICE_INSTANCE: {e}"))?;
             let place = connector.base_url().to_string();
-            targets.push(Target { connector: Box::new(connector), place, stored_users: None, with_directory: false });
+            targets.push(Target { connector: Box::new(connector), place, server: None, with_directory: false });
         }
         (None, None) => {}
         _ => return Err("Set both FRESHSERVICE_INSTANCE and FRESHSERVICE_API_KEY, or neither.".to_string()),
@@ -139,13 +153,9 @@ fn real_targets(
     Ok(targets)
 }
 
-/// The three people, as one app sees them.
-///
-/// Each app gets only the attributes it stores (Interact: `externalId` and its extension;
-/// Freshservice: a location). The client compares the person given with what the app returns,
-/// so an attribute the app cannot store would look changed on every run and turn "linked" into
-/// "updated".
-fn people(app: &str, with_directory: bool) -> Vec<User> {
+/// The three people, the same for every app: each connector uses the attributes its app stores
+/// (Interact: `externalId` and its extension; Freshservice: the location) and ignores the rest.
+fn people(with_directory: bool) -> Vec<User> {
     [
         ("ada.lovelace", "Ada", "Lovelace", "QS-1001", "Engineering", "London"),
         ("grace.hopper", "Grace", "Hopper", "QS-1002", "Engineering", "Berlin"),
@@ -154,21 +164,19 @@ fn people(app: &str, with_directory: bool) -> Vec<User> {
     .into_iter()
     .map(|(login, given, family, employee_id, department, location)| {
         let email = format!("{login}@example.com");
-        let mut person =
-            User::builder(email.as_str()).given_name(given).family_name(family).email(email.as_str()).title("Analyst");
+        let mut person = User::builder(email.as_str())
+            .external_id(employee_id)
+            .given_name(given)
+            .family_name(family)
+            .email(email.as_str())
+            .title("Analyst")
+            .interact(InteractAttributes::new(LoginType::Saml).location(location));
         if with_directory {
-            person = person.department(department);
+            person = person
+                .department(department)
+                .freshservice(FreshserviceAttributes::new(FreshserviceUserKind::Requester).location(location));
         }
-        match app {
-            "interact" => {
-                person.external_id(employee_id).interact(InteractAttributes::new(LoginType::Saml).location(location))
-            }
-            "freshservice" if with_directory => {
-                person.freshservice(FreshserviceAttributes::new(FreshserviceUserKind::Requester).location(location))
-            }
-            _ => person,
-        }
-        .build()
+        person.build()
     })
     .collect()
 }
@@ -210,8 +218,8 @@ async fn run(target: Target<'_>, real: bool, report: &mut Report) {
         Err(error) => return report.error("build the client", &error),
     };
     println!("\n{}: {}", client.connector().display_name(), target.place);
-    let people = people(client.connector().kind(), target.with_directory);
-    if let Err(error) = steps(&client, &people, target.stored_users.as_deref(), real, report).await {
+    let people = people(target.with_directory);
+    if let Err(error) = steps(&client, &people, target.server.as_ref(), real, report).await {
         report.error("(remaining steps skipped)", &error);
     }
 }
@@ -219,12 +227,12 @@ async fn run(target: Target<'_>, real: bool, report: &mut Report) {
 async fn steps(
     client: &Client,
     people: &[User],
-    stored_users: Option<&dyn Fn() -> usize>,
+    server: Option<&ServerView<'_>>,
     real: bool,
     report: &mut Report,
 ) -> Result<(), identity_connectors::Error> {
     // In the sandbox, the server's own user count must match too.
-    let count_note = |expected: usize| match stored_users.map(|count| count()) {
+    let count_note = |expected: usize| match server.map(|server| (server.users)()) {
         Some(stored) => (format!("; the server stores {stored}"), stored == expected),
         None => (String::new(), true),
     };
@@ -241,7 +249,8 @@ async fn steps(
     let (note, stored_ok) = count_note(3);
     report.step("provision 3 people", &format!("{}{note}", outcomes(&first)), expected && stored_ok);
 
-    // 2. The same people again: linked, never duplicated.
+    // 2. The same people again: linked, never duplicated, and (in the sandbox) nothing written.
+    let writes_before = server.map(|server| (server.writes)());
     let mut again = Vec::new();
     let mut same_ids = true;
     for (person, id) in people.iter().zip(&ids) {
@@ -249,8 +258,12 @@ async fn steps(
         same_ids &= provisioned.user.id == *id;
         again.push(provisioned.outcome);
     }
-    let (note, stored_ok) = count_note(3);
-    let linked = again.iter().all(|o| *o == ProvisionOutcome::Linked);
+    let (mut note, stored_ok) = count_note(3);
+    let writes = server.zip(writes_before).map(|(server, before)| (server.writes)().saturating_sub(before));
+    if let Some(writes) = writes {
+        note.push_str(&format!(", {writes} writes received"));
+    }
+    let linked = again.iter().all(|o| *o == ProvisionOutcome::Linked) && writes.unwrap_or(0) == 0;
     report.step("provision them again", &format!("{}{note}", outcomes(&again)), linked && same_ids && stored_ok);
 
     // 3. A mover: Ada is promoted.
