@@ -421,3 +421,49 @@ async fn garbage_gets_client_errors_and_the_server_keeps_serving() {
     assert_eq!(kept, Some(json!("Kept")));
     assert_eq!(call(&sandbox, "GET", "/requesters", None).await.status, 200);
 }
+
+/// The crate's own Freshservice connector against the sandbox: a requester who becomes an agent
+/// (converted in place), leaves and comes back.
+#[tokio::test]
+async fn the_connector_promotes_a_requester_to_agent_and_back_in_and_out() {
+    use identity_connectors::{
+        AgentRole, Client, DeprovisionOutcome, FreshserviceAttributes, FreshserviceUserKind, ProvisionOutcome, User,
+    };
+    let sandbox = sandbox().await;
+    let client = Client::new(sandbox.connector().expect("connector")).expect("client");
+    let role = sandbox.role_id("SD Supervisor").expect("seeded");
+    let sam = User::builder("sam.lee@example.com")
+        .given_name("Sam")
+        .family_name("Lee")
+        .email("sam.lee@example.com")
+        .department("Engineering")
+        .freshservice(FreshserviceAttributes::new(FreshserviceUserKind::Requester).location("Berlin"))
+        .build();
+
+    let created = client.provision(&sam).await.expect("provision");
+    assert_eq!(created.outcome, ProvisionOutcome::Created);
+    let id: u64 = created.user.id.as_str().parse().expect("a numeric id");
+    let stored = sandbox.user(id).expect("stored");
+    assert_eq!(stored["requester"]["department_ids"], json!([sandbox.department_id("Engineering")]));
+    assert_eq!(stored["requester"]["location_id"], json!(sandbox.location_id("Berlin")));
+
+    let mut promoted = sam.clone();
+    let mut agent = FreshserviceAttributes::agent(vec![AgentRole::new(role, "entire_helpdesk")]).location("Berlin");
+    agent.occasional = Some(false);
+    promoted.freshservice = Some(agent);
+    let moved = client.provision(&promoted).await.expect("promote");
+    assert_eq!((moved.outcome, moved.user.id.as_str()), (ProvisionOutcome::Updated, id.to_string().as_str()));
+    let stored = sandbox.user(id).expect("stored");
+    assert_eq!(stored["agent"]["email"], "sam.lee@example.com");
+    assert_eq!(stored["agent"]["occasional"], false);
+    assert_eq!(stored["agent"]["roles"], json!([{"role_id": role, "assignment_scope": "entire_helpdesk"}]));
+    assert_eq!(sandbox.user_count(), 1);
+
+    assert_eq!(client.deprovision(&promoted).await.expect("leave"), DeprovisionOutcome::Deactivated);
+    assert_eq!(sandbox.user(id).map(|u| u["agent"]["active"].clone()), Some(json!(false)));
+    let back = client.provision(&promoted).await.expect("rehire");
+    assert_eq!(back.outcome, ProvisionOutcome::Reactivated);
+    assert_eq!(sandbox.user(id).map(|u| u["agent"]["active"].clone()), Some(json!(true)));
+    let paths: Vec<String> = sandbox.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(paths.contains(&format!("PUT /api/v2/requesters/{id}/convert_to_agent")), "{paths:#?}");
+}

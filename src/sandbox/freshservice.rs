@@ -863,13 +863,19 @@ impl FreshserviceApi {
             (Some(kind), &Method::DELETE, [_, id]) => self.deactivate(kind, id),
             (Some(kind), &Method::PUT, [_, id, "reactivate"]) => self.reactivate(kind, id),
             (Some(kind), &Method::DELETE, [_, id, "forget"]) => self.forget(kind, id),
+            (Some(Kind::Requester), &Method::PUT, [_, id, "convert_to_agent"]) => self.convert(Kind::Requester, id),
+            (Some(Kind::Agent), &Method::PUT, [_, id, "convert_to_requester"]) => self.convert(Kind::Agent, id),
             (None, &Method::GET, [collection @ ("departments" | "locations" | "roles")]) => {
                 self.list_named(request, collection)
             }
             (None, &Method::GET, [collection @ ("departments" | "locations" | "roles"), id]) => {
                 self.show_named(collection, id)
             }
-            (Some(_), _, [_] | [_, _] | [_, _, "reactivate" | "forget"])
+            (
+                Some(_),
+                _,
+                [_] | [_, _] | [_, _, "reactivate" | "forget" | "convert_to_agent" | "convert_to_requester"],
+            )
             | (None, _, ["departments" | "locations" | "roles"] | ["departments" | "locations" | "roles", _]) => {
                 Err(FsError::Flat(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed".into()))
             }
@@ -913,6 +919,35 @@ impl FreshserviceApi {
     fn reactivate(&self, kind: Kind, id: &str) -> Handled {
         let id = self.state().set_active(kind, id, true)?;
         self.wrapped(StatusCode::OK, kind, id)
+    }
+
+    /// `convert_to_agent` makes an occasional agent with the SD Agent role and no groups;
+    /// `convert_to_requester` goes back. The id stays the same.
+    fn convert(&self, from: Kind, id: &str) -> Handled {
+        let mut state = self.state();
+        let id = state.get(from, id)?.id;
+        let sd_agent = state.roles.iter().find(|r| r.name == "SD Agent").map(|r| r.id);
+        let user = state.users.get_mut(&id).ok_or_else(FsError::not_found)?;
+        let to = match from {
+            Kind::Requester => Kind::Agent,
+            Kind::Agent => Kind::Requester,
+        };
+        if let Some(email) = user.fields.remove(from.email_field()) {
+            user.fields.insert(to.email_field().to_string(), email);
+        }
+        // Only the fields the new kind has survive (agents have no secondary e-mails, requesters
+        // no roles).
+        user.fields.retain(|name, _| to.fields().iter().any(|f| f.name == name));
+        if to == Kind::Agent {
+            user.fields.insert("occasional".into(), Value::Bool(true));
+            let roles = sd_agent
+                .map(|role_id| json!([{ "role_id": role_id, "assignment_scope": "entire_helpdesk", "groups": [] }]));
+            user.fields.insert("roles".into(), roles.unwrap_or_else(|| json!([])));
+        }
+        user.kind = to;
+        user.updated_at = rfc3339(SystemTime::now());
+        drop(state);
+        self.wrapped(StatusCode::OK, to, id)
     }
 
     fn forget(&self, kind: Kind, id: &str) -> Handled {

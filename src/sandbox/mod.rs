@@ -77,8 +77,10 @@
 //!   `can_see_all_tickets_from_associated_departments` to `false` unless the body sends `true`,
 //!   as Freshservice does); `DELETE /requesters/{id}` deactivates with `204` and no body,
 //!   `DELETE /agents/{id}` deactivates with `200` `{"agent":{…,"active":false}}`; `PUT
-//!   /{…}/{id}/reactivate` → `200`; `DELETE /{…}/{id}/forget` → `204`, gone for good. An
-//!   agent's id under `/requesters` (and the reverse) is `404`.
+//!   /{…}/{id}/reactivate` → `200`; `DELETE /{…}/{id}/forget` → `204`, gone for good; `PUT
+//!   /requesters/{id}/convert_to_agent` (an occasional agent with the SD Agent role) and `PUT
+//!   /agents/{id}/convert_to_requester` keep the id. An agent's id under `/requesters` (and the
+//!   reverse) is `404`.
 //! - `GET /requesters` and `GET /agents`, sorted by first name, with `?email=` (case-insensitive,
 //!   primary address), `?work_phone_number=`, `?mobile_phone_number=`, `?include_agents=true`
 //!   (requesters), `?active=` and `?state=fulltime|occasional` (agents). Deactivated users are
