@@ -446,3 +446,13 @@ async fn garbage_gets_client_errors_and_the_server_keeps_serving() {
     assert_eq!(sandbox.user(&id).map(|u| attributes(&u)), Some(json!({"schemas": [CORE], "userName": "kept"})));
     assert_eq!(send("GET", &format!("{}/ServiceProviderConfig", sandbox.base_url()), None, None).await.status, 200);
 }
+
+#[test]
+fn debug_output_never_shows_the_token() {
+    let builder = ScimSandbox::builder().token("s3cr3t-token");
+    let debug = format!("{builder:?}");
+    assert!(debug.contains("[REDACTED]") && !debug.contains("s3cr3t-token"), "{debug}");
+    let builder = identity_connectors::sandbox::FreshserviceSandbox::builder().api_key("s3cr3t-key");
+    let debug = format!("{builder:?}");
+    assert!(debug.contains("[REDACTED]") && !debug.contains("s3cr3t-key"), "{debug}");
+}

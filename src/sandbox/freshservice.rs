@@ -55,7 +55,7 @@ pub struct FreshserviceSandbox {
 }
 
 /// Configures a [`FreshserviceSandbox`] before it starts.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct FreshserviceSandboxBuilder {
     api_key: Option<String>,
@@ -172,6 +172,19 @@ impl fmt::Debug for FreshserviceSandbox {
             .field("base_url", &self.base_url)
             .field("server", &self.server)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for FreshserviceSandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FreshserviceSandboxBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("seed", &self.seed)
+            .field("faults", &self.faults)
+            .field("rate_limit", &self.rate_limit)
+            .field("departments", &self.departments)
+            .field("locations", &self.locations)
+            .finish()
     }
 }
 

@@ -45,7 +45,7 @@ pub struct ScimSandbox {
 }
 
 /// Configures a [`ScimSandbox`] before it starts.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct ScimSandboxBuilder {
     token: Option<String>,
@@ -160,6 +160,18 @@ impl fmt::Debug for ScimSandbox {
             .field("base_url", &self.base_url)
             .field("server", &self.server)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ScimSandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScimSandboxBuilder")
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("seed", &self.seed)
+            .field("faults", &self.faults)
+            .field("rate_limit", &self.rate_limit)
+            .field("max_results", &self.max_results)
+            .finish()
     }
 }
 
