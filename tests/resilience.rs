@@ -1,0 +1,148 @@
+//! Resilience against the sandbox with fault injection: bulk provisioning loses nothing and
+//! duplicates nothing, and rate-limit pacing keeps within the server's budget.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use identity_connectors::sandbox::{Fault, FaultKind, Faults, FreshserviceSandbox, ScimSandbox};
+use identity_connectors::{BulkSummary, Client, InteractAttributes, LoginType, ProvisionOutcome, RetryPolicy, User};
+
+/// Retries generous enough that a 20% fault rate cannot exhaust them by chance (0.2^12 per chain),
+/// with short waits so the run stays fast.
+fn patient() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(12)
+        .with_base_delay(Duration::from_millis(2))
+        .with_max_delay(Duration::from_millis(100))
+}
+
+fn person(i: usize) -> User {
+    User::builder(format!("person{i:04}@example.com"))
+        .external_id(format!("E{i:04}"))
+        .given_name("Test")
+        .family_name(format!("Person {i}"))
+        .email(format!("person{i:04}@example.com"))
+        .department("Finance")
+        .interact(InteractAttributes::new(LoginType::Saml).location("London"))
+        .build()
+}
+
+/// Captures everything `tracing` emits on this thread (the tests run on a current-thread runtime,
+/// so client and sandbox both log here).
+fn capture() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let writer = Buffer(buffer.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (buffer, tracing::subscriber::set_default(subscriber))
+}
+
+fn assert_clean(logs: &[u8], secret: &str) {
+    let logs = String::from_utf8_lossy(logs);
+    assert!(logs.contains("http_attempt"), "nothing was captured");
+    assert!(!logs.contains(secret), "the credential leaked into traces");
+    assert!(!logs.contains("@example.com") && !logs.contains("%40example.com"), "an e-mail address leaked into traces");
+}
+
+#[tokio::test]
+async fn a_thousand_people_through_twenty_percent_faults_land_exactly_once() {
+    let (logs, _guard) = capture();
+    let faults = Faults::seeded(2026)
+        .rate(0.2)
+        .fault(Fault::Throttle { retry_after: Duration::ZERO })
+        .fault(Fault::Unavailable)
+        .fault(Fault::Drop)
+        .fault(Fault::Delay(Duration::from_millis(20)))
+        .fault(Fault::DropAfterCommit);
+    let sandbox = ScimSandbox::builder().faults(faults).start().await.unwrap();
+    let client = Client::builder(sandbox.interact_connector().unwrap()).retry_policy(patient()).build().unwrap();
+
+    let mut summary = BulkSummary::default();
+    let mut results = std::pin::pin!(client.provision_all((0..1000).map(person)));
+    while let Some(item) = results.next().await {
+        if let Err(error) = &item.result {
+            panic!("person {} failed: {error}", item.index);
+        }
+        summary.record_provisioned(&item);
+    }
+
+    assert_eq!(summary.total, 1000);
+    assert!(summary.all_succeeded(), "{summary}");
+    // A create whose response was lost (DropAfterCommit, or a timeout) is found again and linked.
+    assert_eq!(summary.created + summary.linked, 1000, "{summary}");
+    assert_eq!(sandbox.user_count(), 1000);
+    let names: HashSet<String> =
+        sandbox.users().iter().map(|u| u["userName"].as_str().unwrap_or_default().to_ascii_lowercase()).collect();
+    assert_eq!(names.len(), 1000, "a user name is stored twice");
+    for i in [0, 1, 499, 999] {
+        assert!(sandbox.user_by_user_name(&format!("person{i:04}@example.com")).is_some());
+    }
+    let stats = sandbox.stats();
+    for kind in
+        [FaultKind::Throttle, FaultKind::Unavailable, FaultKind::Drop, FaultKind::Delay, FaultKind::DropAfterCommit]
+    {
+        assert!(stats.faults_of(kind) > 0, "no {kind:?} fault was injected: {stats:?}");
+    }
+    let injected: u64 = stats.faults.values().sum();
+    let share = injected as f64 / stats.requests as f64;
+    assert!((0.15..0.25).contains(&share), "fault share {share} over {} requests", stats.requests);
+    assert_clean(&logs.lock().unwrap(), sandbox.token());
+}
+
+#[tokio::test]
+async fn freshservice_bulk_run_keeps_within_a_small_budget() {
+    let (logs, _guard) = capture();
+    const BUDGET: u32 = 120;
+    const WINDOW: Duration = Duration::from_secs(2);
+    const IN_FLIGHT: usize = 4;
+    let sandbox = FreshserviceSandbox::builder().rate_limit(BUDGET, WINDOW).start().await.unwrap();
+    let client = Client::builder(sandbox.connector().unwrap())
+        .max_in_flight(IN_FLIGHT)
+        .rate_limit_window(WINDOW)
+        .retry_policy(patient().with_max_delay(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+
+    let people: Vec<User> = (0..150).map(person).collect();
+    let items: Vec<_> = client.provision_all(people.clone()).collect().await;
+    assert_eq!(items.len(), 150);
+    for item in &items {
+        match &item.result {
+            Ok(provisioned) => assert_eq!(provisioned.outcome, ProvisionOutcome::Created, "person {}", item.index),
+            Err(error) => panic!("person {} failed: {error}", item.index),
+        }
+    }
+    assert_eq!(sandbox.user_count(), 150);
+    assert!(sandbox.user_by_email("person0149@example.com").is_some());
+
+    let stats = sandbox.stats();
+    // Far more requests than one window allows...
+    assert!(stats.requests > 3 * u64::from(BUDGET), "{stats:?}");
+    // ...yet few were refused: at most one burst of in-flight requests before the client learnt
+    // when the window resets, then none.
+    assert!(stats.rate_limited <= 2 * IN_FLIGHT as u64, "{} requests were rate limited", stats.rate_limited);
+    // The client never sent more in one window than the budget plus what was already in flight.
+    assert!(
+        stats.max_received_in_window <= u64::from(BUDGET) + IN_FLIGHT as u64,
+        "received {} in one window (budget {BUDGET})",
+        stats.max_received_in_window
+    );
+    assert!(client.rate_limit().is_some_and(|r| r.total == Some(u64::from(BUDGET))));
+    assert_clean(&logs.lock().unwrap(), sandbox.api_key());
+}
