@@ -336,6 +336,34 @@ async fn throttling_429_429_then_200_honours_both_waits() {
 }
 
 #[tokio::test]
+async fn a_create_answered_429_429_then_201_honours_both_waits() {
+    let server = MockServer::start_async().await;
+    let find = find_mock(&server, json!([])).await;
+    let throttled = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/users").json_body(json!({"email": EMAIL, "title": "Analyst"}));
+            then.status(429).header("retry-after", "1").json_body(json!({"message": "slow down"})).up_to_n_times(2);
+        })
+        .await;
+    let created = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/users").json_body(json!({"email": EMAIL, "title": "Analyst"}));
+            then.status(201).json_body(wire(7, EMAIL, "Analyst", true));
+        })
+        .await;
+    let unexpected = catch_all(&server).await;
+    let started = Instant::now();
+    let provisioned = client(&server).provision(&jane("Analyst")).await.unwrap();
+    assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
+    // A 429 means the server did not act, so the create is sent again, after each wait it asked for.
+    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    find.assert_calls_async(1).await;
+    throttled.assert_calls_async(2).await;
+    created.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
 async fn an_always_throttling_server_stops_at_the_attempt_cap() {
     let server = MockServer::start_async().await;
     let throttled = server

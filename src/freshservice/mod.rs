@@ -67,7 +67,7 @@
 mod attributes;
 mod instance;
 mod names;
-mod wire;
+pub(crate) mod wire;
 
 use std::fmt;
 use std::sync::Arc;
