@@ -12,13 +12,20 @@ use crate::error::{Error, Result};
 /// It is held as a [`SecretString`]: its `Debug` prints `Authorization([REDACTED])`, and the
 /// request path marks the header sensitive so HTTP-level logging does not print it either.
 #[derive(Clone)]
-pub struct Authorization(SecretString);
+pub struct Authorization {
+    header: SecretString,
+    /// The credential as the user gave it, kept only to redact it from server messages that echo it.
+    credential: SecretString,
+}
 
 impl Authorization {
     /// `Bearer <token>`. An empty or whitespace-only token is an [`Error::InvalidConfig`].
     pub fn bearer(token: &SecretString) -> Result<Self> {
         let token = checked_credential(token, "bearer token")?;
-        Ok(Authorization(SecretString::from(format!("Bearer {token}"))))
+        Ok(Authorization {
+            header: SecretString::from(format!("Bearer {token}")),
+            credential: SecretString::from(token),
+        })
     }
 
     /// `Basic base64(<username>:<password>)`. An empty or whitespace-only user name is an
@@ -26,7 +33,10 @@ impl Authorization {
     pub fn basic(username: &SecretString, password: &str) -> Result<Self> {
         let username = checked_credential(username, "API key")?;
         let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-        Ok(Authorization(SecretString::from(format!("Basic {encoded}"))))
+        Ok(Authorization {
+            header: SecretString::from(format!("Basic {encoded}")),
+            credential: SecretString::from(username),
+        })
     }
 
     /// The header value.
@@ -34,8 +44,19 @@ impl Authorization {
     /// # Security
     ///
     /// This is the credential itself. Send it; never log or display it.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
+    pub(crate) fn expose(&self) -> &str {
+        self.header.expose_secret()
+    }
+
+    /// `text` with every occurrence of the credential (as given, or as sent in the header)
+    /// replaced by `[REDACTED]`: for server messages that echo what they were sent.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let header = self.header.expose_secret();
+        let encoded = header.split_once(' ').map_or(header, |(_, value)| value);
+        [self.credential.expose_secret(), encoded]
+            .iter()
+            .filter(|s| s.len() >= 4)
+            .fold(text.to_string(), |acc, secret| acc.replace(secret, "[REDACTED]"))
     }
 }
 
@@ -88,6 +109,17 @@ mod tests {
         let err = Authorization::bearer(&SecretString::from("ab cd")).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }));
         assert!(!err.to_string().contains("ab cd"));
+    }
+
+    #[test]
+    fn redact_removes_the_credential_in_both_forms() {
+        let auth = Authorization::basic(&SecretString::from("abcdefgh12345678"), "X").unwrap();
+        assert_eq!(
+            auth.redact("key abcdefgh12345678 or YWJjZGVmZ2gxMjM0NTY3ODpY is wrong"),
+            "key [REDACTED] or [REDACTED] is wrong"
+        );
+        let auth = Authorization::bearer(&SecretString::from("tok-123")).unwrap();
+        assert_eq!(auth.redact("Bearer tok-123 invalid"), "Bearer [REDACTED] invalid");
     }
 
     #[test]

@@ -27,8 +27,9 @@ pub struct BulkItem<T> {
 pub struct BulkFailure {
     /// The person's position in the input, from 0.
     pub index: usize,
-    /// Their user name, if they had one.
-    pub user_name: Option<String>,
+    /// Their external id (the HR system's id), if they had one: a way to name them that is not an
+    /// e-mail address, so a summary can be logged.
+    pub external_id: Option<String>,
     /// How the error is classified.
     pub kind: ErrorKind,
     /// The error's message (its `Display`).
@@ -89,8 +90,12 @@ impl BulkSummary {
     }
 
     fn record_failure(&mut self, index: usize, user: &User, error: &Error) {
-        let failure =
-            BulkFailure { index, user_name: user.user_name.clone(), kind: error.kind(), message: error.to_string() };
+        let failure = BulkFailure {
+            index,
+            external_id: user.external_id.clone(),
+            kind: error.kind(),
+            message: error.to_string(),
+        };
         let at = self.failed.partition_point(|f| f.index < index);
         self.failed.insert(at, failure);
     }
@@ -121,8 +126,10 @@ impl fmt::Display for BulkSummary {
         }
         write!(f, "{:<18}{:>8}", "total", self.total)?;
         for failure in &self.failed {
-            let who = failure.user_name.as_deref().unwrap_or("(no user name)");
-            write!(f, "\n  #{} {who}: {}", failure.index, failure.message)?;
+            match &failure.external_id {
+                Some(id) => write!(f, "\n  #{} ({id}): {}", failure.index, failure.message)?,
+                None => write!(f, "\n  #{}: {}", failure.index, failure.message)?,
+            }
         }
         Ok(())
     }
@@ -175,7 +182,15 @@ impl Client {
         I: IntoIterator<Item = User>,
         I::IntoIter: Send + 'a,
     {
-        futures_util::stream::iter(users)
+        self.deprovision_stream(futures_util::stream::iter(users))
+    }
+
+    /// [`deprovision_all`](Self::deprovision_all) for users arriving as a stream.
+    pub fn deprovision_stream<'a, S>(&'a self, users: S) -> impl Stream<Item = BulkItem<DeprovisionOutcome>> + Send + 'a
+    where
+        S: Stream<Item = User> + Send + 'a,
+    {
+        users
             .enumerate()
             .map(move |(index, user)| async move {
                 let result = self.deprovision(&user).await;
@@ -200,7 +215,7 @@ mod tests {
         };
         let failed = |index| BulkItem::<Provisioned> {
             index,
-            user: User::builder(format!("u{index}")).build(),
+            user: User::builder(format!("u{index}")).external_id(format!("E{index}")).build(),
             result: Err(Error::from_response(ApiError::new(400, "bad"), None)),
         };
         let mut summary = BulkSummary::default();
@@ -211,7 +226,7 @@ mod tests {
         assert_eq!(summary.failed.iter().map(|f| f.index).collect::<Vec<_>>(), [2, 5]);
         assert_eq!(
             summary.to_string(),
-            "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 u2: validation failed (HTTP 400): bad\n  #5 u5: validation failed (HTTP 400): bad"
+            "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 (E2): validation failed (HTTP 400): bad\n  #5 (E5): validation failed (HTTP 400): bad"
         );
         assert!(!summary.all_succeeded());
     }

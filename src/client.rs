@@ -19,6 +19,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 /// The default cap on requests in flight at once, per client.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+/// The largest in-flight cap a client accepts.
+const MAX_IN_FLIGHT_LIMIT: usize = 1024;
 
 /// Drives the user lifecycle of one downstream app through its [`Connector`].
 ///
@@ -111,8 +113,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How many requests may be in flight at once (default 4, at least 1). Bulk operations run
-    /// this many people at a time.
+    /// How many requests may be in flight at once (default 4, at least 1, at most 1024). Bulk
+    /// operations run this many people at a time.
     pub fn max_in_flight(mut self, requests: usize) -> Self {
         self.max_in_flight = requests.max(1);
         self
@@ -136,6 +138,12 @@ impl ClientBuilder {
         }
         if self.max_response_bytes == 0 {
             return Err(Error::invalid_config("the response size limit must be greater than zero"));
+        }
+        if self.max_in_flight > MAX_IN_FLIGHT_LIMIT {
+            return Err(Error::invalid_config(format!("at most {MAX_IN_FLIGHT_LIMIT} requests may be in flight")));
+        }
+        if self.rate_limit_window > Duration::from_secs(24 * 60 * 60) {
+            return Err(Error::invalid_config("the rate-limit window must be at most one day"));
         }
         let config = HttpConfig {
             timeout: self.timeout,
@@ -317,7 +325,10 @@ impl Client {
             if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
                 return self.link(existing, user, policy).await;
             }
-            if error.is_conflict() || attempt >= max_creates {
+            // A conflict or a success whose answer was unreadable means the server has the user:
+            // if the look-up cannot see them, sending the create again cannot help.
+            let server_has_it = error.is_conflict() || matches!(error, Error::Decode(_));
+            if server_has_it || attempt >= max_creates {
                 return Err(error);
             }
             tokio::time::sleep(self.http_retry().backoff(attempt)).await;

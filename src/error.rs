@@ -206,6 +206,8 @@ impl Error {
             Error::Transport(t) => t.kind != TransportErrorKind::Connect,
             Error::Api(e) => e.status >= 500,
             Error::RateLimited { error, .. } => error.status >= 500,
+            // The server said yes but its answer could not be read: it did act.
+            Error::Decode(d) => d.status.is_some_and(|s| (200..300).contains(&s)),
             _ => false,
         }
     }
@@ -440,6 +442,38 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         out.push_str("[REDACTED]");
     }
     out.trim().to_string()
+}
+
+/// Longest server message an error keeps, in characters.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 500;
+/// Most per-field messages an error keeps.
+pub(crate) const MAX_FIELDS: usize = 50;
+
+/// A server-provided text made safe to show and log: control characters become spaces, e-mail
+/// addresses become `[EMAIL]`, and it is cut to `max_chars` characters.
+pub(crate) fn sanitize_server_text(text: &str, max_chars: usize) -> String {
+    let mut out: String = text.chars().take(max_chars + 1).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if out.chars().count() > max_chars {
+        out = out.chars().take(max_chars).collect();
+        out.push('…');
+    }
+    mask_emails(&out)
+}
+
+impl ApiError {
+    /// The same error with every server-provided text passed through `clean` (and bounded), so an
+    /// error never carries what a server echoed: an e-mail address, a credential, megabytes.
+    pub(crate) fn sanitized(mut self, clean: impl Fn(&str) -> String) -> Self {
+        self.message = clean(&sanitize_server_text(&self.message, MAX_MESSAGE_CHARS));
+        self.code = self.code.map(|c| clean(&sanitize_server_text(&c, 100)));
+        self.fields.truncate(MAX_FIELDS);
+        for field in &mut self.fields {
+            field.field = clean(&sanitize_server_text(&field.field, 100));
+            field.message = clean(&sanitize_server_text(&field.message, 200));
+            field.code = field.code.take().map(|c| clean(&sanitize_server_text(&c, 100)));
+        }
+        self
+    }
 }
 
 /// Replaces every e-mail-address-like word (`local@domain.tld`) with `[EMAIL]`, so an excerpt of a

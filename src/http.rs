@@ -418,11 +418,13 @@ impl Http {
         }
         let retry_after = response.header("retry-after").and_then(parse_retry_after);
         if status == 429 {
-            if let Some(wait) = retry_after {
-                self.rate_state().reset_at = Some(Instant::now() + wait);
+            if let Some(reset) = retry_after.and_then(|wait| Instant::now().checked_add(wait)) {
+                self.rate_state().reset_at = Some(reset);
             }
         }
-        Err(Error::from_response(self.connector.api_error(&response), retry_after))
+        let authorization = self.connector.authorization();
+        let error = self.connector.api_error(&response).sanitized(|text| authorization.redact(text));
+        Err(Error::from_response(error, retry_after))
     }
 
     async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Vec<u8>> {
@@ -498,22 +500,32 @@ fn pacing_delay(status: RateLimitStatus, mut reset: Instant, limits: PacingLimit
     if status.remaining > limits.max_in_flight as u64 {
         return None;
     }
-    if !limits.window.is_zero() {
-        while reset <= status.observed_at {
-            reset += limits.window;
-        }
+    if !limits.window.is_zero() && reset <= status.observed_at {
+        // Windows repeat: move to the first reset after the reading, in one step.
+        let behind = status.observed_at.duration_since(reset).as_nanos();
+        let windows = behind / limits.window.as_nanos() + 1;
+        let ahead = limits.window.as_nanos().saturating_mul(windows);
+        reset = u64::try_from(ahead).ok().and_then(|n| reset.checked_add(Duration::from_nanos(n)))?;
     }
     (reset > now).then(|| (reset - now).min(limits.max_delay))
 }
 
-/// Parses `Retry-After` in both forms: delta-seconds (`120`) and an HTTP-date.
+/// The longest `Retry-After` taken at face value; a larger one (or a date further ahead) is read
+/// as this, so no server-sent number can overflow a clock computation.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses `Retry-After` in both forms: delta-seconds (`120`) and an HTTP-date; at most
+/// [`MAX_RETRY_AFTER`].
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    let wait = if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        // Any run of digits is a valid (if absurd) delay: saturate instead of rejecting it.
+        value.parse::<u64>().map_or(MAX_RETRY_AFTER, Duration::from_secs)
+    } else {
+        let when = httpdate::parse_http_date(value).ok()?;
+        when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Extracts status, code, message and field errors from any JSON error body this crate knows
@@ -577,6 +589,10 @@ mod tests {
         assert!(parsed <= Duration::from_secs(90) && parsed >= Duration::from_secs(88), "{parsed:?}");
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after("9999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("99999999999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
     }
 
     #[test]

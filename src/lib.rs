@@ -110,7 +110,7 @@ pub use error::{
     ValidationError,
 };
 pub use freshservice::{AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind};
-pub use http::{Http, Method, RateLimitStatus, Request, Response, parse_retry_after};
+pub use http::{Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, parse_retry_after};
 pub use interact::{InteractAttributes, InteractBearer, InteractName, LoginType};
 pub use retry::RetryPolicy;
 pub use scim::ScimBearer;

@@ -10,8 +10,9 @@ use crate::http::Method;
 /// How the client retries failed requests. A value on the [`ClientBuilder`](crate::ClientBuilder).
 ///
 /// What is retried:
-/// - throttling (`429`, or `503` with `Retry-After`), for every method: the server refused the
-///   request without acting on it. The wait is the server's `Retry-After` (seconds or HTTP-date)
+/// - throttling: `429` for every method (the server refused the request without acting on it),
+///   and `503` with `Retry-After` for idempotent methods only (a `503` may come from a proxy after
+///   the app acted, so a `POST` answered so is reconciled by a look-up instead). The wait is the server's `Retry-After` (seconds or HTTP-date)
 ///   when it sent one, else the backoff below. A `Retry-After` longer than
 ///   [`max_delay`](RetryPolicy::max_delay) is not waited out: the error is returned at once, with
 ///   [`Error::retry_after`] set, so the caller can schedule the work.
@@ -25,7 +26,8 @@ use crate::http::Method;
 /// time between zero and `min(max_delay, base_delay × 2ⁿ⁻¹)`. [`max_attempts`](RetryPolicy::max_attempts)
 /// counts every attempt, the first included, and is never exceeded.
 ///
-/// The default: 4 attempts, 200 ms base delay, 30 s maximum delay.
+/// The default: 4 attempts, 200 ms base delay, 60 s maximum delay (Freshservice's per-minute
+/// window asks for waits of up to 60 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
@@ -35,7 +37,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(30) }
+        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(60) }
     }
 }
 
@@ -90,7 +92,7 @@ impl RetryPolicy {
             return RetryDecision::GiveUp;
         }
         let retryable = match error.kind() {
-            ErrorKind::Throttling => true,
+            ErrorKind::Throttling => method.is_idempotent() || error.status() == Some(429),
             ErrorKind::Transient if method.is_idempotent() => true,
             ErrorKind::Transient => matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Connect),
             _ => false,
@@ -148,7 +150,21 @@ mod tests {
             RetryDecision::RetryAfter(Duration::from_secs(2))
         );
         assert_eq!(policy.decide(Method::Get, &rate_limited(Some(2)), 4), RetryDecision::GiveUp);
-        assert_eq!(policy.decide(Method::Get, &rate_limited(Some(31)), 1), RetryDecision::GiveUp);
+        // Freshservice's per-minute window: waits of up to 60 s are honoured by default.
+        assert_eq!(
+            policy.decide(Method::Get, &rate_limited(Some(45)), 1),
+            RetryDecision::RetryAfter(Duration::from_secs(45))
+        );
+        assert_eq!(
+            policy.decide(Method::Post, &rate_limited(Some(60)), 1),
+            RetryDecision::RetryAfter(Duration::from_secs(60))
+        );
+        assert_eq!(policy.decide(Method::Get, &rate_limited(Some(61)), 1), RetryDecision::GiveUp);
+        // A 503 with Retry-After: retried when idempotent, never for a POST (its outcome is unknown).
+        let unavailable = Error::from_response(ApiError::new(503, "busy"), Some(Duration::from_secs(1)));
+        assert_eq!(policy.decide(Method::Put, &unavailable, 1), RetryDecision::RetryAfter(Duration::from_secs(1)));
+        assert_eq!(policy.decide(Method::Post, &unavailable, 1), RetryDecision::GiveUp);
+        assert!(unavailable.outcome_unknown());
         assert_eq!(RetryPolicy::none().decide(Method::Get, &rate_limited(Some(0)), 1), RetryDecision::GiveUp);
     }
 
