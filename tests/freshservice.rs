@@ -1014,6 +1014,56 @@ async fn an_unknown_department_name_is_a_validation_error_and_nothing_is_created
 }
 
 #[tokio::test]
+async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_again() {
+    let server = MockServer::start_async().await;
+    let email = "new.hire@example.com";
+    let find = find_requesters(&server, email, json!([])).await;
+    let find_agent = find_agents(&server, email, json!([])).await;
+    // The first read predates "Marketing"; the second has it.
+    let before = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
+            respond(then, 200, fixture("departments.json")).up_to_n_times(1);
+        })
+        .await;
+    let mut departments = fixture("departments.json");
+    if let Some(list) = departments["departments"].as_array_mut() {
+        list.push(json!({"id": 555, "name": "Marketing"}));
+    }
+    let after = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
+            respond(then, 200, departments);
+        })
+        .await;
+    let create = server
+        .mock_async(|when, then| {
+            json_body(
+                request(when, Method::POST, "/requesters", &[]),
+                json!({"first_name": "new.hire", "primary_email": email, "department_ids": [555]}),
+            );
+            respond(then, 201, fixture("requester_created.json"));
+        })
+        .await;
+    // Reading the created record back resolves its location id to a name.
+    let locations = directory(&server, "locations", "locations.json").await;
+    let unexpected = catch_all(&server).await;
+
+    let user = User::builder(email).email(email).department("Marketing").build();
+    let client = client(connector(&server).with_name_cache_ttl(Duration::ZERO));
+    let provisioned = client.provision(&user).await.unwrap();
+
+    assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
+    find.assert_calls_async(1).await;
+    find_agent.assert_calls_async(1).await;
+    before.assert_calls_async(1).await;
+    after.assert_calls_async(1).await;
+    create.assert_calls_async(1).await;
+    locations.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
 async fn an_unknown_manager_email_is_a_validation_error_without_the_address() {
     let server = MockServer::start_async().await;
     let requester = find_requesters(&server, "nobody@example.com", json!([])).await;

@@ -69,9 +69,15 @@ async fn a_thousand_people_through_twenty_percent_faults_land_exactly_once() {
         .fault(Fault::Unavailable)
         .fault(Fault::Drop)
         .fault(Fault::Delay(Duration::from_millis(20)))
+        // Longer than the client's timeout: the request times out, its outcome unknown.
+        .fault(Fault::Delay(Duration::from_millis(400)))
         .fault(Fault::DropAfterCommit);
     let sandbox = ScimSandbox::builder().faults(faults).start().await.unwrap();
-    let client = Client::builder(sandbox.interact_connector().unwrap()).retry_policy(patient()).build().unwrap();
+    let client = Client::builder(sandbox.interact_connector().unwrap())
+        .retry_policy(patient())
+        .timeout(Duration::from_millis(250))
+        .build()
+        .unwrap();
 
     let mut summary = BulkSummary::default();
     let mut results = std::pin::pin!(client.provision_all((0..1000).map(person)));

@@ -71,6 +71,7 @@ pub(crate) mod wire;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -187,6 +188,14 @@ impl FreshserviceApiKey {
     /// `GET /api/v2/requester_fields`, such as `employee_id`), both ways.
     pub fn with_employee_number_field(mut self, field_name: impl Into<String>) -> Self {
         self.employee_number_field = Some(field_name.into());
+        self
+    }
+
+    /// How long the department and location lists are trusted (default 60 s): a name that is not
+    /// in a list older than this makes the connector read the list again once before reporting the
+    /// name unknown. Lists are read on first use and shared by clones of this connector.
+    pub fn with_name_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.names = Arc::new(NameCache::with_ttl(ttl));
         self
     }
 
@@ -317,7 +326,7 @@ impl FreshserviceApiKey {
         let departments = if has_departments { Some(self.names.departments(http).await?) } else { None };
         let has_location = record.get("location_id").is_some_and(|v| !v.is_null());
         let locations = if has_location { Some(self.names.locations(http).await?) } else { None };
-        let names = names::Loaded { departments, locations };
+        let names = names::Loaded { departments: departments.as_deref(), locations: locations.as_deref() };
         wire::remote_user(record, view, &names, self.employee_number_field.as_deref())
             .map_err(|message| decode(response, message))
     }
@@ -447,7 +456,7 @@ impl FreshserviceApiKey {
         }
         let enterprise = user.enterprise.clone().unwrap_or_default();
         if let Some(department) = &enterprise.department {
-            let id = self.names.departments(http).await?.resolve("department", department)?;
+            let id = self.names.department_id(http, department).await?;
             put("department_ids", json!([id]));
         }
         if let Some(manager) = enterprise.manager.as_ref().and_then(|m| m.value.as_deref()) {
@@ -459,7 +468,7 @@ impl FreshserviceApiKey {
             }
         }
         if let Some(location) = &fs.location {
-            let id = self.names.locations(http).await?.resolve("location", location)?;
+            let id = self.names.location_id(http, location).await?;
             put("location_id", json!(id));
         }
         if let Some(time_zone) = &user.timezone {

@@ -1,6 +1,10 @@
-//! The department and location lists, fetched once per connector and cached.
+//! The department and location lists, fetched on first use per connector and cached; an unknown
+//! name re-reads a list once it is older than the cache's time to live.
 
-use tokio::sync::OnceCell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
 
 use super::wire::{self, NameSource, NamedEntry};
 use crate::error::{DecodeError, Error, FieldError, Result};
@@ -37,20 +41,88 @@ impl Directory {
     }
 }
 
-/// The two lists, each loaded on first use. Concurrent first uses wait for one fetch.
-#[derive(Debug, Default)]
+/// How long a list is trusted before an unknown name makes the connector read it again.
+pub(crate) const DEFAULT_NAME_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// One cached list. Concurrent users wait for one fetch.
+#[derive(Debug)]
+struct CachedList {
+    segment: &'static str,
+    template: &'static str,
+    state: Mutex<Option<(Arc<Directory>, Instant)>>,
+}
+
+impl CachedList {
+    fn new(segment: &'static str, template: &'static str) -> Self {
+        CachedList { segment, template, state: Mutex::new(None) }
+    }
+
+    /// The list, read on first use.
+    async fn get(&self, http: &Http) -> Result<Arc<Directory>> {
+        let mut state = self.state.lock().await;
+        if let Some((directory, _)) = state.as_ref() {
+            return Ok(directory.clone());
+        }
+        let directory = Arc::new(fetch(http, self.segment, self.template).await?);
+        *state = Some((directory.clone(), Instant::now()));
+        Ok(directory)
+    }
+
+    /// The id of `name`; when it is unknown and the list is older than `ttl`, the list is read
+    /// again once (someone may have just created the department).
+    async fn resolve(&self, http: &Http, ttl: Duration, what: &str, name: &str) -> Result<u64> {
+        let unknown = match self.get(http).await?.resolve(what, name) {
+            Ok(id) => return Ok(id),
+            Err(error) => error,
+        };
+        let mut state = self.state.lock().await;
+        let stale = state.as_ref().is_none_or(|(_, read_at)| read_at.elapsed() >= ttl);
+        if !stale {
+            return Err(unknown);
+        }
+        let directory = Arc::new(fetch(http, self.segment, self.template).await?);
+        *state = Some((directory.clone(), Instant::now()));
+        directory.resolve(what, name)
+    }
+}
+
+/// The two lists.
+#[derive(Debug)]
 pub(crate) struct NameCache {
-    departments: OnceCell<Directory>,
-    locations: OnceCell<Directory>,
+    departments: CachedList,
+    locations: CachedList,
+    ttl: Duration,
+}
+
+impl Default for NameCache {
+    fn default() -> Self {
+        NameCache {
+            departments: CachedList::new("departments", "/departments"),
+            locations: CachedList::new("locations", "/locations"),
+            ttl: DEFAULT_NAME_CACHE_TTL,
+        }
+    }
 }
 
 impl NameCache {
-    pub(crate) async fn departments(&self, http: &Http) -> Result<&Directory> {
-        self.departments.get_or_try_init(|| fetch(http, "departments", "/departments")).await
+    pub(crate) fn with_ttl(ttl: Duration) -> Self {
+        NameCache { ttl, ..NameCache::default() }
     }
 
-    pub(crate) async fn locations(&self, http: &Http) -> Result<&Directory> {
-        self.locations.get_or_try_init(|| fetch(http, "locations", "/locations")).await
+    pub(crate) async fn departments(&self, http: &Http) -> Result<Arc<Directory>> {
+        self.departments.get(http).await
+    }
+
+    pub(crate) async fn locations(&self, http: &Http) -> Result<Arc<Directory>> {
+        self.locations.get(http).await
+    }
+
+    pub(crate) async fn department_id(&self, http: &Http, name: &str) -> Result<u64> {
+        self.departments.resolve(http, self.ttl, "department", name).await
+    }
+
+    pub(crate) async fn location_id(&self, http: &Http, name: &str) -> Result<u64> {
+        self.locations.resolve(http, self.ttl, "location", name).await
     }
 }
 
