@@ -633,7 +633,7 @@ async fn list_advances_by_what_was_returned_and_stops_at_total() {
 }
 
 #[tokio::test]
-async fn list_stops_on_an_empty_page_without_total_and_reads_lenient_lists() {
+async fn list_reads_lenient_lists_and_stops_at_total_results() {
     let server = MockServer::start_async().await;
     let first = server
         .mock_async(|when, then| {
@@ -662,7 +662,10 @@ async fn list_stops_on_an_empty_page_without_total_and_reads_lenient_lists() {
     first.assert_calls_async(1).await;
     second.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
+}
 
+#[tokio::test]
+async fn an_empty_page_ends_the_listing() {
     let server = MockServer::start_async().await;
     let empty = server
         .mock_async(|when, then| {
@@ -733,7 +736,7 @@ async fn unauthorized_says_what_to_check_and_hides_the_token() {
 }
 
 #[tokio::test]
-async fn test_connection_names_the_url_on_404_and_rejects_non_scim_pages() {
+async fn test_connection_names_the_url_on_404() {
     let server = MockServer::start_async().await;
     let not_found = server
         .mock_async(|when, then| {
@@ -747,7 +750,10 @@ async fn test_connection_names_the_url_on_404_and_rejects_non_scim_pages() {
     assert!(error.to_string().contains("check the SCIM base URL"), "{error}");
     not_found.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
+}
 
+#[tokio::test]
+async fn test_connection_rejects_a_page_that_is_not_a_scim_list() {
     let server = MockServer::start_async().await;
     let login_page = server
         .mock_async(|when, then| {
