@@ -6,8 +6,9 @@
 //! whole body, and ends with a catch-all mock that must have seen no request.
 
 mod client_support;
+#[path = "support/trace_capture.rs"]
+mod trace_capture;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client_support::{EMAIL, Fake, TOKEN, wire};
@@ -649,32 +650,9 @@ async fn redacted_debug_output_is_exact() {
     );
 }
 
-/// Captures everything `tracing` emits on this thread, at every level.
-fn capture() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-    #[derive(Clone)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let writer = Buffer(buffer.clone());
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (buffer, tracing::subscriber::set_default(subscriber))
-}
-
 #[tokio::test]
 async fn traces_never_contain_the_token_or_an_email_address() {
-    let (buffer, _guard) = capture();
+    let captured = trace_capture::capture();
     let server = MockServer::start_async().await;
     let find = find_mock(&server, json!([])).await;
     let create = create_mock(&server, |then| {
@@ -692,7 +670,7 @@ async fn traces_never_contain_the_token_or_an_email_address() {
     find.assert_calls_async(2).await;
     create.assert_calls_async(2).await;
     unexpected.assert_calls_async(0).await;
-    let logs = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     for expected in
         ["http_request", "http_attempt", "operation=\"provision\"", "path=\"/users?email={email}\"", "retrying"]
     {

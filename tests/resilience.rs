@@ -1,8 +1,10 @@
 //! Resilience against the sandbox with fault injection: bulk provisioning loses nothing and
 //! duplicates nothing, and rate-limit pacing keeps within the server's budget.
 
+#[path = "support/trace_capture.rs"]
+mod trace_capture;
+
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -29,32 +31,7 @@ fn person(i: usize) -> User {
         .build()
 }
 
-/// Captures everything `tracing` emits on this thread (the tests run on a current-thread runtime,
-/// so client and sandbox both log here).
-fn capture() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-    #[derive(Clone)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let writer = Buffer(buffer.clone());
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (buffer, tracing::subscriber::set_default(subscriber))
-}
-
-fn assert_clean(logs: &[u8], secret: &str) {
-    let logs = String::from_utf8_lossy(logs);
+fn assert_clean(logs: &str, secret: &str) {
     assert!(logs.contains("http_attempt"), "nothing was captured");
     assert!(!logs.contains(secret), "the credential leaked into traces");
     assert!(!logs.contains("@example.com") && !logs.contains("%40example.com"), "an e-mail address leaked into traces");
@@ -62,7 +39,7 @@ fn assert_clean(logs: &[u8], secret: &str) {
 
 #[tokio::test]
 async fn a_thousand_people_through_twenty_percent_faults_land_exactly_once() {
-    let (logs, _guard) = capture();
+    let captured = trace_capture::capture();
     let faults = Faults::seeded(2026)
         .rate(0.2)
         .fault(Fault::Throttle { retry_after: Duration::ZERO })
@@ -108,12 +85,12 @@ async fn a_thousand_people_through_twenty_percent_faults_land_exactly_once() {
     let injected: u64 = stats.faults.values().sum();
     let share = injected as f64 / stats.requests as f64;
     assert!((0.15..0.25).contains(&share), "fault share {share} over {} requests", stats.requests);
-    assert_clean(&logs.lock().unwrap(), sandbox.token());
+    assert_clean(&captured.text(), sandbox.token());
 }
 
 #[tokio::test]
 async fn freshservice_bulk_run_keeps_within_a_small_budget() {
-    let (logs, _guard) = capture();
+    let captured = trace_capture::capture();
     const BUDGET: u32 = 120;
     const WINDOW: Duration = Duration::from_secs(2);
     const IN_FLIGHT: usize = 4;
@@ -150,5 +127,5 @@ async fn freshservice_bulk_run_keeps_within_a_small_budget() {
         stats.max_received_in_window
     );
     assert!(client.rate_limit().is_some_and(|r| r.total == Some(u64::from(BUDGET))));
-    assert_clean(&logs.lock().unwrap(), sandbox.api_key());
+    assert_clean(&captured.text(), sandbox.api_key());
 }
