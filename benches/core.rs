@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use identity_connectors::{FreshserviceApiKey, InteractAttributes, InteractBearer, LoginType, User};
+use identity_connectors::{Client, FreshserviceApiKey, InteractAttributes, InteractBearer, LoginType, User};
 
 fn person(i: usize) -> User {
     User::builder(format!("person{i}@example.com"))
@@ -58,5 +58,24 @@ fn construction(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, user_model, construction);
+/// One lifecycle call end to end over loopback HTTP against the in-process SCIM sandbox: request
+/// building, the auth header, the request path, the sandbox's handling and response parsing. The
+/// network of a real deployment adds its round trip on top.
+fn request_path(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (sandbox, client, id) = runtime.block_on(async {
+        let sandbox = identity_connectors::sandbox::ScimSandbox::start().await.unwrap();
+        let client = Client::new(sandbox.interact_connector().unwrap()).unwrap();
+        let id = client.provision(&person(1)).await.unwrap().user.id;
+        (sandbox, client, id)
+    });
+    c.bench_function("client/get_via_sandbox", |b| b.iter(|| runtime.block_on(client.get(black_box(&id))).unwrap()));
+    let existing = person(1);
+    c.bench_function("client/provision_existing_via_sandbox", |b| {
+        b.iter(|| runtime.block_on(client.provision(black_box(&existing))).unwrap())
+    });
+    drop(sandbox);
+}
+
+criterion_group!(benches, user_model, construction, request_path);
 criterion_main!(benches);
