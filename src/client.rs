@@ -408,7 +408,11 @@ impl Client {
     }
 
     /// Sets the attributes `changes` sets (a partial user) on user `id`. Sends nothing when
-    /// `changes` is empty, or holds only attributes the app does not store. Use [`deactivate`](Self::deactivate) / [`reactivate`](Self::reactivate)
+    /// `changes` is empty, or holds only attributes the app does not store.
+    ///
+    /// Returns [`UpdateOutcome::Updated`] with the updated user when the app answered with it, and
+    /// `Updated(None)` when it answered without (a SCIM `204`): call [`get`](Self::get) if you need
+    /// the user read back, so no request is spent when you do not. Use [`deactivate`](Self::deactivate) / [`reactivate`](Self::reactivate)
     /// for `active`.
     pub async fn update(&self, id: &UserId, changes: &User) -> Result<UpdateOutcome> {
         let mut changes = changes.clone();

@@ -396,10 +396,7 @@ impl Http {
             .inner
             .request(request.method.to_reqwest(), request.url.clone())
             .header(reqwest::header::ACCEPT, self.connector.accept());
-        let mut auth = reqwest::header::HeaderValue::from_str(self.connector.authorization().expose())
-            .map_err(|_| Error::invalid_config("the credential cannot be sent in an HTTP header"))?;
-        auth.set_sensitive(true);
-        builder = builder.header(reqwest::header::AUTHORIZATION, auth);
+        builder = builder.header(reqwest::header::AUTHORIZATION, authorization_header(self.connector.authorization())?);
         if let Some((content_type, body)) = &request.body {
             builder = builder.header(reqwest::header::CONTENT_TYPE, *content_type).body(body.clone());
         }
@@ -484,6 +481,14 @@ fn error_without_url(error: &reqwest::Error) -> String {
         source = s.source();
     }
     text.replace(" for url (<url>)", "")
+}
+
+/// The `Authorization` header value, marked sensitive so HTTP-level logging never prints it.
+fn authorization_header(authorization: &crate::auth::Authorization) -> Result<reqwest::header::HeaderValue> {
+    let mut value = reqwest::header::HeaderValue::from_str(authorization.expose())
+        .map_err(|_| Error::invalid_config("the credential cannot be sent in an HTTP header"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -593,6 +598,19 @@ mod tests {
         assert_eq!(parse_retry_after("9999999999999999999"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("99999999999999999999999999"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn the_authorization_header_is_exact_and_marked_sensitive() {
+        let bearer = crate::auth::Authorization::bearer(&"tok-123".into()).unwrap();
+        let header = authorization_header(&bearer).unwrap();
+        assert!(header.is_sensitive());
+        assert_eq!(header.to_str().unwrap(), "Bearer tok-123");
+        assert_eq!(format!("{header:?}"), "Sensitive");
+        let basic = crate::auth::Authorization::basic(&"abcdefgh12345678".into(), "X").unwrap();
+        let header = authorization_header(&basic).unwrap();
+        assert!(header.is_sensitive());
+        assert_eq!(header.to_str().unwrap(), "Basic YWJjZGVmZ2gxMjM0NTY3ODpY");
     }
 
     #[test]
