@@ -64,6 +64,17 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
 
+    /// A look-up that must identify one person matched several: acting on any of them could
+    /// update or deactivate the wrong one. The server answered successfully; the data is the
+    /// problem (two accounts share an e-mail address, say).
+    #[error("ambiguous look-up: {matches} users match the {attribute}; use a key that identifies one person")]
+    Ambiguous {
+        /// The attribute looked up (`userName`, `email`, `externalId`).
+        attribute: &'static str,
+        /// How many users matched.
+        matches: usize,
+    },
+
     /// Any other non-success response.
     #[error("API error: {0}")]
     Api(ApiError),
@@ -146,7 +157,7 @@ impl Error {
             | Error::RateLimited { error: e, .. } => Some(e.status),
             Error::Validation(v) => v.status,
             Error::Decode(d) => d.status,
-            Error::InvalidConfig { .. } | Error::Transport(_) => None,
+            Error::InvalidConfig { .. } | Error::Transport(_) | Error::Ambiguous { .. } => None,
         }
     }
 

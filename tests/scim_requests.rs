@@ -338,8 +338,9 @@ async fn find_prefers_the_exact_user_name_and_refuses_ambiguous_emails() {
     let found = client.find_by_user_name("Jane").await.expect("find").expect("found");
     assert_eq!(found.id.as_str(), "exact");
     let error = client.find_by_email("team@example.com").await.expect_err("two people share the address");
-    assert!(error.is_conflict(), "{error:?}");
-    assert_eq!(error.api_error().and_then(|e| e.code.as_deref()), Some("ambiguous"));
+    assert!(matches!(error, Error::Ambiguous { attribute: "email", matches: 2 }), "{error:?}");
+    assert_eq!(error.to_string(), "ambiguous look-up: 2 users match the email; use a key that identifies one person");
+    assert_eq!(error.status(), None);
     two_cases.assert_calls_async(1).await;
     shared_email.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;

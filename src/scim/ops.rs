@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::client::UpdateOutcome;
 use crate::connector::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
-use crate::error::{ApiError, DecodeError, Error, FieldError, Result};
+use crate::error::{DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
 use crate::scim::{Filter, ListResponse, PatchOp};
 use crate::user::{User, remote_user_from_scim};
@@ -95,7 +95,7 @@ pub async fn search_users(http: &Http, filter: &Filter) -> Result<Vec<RemoteUser
 /// other users) can never make the wrong person match: only users whose attribute equals the
 /// value (user names and e-mail addresses ignoring ASCII case) count. If several remain for a
 /// user name, the one whose user name matches exactly, case included, is taken. Any other
-/// ambiguity is an [`Error::Conflict`] with code `ambiguous`: picking one of several people would
+/// ambiguity is an [`Error::Ambiguous`]: picking one of several people would
 /// risk updating or deactivating the wrong one.
 pub async fn find_user(http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
     let value = lookup.value();
@@ -120,10 +120,7 @@ pub async fn find_user(http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser
     match hits.len() {
         0 => Ok(None),
         1 => Ok(hits.pop()),
-        n => Err(Error::Conflict(
-            ApiError::new(200, format!("{n} users match the {} look-up; use a key that is unique", lookup.attribute()))
-                .with_code(Some("ambiguous".to_string())),
-        )),
+        matches => Err(Error::Ambiguous { attribute: lookup.attribute(), matches }),
     }
 }
 
