@@ -10,12 +10,19 @@ use crate::error::{Error, Result};
 /// A ready-to-send `Authorization` header value, built once when a connector is constructed.
 ///
 /// It is held as a [`SecretString`]: its `Debug` prints `Authorization([REDACTED])`, and the
-/// request path marks the header sensitive so HTTP-level logging does not print it either.
+/// request path marks the header sensitive so HTTP-level logging does not print it either. Its
+/// value cannot be read outside this crate:
+///
+/// ```compile_fail
+/// let auth = identity_connectors::Authorization::bearer(&"token".into()).unwrap();
+/// println!("{}", auth.expose());
+/// ```
 #[derive(Clone)]
 pub struct Authorization {
     header: SecretString,
-    /// The credential as the user gave it, kept only to redact it from server messages that echo it.
-    credential: SecretString,
+    /// The credential as the user gave it (for Basic: user name and password), kept only to redact
+    /// it from server messages that echo it.
+    credentials: Vec<SecretString>,
 }
 
 impl Authorization {
@@ -24,7 +31,7 @@ impl Authorization {
         let token = checked_credential(token, "bearer token")?;
         Ok(Authorization {
             header: SecretString::from(format!("Bearer {token}")),
-            credential: SecretString::from(token),
+            credentials: vec![SecretString::from(token)],
         })
     }
 
@@ -35,7 +42,7 @@ impl Authorization {
         let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
         Ok(Authorization {
             header: SecretString::from(format!("Basic {encoded}")),
-            credential: SecretString::from(username),
+            credentials: vec![SecretString::from(username), SecretString::from(password)],
         })
     }
 
@@ -49,12 +56,16 @@ impl Authorization {
     }
 
     /// `text` with every occurrence of the credential (as given, or as sent in the header)
-    /// replaced by `[REDACTED]`: for server messages that echo what they were sent.
+    /// replaced by `[REDACTED]`: for server messages that echo what they were sent. Values shorter
+    /// than 4 characters (Freshservice's `X` password, say) are left alone: they would match
+    /// ordinary words.
     pub(crate) fn redact(&self, text: &str) -> String {
         let header = self.header.expose_secret();
         let encoded = header.split_once(' ').map_or(header, |(_, value)| value);
-        [self.credential.expose_secret(), encoded]
+        self.credentials
             .iter()
+            .map(|c| c.expose_secret())
+            .chain([encoded])
             .filter(|s| s.len() >= 4)
             .fold(text.to_string(), |acc, secret| acc.replace(secret, "[REDACTED]"))
     }
@@ -120,6 +131,8 @@ mod tests {
         );
         let auth = Authorization::bearer(&SecretString::from("tok-123")).unwrap();
         assert_eq!(auth.redact("Bearer tok-123 invalid"), "Bearer [REDACTED] invalid");
+        let auth = Authorization::basic(&SecretString::from("svc-user"), "pa55word").unwrap();
+        assert_eq!(auth.redact("svc-user / pa55word rejected; X stays"), "[REDACTED] / [REDACTED] rejected; X stays");
     }
 
     #[test]

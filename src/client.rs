@@ -121,14 +121,16 @@ impl ClientBuilder {
     }
 
     /// The length of the server's rate-limit window (default 60 s, Freshservice's per-minute
-    /// budget). Pacing uses it to know when a spent `X-RateLimit-Remaining` budget is refilled.
+    /// budget; at most a day). Pacing uses it to know when a spent `X-RateLimit-Remaining` budget is
+    /// refilled.
     pub fn rate_limit_window(mut self, window: Duration) -> Self {
         self.rate_limit_window = window;
         self
     }
 
-    /// Builds the client. Fails only if the TLS backend cannot be initialised or an option is
-    /// unusable (a zero timeout, an empty user agent).
+    /// Builds the client. Fails with [`Error::InvalidConfig`] if the TLS backend cannot be
+    /// initialised or a setting is out of range: a zero timeout or body cap, an empty user agent,
+    /// more than 1024 requests in flight, or a rate-limit window over a day.
     pub fn build(self) -> Result<Client> {
         if self.timeout.is_zero() {
             return Err(Error::invalid_config("the request timeout must be greater than zero"));
@@ -292,9 +294,16 @@ impl Client {
     ///
     /// The connector's [`match_key`](Connector::match_key) (SCIM: `userName`; Freshservice: the
     /// e-mail address) is looked up first. An existing user is linked, reactivated if inactive, and
-    /// updated where attributes differ; a missing one is created. A create answered "already
-    /// exists" is looked up again and linked; a create whose outcome is unknown (timeout, dropped
-    /// connection, `5xx`) is looked up before it is sent again, so a person is never created twice.
+    /// updated where attributes differ; a missing one is created.
+    ///
+    /// A create is never sent twice without a look-up in between, so a person is never created
+    /// twice:
+    /// - answered "already exists": looked up again and linked;
+    /// - answered with success that cannot be read: looked up again and linked (never re-created);
+    /// - outcome unknown (timeout, dropped connection, `5xx`): looked up, and created again only if
+    ///   still missing, after the server's `Retry-After` (or the policy's backoff), at most
+    ///   [`RetryPolicy::max_attempts`] creates in all. A `429` is retried inside each create, as the
+    ///   server did not act on it.
     pub async fn provision(&self, user: &User) -> Result<Provisioned> {
         self.provision_with(user, ProvisionPolicy::default()).await
     }
@@ -331,7 +340,14 @@ impl Client {
             if server_has_it || attempt >= max_creates {
                 return Err(error);
             }
-            tokio::time::sleep(self.http_retry().backoff(attempt)).await;
+            // A server that asked for a wait (a 503 with Retry-After) gets it; one that asked for
+            // longer than the policy allows gets the error back, for the caller to schedule.
+            let wait = match error.retry_after() {
+                Some(wait) if wait > self.http_retry().max_delay() => return Err(error),
+                Some(wait) => wait,
+                None => self.http_retry().backoff(attempt),
+            };
+            tokio::time::sleep(wait).await;
             attempt += 1;
         }
     }

@@ -209,9 +209,9 @@ impl Error {
         }
     }
 
-    /// Whether the outcome of the request on the server is unknown: it may have been received and
-    /// acted on (a timeout or dropped connection after sending, or a `5xx`). A create that fails so
-    /// must be reconciled by a look-up before it is sent again.
+    /// Whether the request may have been acted on although it failed: a timeout or dropped
+    /// connection after sending, a `5xx`, or a `2xx` whose answer could not be read (the server did
+    /// act). A create that fails so must be reconciled by a look-up before it is sent again.
     pub fn outcome_unknown(&self) -> bool {
         match self {
             Error::Transport(t) => t.kind != TransportErrorKind::Connect,
@@ -436,13 +436,14 @@ impl DecodeError {
 }
 
 /// The first [`EXCERPT_CHARS`] characters of `body`, lossily decoded, with control characters
-/// replaced and anything after a credential-looking marker (`Bearer `, `Basic `, `token`,
-/// `api_key`, `password`) cut off.
+/// replaced, invisible ones dropped, e-mail addresses masked, and anything after a
+/// credential-looking marker (`Bearer `, `Basic `, `token`, `api_key`, `password`) cut off.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let head = &body[..body.len().min((EXCERPT_CHARS + SANITIZE_SLACK) * 4)];
     let text = String::from_utf8_lossy(head);
-    let mut out: String = text.chars().take(EXCERPT_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    out = mask_emails(&out);
+    // Mask before cutting, so an address across the cut is masked whole, not left half-visible.
+    let masked = mask_emails(&visible(&text, EXCERPT_CHARS + SANITIZE_SLACK));
+    let mut out: String = masked.chars().take(EXCERPT_CHARS).collect();
     let lower = out.to_ascii_lowercase();
     let cut = ["bearer ", "basic ", "token", "api_key", "apikey", "password", "secret"]
         .iter()
@@ -459,46 +460,93 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 pub(crate) const MAX_MESSAGE_CHARS: usize = 500;
 /// Most per-field messages an error keeps.
 pub(crate) const MAX_FIELDS: usize = 50;
+/// How far past a cut texts are read before masking and redaction, so an address or a credential
+/// (a JWT runs to a few thousand characters) across the cut is found whole.
+const SANITIZE_SLACK: usize = 4096;
 
-/// A server-provided text made safe to show and log: control characters become spaces, e-mail
-/// addresses become `[EMAIL]`, and it is cut to `max_chars` characters.
-pub(crate) fn sanitize_server_text(text: &str, max_chars: usize) -> String {
-    let mut out: String = text.chars().take(max_chars + 1).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if out.chars().count() > max_chars {
-        out = out.chars().take(max_chars).collect();
-        out.push('…');
+/// Characters that render as nothing or reorder text (soft hyphen, zero-width and bidirectional
+/// controls, line and paragraph separators, byte-order mark): dropped from server texts, so they
+/// can neither hide an address from masking nor disguise a log line.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// The first `max_chars` characters of `text` with control characters as spaces and invisible
+/// ones dropped.
+fn visible(text: &str, max_chars: usize) -> String {
+    text.chars().filter(|c| !is_invisible(*c)).take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// A server-provided text made safe to show and log: control characters become spaces, invisible
+/// ones vanish, e-mail addresses become `[EMAIL]`, `clean` runs (credential redaction), and only
+/// then is it cut to `max_chars` characters.
+pub(crate) fn sanitize_server_text(text: &str, max_chars: usize, clean: &dyn Fn(&str) -> String) -> String {
+    let cleaned = clean(&mask_emails(&visible(text, max_chars + SANITIZE_SLACK)));
+    if cleaned.chars().count() <= max_chars {
+        return cleaned;
     }
-    mask_emails(&out)
+    let mut out: String = cleaned.chars().take(max_chars).collect();
+    out.push('…');
+    out
 }
 
 impl ApiError {
-    /// The same error with every server-provided text passed through `clean` (and bounded), so an
-    /// error never carries what a server echoed: an e-mail address, a credential, megabytes.
+    /// The same error with every server-provided text made safe ([`sanitize_server_text`], with
+    /// `clean` for credential redaction) and bounded, so an error never carries what a server
+    /// echoed: an e-mail address, a credential, megabytes. Field errors that mark a duplicate are
+    /// kept first, so bounding their number never changes how the error is classified.
     pub(crate) fn sanitized(mut self, clean: impl Fn(&str) -> String) -> Self {
-        self.message = clean(&sanitize_server_text(&self.message, MAX_MESSAGE_CHARS));
-        self.code = self.code.map(|c| clean(&sanitize_server_text(&c, 100)));
-        self.fields.truncate(MAX_FIELDS);
-        for field in &mut self.fields {
-            field.field = clean(&sanitize_server_text(&field.field, 100));
-            field.message = clean(&sanitize_server_text(&field.message, 200));
-            field.code = field.code.take().map(|c| clean(&sanitize_server_text(&c, 100)));
+        let clean: &dyn Fn(&str) -> String = &clean;
+        self.message = sanitize_server_text(&self.message, MAX_MESSAGE_CHARS, clean);
+        self.code = self.code.map(|c| sanitize_server_text(&c, 100, clean));
+        self.hint = self.hint.map(|h| sanitize_server_text(&h, MAX_MESSAGE_CHARS, clean));
+        let (mut fields, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.fields).into_iter().partition(|f| {
+            f.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("uniqueness") || c == "duplicate_value")
+        });
+        fields.extend(rest);
+        fields.truncate(MAX_FIELDS);
+        for field in &mut fields {
+            field.field = sanitize_server_text(&field.field, 100, clean);
+            field.message = sanitize_server_text(&field.message, 200, clean);
+            field.code = field.code.take().map(|c| sanitize_server_text(&c, 100, clean));
         }
+        self.fields = fields;
         self
     }
 }
 
-/// Replaces every e-mail-address-like word (`local@domain.tld`) with `[EMAIL]`, so an excerpt of a
-/// user record never carries one into an error message or a log line.
+/// Replaces every e-mail-address-like word (`local@domain.tld`, also with a quoted local part or
+/// non-ASCII letters and marks) with `[EMAIL]`, so no server text carries one into an error message
+/// or a log line.
 fn mask_emails(text: &str) -> String {
-    let is_part = |c: char| c.is_alphanumeric() || "._%+-'".contains(c);
+    let wordish = |c: char| c.is_alphanumeric() || (!c.is_ascii() && !c.is_whitespace());
+    let is_local = |c: char| wordish(c) || "._%+-'!#$&*/=?^`{|}~".contains(c);
+    let is_domain = |c: char| wordish(c) || c == '.' || c == '-';
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('@') {
         let before = &rest[..at];
-        let local_start = before.char_indices().rev().take_while(|(_, c)| is_part(*c)).last().map(|(i, _)| i);
+        let quoted = before.strip_suffix('"').and_then(|inner| {
+            // A quoted local part, `"john doe"@example.com`; not JSON's `"key":"@…`.
+            let open = inner.rfind('"')?;
+            let content = &inner[open + 1..];
+            (!content.is_empty() && !content.contains([':', ',', '{', '}'])).then_some(open)
+        });
+        let local_start =
+            quoted.or_else(|| before.char_indices().rev().take_while(|(_, c)| is_local(*c)).last().map(|(i, _)| i));
         let after = &rest[at + 1..];
-        let domain_len: usize =
-            after.chars().take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-').map(char::len_utf8).sum();
+        let scanned: usize = after.chars().take_while(|c| is_domain(*c)).map(char::len_utf8).sum();
+        // A sentence's full stop after the address is not part of it.
+        let domain_len = after[..scanned].trim_end_matches('.').len();
         let domain = &after[..domain_len];
         match local_start {
             Some(start) if domain.contains('.') => {
@@ -618,6 +666,54 @@ mod tests {
         assert!(Error::from_response(api(500, None, "x"), None).outcome_unknown());
         assert!(!Error::from_response(api(400, None, "x"), None).outcome_unknown());
         assert_eq!(Error::invalid_config("x").status(), None);
+    }
+
+    #[test]
+    fn masking_sees_through_unicode_tricks_and_quoted_names() {
+        let clean = |t: &str| t.to_string();
+        for (input, expected) in [
+            ("jose\u{301}@example.com left", "[EMAIL] left"),
+            ("jane\u{200B}@example.com", "[EMAIL]"),
+            ("jane@exa\u{AD}mple.com", "[EMAIL]"),
+            ("jane@example\u{301}.com", "[EMAIL]"),
+            ("\"john doe\"@example.com exists", "[EMAIL] exists"),
+            ("x \u{202E}moc.elpmaxe@enaj", "x moc.elpmaxe@enaj"),
+            ("line\u{2028}break\u{2029}and\u{7}bell", "linebreakand bell"),
+            ("ping me @home or a@b", "ping me @home or a@b"),
+            ("user@example.com.", "[EMAIL]."),
+        ] {
+            assert_eq!(sanitize_server_text(input, 100, &clean), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_straddling_the_cut_survives_half_masked() {
+        let clean = |t: &str| t.replace("tok-SECRET-0123456789", "[REDACTED]");
+        // The address spans characters 491..511 and the cut is at 500: it is masked whole.
+        let text = format!("{} jane.doe@example.com and tok-SECRET-0123456789", "x".repeat(489));
+        assert_eq!(sanitize_server_text(&text, 500, &clean), format!("{} [EMAIL] an…", "x".repeat(489)));
+        // The credential spans the cut: it is redacted whole, then cut.
+        let text = format!("{} tok-SECRET-0123456789", "y".repeat(494));
+        assert_eq!(sanitize_server_text(&text, 500, &clean), format!("{} [REDA…", "y".repeat(494)));
+        let body = format!("{} jane.doe@example.com", "z".repeat(194));
+        assert_eq!(excerpt(body.as_bytes()), format!("{} [EMAI", "z".repeat(194)));
+    }
+
+    #[test]
+    fn bounding_fields_keeps_the_duplicate_that_classifies_the_error() {
+        let mut fields: Vec<FieldError> = (0..60).map(|i| FieldError::new(format!("f{i}"), "bad")).collect();
+        fields.push(FieldError::new("primary_email", "exists").with_code(Some("duplicate_value".into())));
+        let error = ApiError::new(400, "Validation failed").with_fields(fields).sanitized(|t| t.to_string());
+        assert_eq!(error.fields.len(), MAX_FIELDS);
+        assert_eq!(error.fields[0].field, "primary_email");
+        assert!(Error::from_response(error, None).is_conflict());
+        let long = ApiError::new(500, "m".repeat(10_000))
+            .with_code(Some("c".repeat(1000)))
+            .with_hint(Some("h".repeat(1000)))
+            .sanitized(|t| t.to_string());
+        assert_eq!(long.message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(long.code.map(|c| c.chars().count()), Some(101));
+        assert_eq!(long.hint.map(|h| h.chars().count()), Some(MAX_MESSAGE_CHARS + 1));
     }
 
     #[test]

@@ -630,6 +630,8 @@ mod tests {
         assert_eq!(pacing_delay(reading(4, 1), t0 + secs(5), limits, t0 + secs(2)), Some(secs(3)));
         // A reading taken after the known reset belongs to the next window, which ends at 15 s.
         assert_eq!(pacing_delay(reading(0, 7), t0 + secs(5), limits, t0 + secs(8)), Some(secs(7)));
+        // A reading several windows after the known reset: the reset after it is found in one step.
+        assert_eq!(pacing_delay(reading(0, 37), t0 + secs(5), limits, t0 + secs(40)), Some(secs(5)));
         // The window the reading belongs to is over: no wait.
         assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), limits, t0 + secs(6)), None);
         // Never longer than the retry policy's maximum delay.

@@ -24,7 +24,9 @@ use crate::http::Method;
 ///
 /// The backoff is capped exponential with full jitter: before retry *n* the client waits a random
 /// time between zero and `min(max_delay, base_delay × 2ⁿ⁻¹)`. [`max_attempts`](RetryPolicy::max_attempts)
-/// counts every attempt, the first included, and is never exceeded.
+/// counts every attempt of one request, the first included, and is never exceeded.
+/// [`Client::provision`](crate::Client::provision) also makes at most `max_attempts` creates of one
+/// person (each reconciled by a look-up), and each create gets this policy for `429`s.
 ///
 /// The default: 4 attempts, 200 ms base delay, 60 s maximum delay (Freshservice's per-minute
 /// window asks for waits of up to 60 s).

@@ -264,6 +264,42 @@ async fn a_create_answered_503_with_retry_after_is_looked_up_not_resent() {
 }
 
 #[tokio::test]
+async fn a_create_answered_503_waits_as_told_before_it_is_sent_again() {
+    let server = MockServer::start_async().await;
+    let find = find_mock(&server, json!([])).await;
+    let unavailable =
+        create_mock(&server, |then| then.status(503).header("retry-after", "2").body("busy").up_to_n_times(1)).await;
+    let created = create_mock(&server, |then| then.status(201).json_body(wire(7, EMAIL, "Analyst", true))).await;
+    let unexpected = catch_all(&server).await;
+    let started = Instant::now();
+    let provisioned = client(&server).provision(&jane("Analyst")).await.unwrap();
+    assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
+    // Looked up (nobody), waited the 2 s asked for, then created.
+    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    find.assert_calls_async(2).await;
+    unavailable.assert_calls_async(1).await;
+    created.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn a_create_answered_503_with_a_long_retry_after_is_returned_for_the_caller_to_schedule() {
+    let server = MockServer::start_async().await;
+    let find = find_mock(&server, json!([])).await;
+    let unavailable = create_mock(&server, |then| then.status(503).header("retry-after", "3600").body("busy")).await;
+    let unexpected = catch_all(&server).await;
+    let error = client(&server).provision(&jane("Analyst")).await.unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(
+        error.to_string(),
+        "rate limited (retry after 3600 s): HTTP 503: Service Unavailable (body starts: \"busy\")"
+    );
+    find.assert_calls_async(2).await;
+    unavailable.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
 async fn a_create_whose_success_answer_cannot_be_read_is_looked_up() {
     let server = MockServer::start_async().await;
     let (empty, found) = find_then_found(&server).await;
@@ -346,6 +382,51 @@ async fn operations_on_a_missing_id_report_already_gone_or_not_found() {
     assert_eq!(error.to_string(), "not found: HTTP 404: no such user");
     gone.assert_calls_async(1).await;
     gone_active.assert_calls_async(2).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn deprovision_all_reports_each_person_and_continues_past_failures() {
+    let server = MockServer::start_async().await;
+    let people = [("a@example.com", json!([wire(1, "a@example.com", "t", true)])), ("b@example.com", json!([]))];
+    let mut finds = Vec::new();
+    for (email, users) in people {
+        finds.push(
+            server
+                .mock_async(|when, then| {
+                    bodiless(when.method(GET).path("/users").query_param("email", email));
+                    then.status(200).json_body(json!({ "users": users }));
+                })
+                .await,
+        );
+    }
+    let broken = server
+        .mock_async(|when, then| {
+            bodiless(when.method(GET).path("/users").query_param("email", "c@example.com"));
+            then.status(500).json_body(json!({"message": "directory offline"}));
+        })
+        .await;
+    let deactivate = set_active_mock(&server, 1, false, 204).await;
+    let unexpected = catch_all(&server).await;
+    let users: Vec<User> = ["a@example.com", "b@example.com", "c@example.com"]
+        .iter()
+        .map(|e| User::builder(*e).email(*e).build())
+        .collect();
+    let c = client(&server);
+    let mut summary = identity_connectors::BulkSummary::default();
+    let mut items = std::pin::pin!(c.deprovision_all(users));
+    while let Some(item) = items.next().await {
+        summary.record_deprovisioned(&item);
+    }
+    assert_eq!((summary.total, summary.deactivated, summary.already_gone), (3, 1, 1));
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(summary.failed[0].index, 2);
+    assert_eq!(summary.failed[0].message, "API error: HTTP 500: directory offline");
+    for find in &finds {
+        find.assert_calls_async(1).await;
+    }
+    broken.assert_calls_async(1).await;
+    deactivate.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
 

@@ -1064,6 +1064,67 @@ async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_aga
 }
 
 #[tokio::test]
+async fn two_joiners_in_a_new_department_cause_one_refresh_not_two() {
+    let server = MockServer::start_async().await;
+    let emails = ["first.hire@example.com", "second.hire@example.com"];
+    let mut lookups = Vec::new();
+    for email in emails {
+        lookups.push(find_requesters(&server, email, json!([])).await);
+        lookups.push(find_agents(&server, email, json!([])).await);
+    }
+    let before = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
+            respond(then, 200, fixture("departments.json")).up_to_n_times(1);
+        })
+        .await;
+    let mut departments = fixture("departments.json");
+    if let Some(list) = departments["departments"].as_array_mut() {
+        list.push(json!({"id": 555, "name": "Marketing"}));
+    }
+    let after = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
+            respond(then, 200, departments);
+        })
+        .await;
+    let mut creates = Vec::new();
+    for email in emails {
+        let first_name = email.split('@').next().unwrap_or_default().to_string();
+        creates.push(
+            server
+                .mock_async(|when, then| {
+                    json_body(
+                        request(when, Method::POST, "/requesters", &[]),
+                        json!({"first_name": first_name, "primary_email": email, "department_ids": [555]}),
+                    );
+                    respond(then, 201, fixture("requester_created.json"));
+                })
+                .await,
+        );
+    }
+    let locations = directory(&server, "locations", "locations.json").await;
+    let unexpected = catch_all(&server).await;
+
+    let connector = connector(&server).with_name_cache_ttl(Duration::ZERO);
+    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).max_in_flight(2).build().unwrap();
+    let people: Vec<User> =
+        emails.iter().map(|e| User::builder(*e).email(*e).department("Marketing").build()).collect();
+    let results: Vec<_> = futures_util::StreamExt::collect(client.provision_all(people)).await;
+
+    for item in &results {
+        assert_eq!(item.result.as_ref().map(|p| p.outcome).ok(), Some(ProvisionOutcome::Created), "{item:?}");
+    }
+    before.assert_calls_async(1).await;
+    after.assert_calls_async(1).await;
+    for mock in lookups.iter().chain(&creates) {
+        mock.assert_calls_async(1).await;
+    }
+    locations.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
 async fn an_unknown_manager_email_is_a_validation_error_without_the_address() {
     let server = MockServer::start_async().await;
     let requester = find_requesters(&server, "nobody@example.com", json!([])).await;

@@ -2,8 +2,8 @@
 //! never reach errors or traces: checked on Debug output, error messages and everything a TRACE
 //! level subscriber records while the connector works through success and failure paths.
 
-use std::io;
-use std::sync::{Arc, Mutex};
+#[path = "support/trace_capture.rs"]
+mod trace_capture;
 
 use httpmock::{Method, MockServer};
 use identity_connectors::{Client, Error, FreshserviceApiKey, Lookup, RetryPolicy, User, UserId};
@@ -14,21 +14,6 @@ const API_KEY: &str = "fs-secret-key-Zq81mX";
 const BASIC_VALUE: &str = "ZnMtc2VjcmV0LWtleS1acTgxbVg6WA==";
 const EMAIL: &str = "very.private+hr@example.com";
 const MANAGER_EMAIL: &str = "hidden.boss@example.com";
-
-/// Everything the subscriber writes, kept for inspection.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 fn assert_clean(what: &str, text: &str) {
     let lower = text.to_lowercase();
@@ -59,11 +44,7 @@ fn a_bad_instance_or_key_error_does_not_echo_the_key() {
 
 #[tokio::test]
 async fn errors_and_traces_carry_neither_the_key_nor_email_addresses() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber =
-        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = trace_capture::capture();
 
     let server = MockServer::start_async().await;
     let requester = json!({
@@ -106,6 +87,12 @@ async fn errors_and_traces_carry_neither_the_key_nor_email_addresses() {
             then.status(200).body(format!("not json {EMAIL}"));
         })
         .await;
+    let unexpected = server
+        .mock_async(|when, then| {
+            when.path_prefix("/");
+            then.status(599).body("unexpected request");
+        })
+        .await;
     let connector = FreshserviceApiKey::for_loopback(&server.url("/api/v2"), API_KEY).unwrap();
     let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap();
 
@@ -129,11 +116,11 @@ async fn errors_and_traces_carry_neither_the_key_nor_email_addresses() {
     for error in &errors {
         assert_clean("error", &format!("{error} / {error:?}"));
     }
-    // A body that is not JSON is excerpted by the shared request path; the key never is.
-    assert!(!format!("{decode} {decode:?}").contains(API_KEY));
+    // A body that is not JSON is excerpted, with the address in it masked.
+    assert_clean("decode error", &format!("{decode} {decode:?}"));
+    assert!(decode.to_string().contains("not json [EMAIL]"), "{decode}");
 
-    drop(_guard);
-    let traces = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let traces = captured.text();
     assert!(traces.contains("/requesters/{id}"), "the trace names endpoints by template:\n{traces}");
     assert_clean("traces", &traces);
 
@@ -143,4 +130,5 @@ async fn errors_and_traces_carry_neither_the_key_nor_email_addresses() {
     unauthorized.assert_calls_async(1).await;
     limited.assert_calls_async(1).await;
     broken.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
 }

@@ -44,45 +44,64 @@ impl Directory {
 /// How long a list is trusted before an unknown name makes the connector read it again.
 pub(crate) const DEFAULT_NAME_CACHE_TTL: Duration = Duration::from_secs(60);
 
-/// One cached list. Concurrent users wait for one fetch.
+/// One cached list. Reads never wait for a refresh: they use the list in hand while one task (the
+/// holder of `refreshing`) reads a new one. Only the very first use waits for a fetch.
 #[derive(Debug)]
 struct CachedList {
     segment: &'static str,
     template: &'static str,
-    state: Mutex<Option<(Arc<Directory>, Instant)>>,
+    current: std::sync::Mutex<Option<(Arc<Directory>, Instant)>>,
+    refreshing: Mutex<()>,
 }
 
 impl CachedList {
     fn new(segment: &'static str, template: &'static str) -> Self {
-        CachedList { segment, template, state: Mutex::new(None) }
+        CachedList { segment, template, current: std::sync::Mutex::new(None), refreshing: Mutex::new(()) }
+    }
+
+    fn current(&self) -> Option<(Arc<Directory>, Instant)> {
+        // Plain data, valid after any panic elsewhere; never held across an await.
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads the list and makes it current.
+    async fn fetch_now(&self, http: &Http) -> Result<Arc<Directory>> {
+        let directory = Arc::new(fetch(http, self.segment, self.template).await?);
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((directory.clone(), Instant::now()));
+        Ok(directory)
     }
 
     /// The list, read on first use.
     async fn get(&self, http: &Http) -> Result<Arc<Directory>> {
-        let mut state = self.state.lock().await;
-        if let Some((directory, _)) = state.as_ref() {
-            return Ok(directory.clone());
+        if let Some((directory, _)) = self.current() {
+            return Ok(directory);
         }
-        let directory = Arc::new(fetch(http, self.segment, self.template).await?);
-        *state = Some((directory.clone(), Instant::now()));
-        Ok(directory)
+        let _gate = self.refreshing.lock().await;
+        match self.current() {
+            Some((directory, _)) => Ok(directory),
+            None => self.fetch_now(http).await,
+        }
     }
 
     /// The id of `name`; when it is unknown and the list is older than `ttl`, the list is read
     /// again once (someone may have just created the department).
     async fn resolve(&self, http: &Http, ttl: Duration, what: &str, name: &str) -> Result<u64> {
-        let unknown = match self.get(http).await?.resolve(what, name) {
+        let seen = self.get(http).await?;
+        let unknown = match seen.resolve(what, name) {
             Ok(id) => return Ok(id),
             Err(error) => error,
         };
-        let mut state = self.state.lock().await;
-        let stale = state.as_ref().is_none_or(|(_, read_at)| read_at.elapsed() >= ttl);
-        if !stale {
-            return Err(unknown);
+        let _gate = self.refreshing.lock().await;
+        // Another task may have refreshed while this one waited: look in that list first.
+        if let Some((latest, read_at)) = self.current() {
+            if !Arc::ptr_eq(&latest, &seen) {
+                return latest.resolve(what, name);
+            }
+            if read_at.elapsed() < ttl {
+                return Err(unknown);
+            }
         }
-        let directory = Arc::new(fetch(http, self.segment, self.template).await?);
-        *state = Some((directory.clone(), Instant::now()));
-        directory.resolve(what, name)
+        self.fetch_now(http).await?.resolve(what, name)
     }
 }
 
