@@ -82,8 +82,8 @@ mod connector;
 mod error;
 pub mod freshservice;
 mod http;
-mod pacing;
 pub mod interact;
+mod pacing;
 mod retry;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]

@@ -177,4 +177,41 @@ mod tests {
         assert!(!fits(Some(deadline), Duration::MAX));
         assert!(!fits(Some(Instant::now()), Duration::from_millis(1)));
     }
+
+    fn pacer(http: &crate::Http) -> &Pacer {
+        http.pacing_parts().0
+    }
+
+    #[tokio::test]
+    async fn a_pacing_wait_holds_no_in_flight_slot() {
+        // A port nothing listens on: the request fails fast once it is finally sent.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let connector = crate::ScimBearer::for_loopback(&format!("http://127.0.0.1:{port}/scim/v2"), "t").unwrap();
+        let window = Duration::from_secs(60);
+        let config = crate::http::HttpConfig {
+            timeout: Duration::from_secs(1),
+            user_agent: "test".into(),
+            max_response_bytes: 1024,
+            retry: crate::RetryPolicy::none().with_deadline(Duration::from_secs(120)),
+            max_in_flight: 2,
+            rate_limit_window: window,
+        };
+        let http = crate::Http::new(std::sync::Arc::new(connector), config).unwrap();
+        let now = Instant::now();
+        pacer(&http).record(RateLimitStatus { total: Some(400), remaining: 0, observed_at: now });
+        pacer(&http).learn_reset(Duration::from_secs(30), window, now);
+        let url = http.endpoint(&["Users", "u1"]).unwrap();
+        let waiting = tokio::spawn({
+            let http = http.clone();
+            async move { http.send(crate::Request::get(url, "/Users/{id}")).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "the request did not wait for the window to reset");
+        assert_eq!(http.pacing_parts().1, 2, "a waiting request holds an in-flight slot");
+        // A reading that shows budget ends the wait at once.
+        pacer(&http).record(RateLimitStatus { total: Some(400), remaining: 399, observed_at: Instant::now() });
+        let result = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("still waiting").unwrap();
+        let error = result.expect_err("nothing listens on the port");
+        assert!(matches!(&error, crate::Error::Transport(t) if t.is_connect()), "{error:?}");
+    }
 }
