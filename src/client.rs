@@ -122,7 +122,9 @@ impl ClientBuilder {
 
     /// The length of the server's rate-limit window (default 60 s, Freshservice's per-minute
     /// budget; at most a day). Pacing uses it to know when a spent `X-RateLimit-Remaining` budget is
-    /// refilled.
+    /// refilled, and never waits longer than one window: a `429` whose `Retry-After` announces a
+    /// reset further ahead is taken to reset one window after it arrived (zero: no pacing waits).
+    /// Pacing waits also count against the [`RetryPolicy::deadline`].
     pub fn rate_limit_window(mut self, window: Duration) -> Self {
         self.rate_limit_window = window;
         self

@@ -83,6 +83,7 @@ mod error;
 pub mod freshservice;
 mod http;
 pub mod interact;
+mod pacing;
 mod retry;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
@@ -112,7 +113,7 @@ pub use error::{
 pub use freshservice::{AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind};
 pub use http::{Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, parse_retry_after};
 pub use interact::{InteractAttributes, InteractBearer, InteractName, LoginType};
-pub use retry::RetryPolicy;
+pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
 pub use scim::ScimBearer;
 pub use user::{
     CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, INTERACT_USER_SCHEMA, Manager, MultiValue, Name,
