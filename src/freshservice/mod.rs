@@ -264,9 +264,12 @@ fn kind_of(user: &RemoteUser) -> Option<FreshserviceUserKind> {
     user.user.freshservice.as_ref()?.kind
 }
 
-/// A Freshservice user id: digits only, so it is one path segment whatever the caller passed.
+/// A Freshservice user id: ASCII digits and nothing else. Nothing is trimmed or parsed away (a
+/// sign, padding, a line break), since `42\n` must not address user 42.
 fn numeric_id(id: &UserId) -> Result<u64> {
-    id.as_str().trim().parse::<u64>().map_err(|_| {
+    let digits = id.as_str();
+    let parsed = if digits.bytes().all(|b| b.is_ascii_digit()) { digits.parse::<u64>().ok() } else { None };
+    parsed.ok_or_else(|| {
         Error::invalid_input(
             "a Freshservice user id is a number",
             vec![FieldError::new("id", "must be the numeric Freshservice user id")],
