@@ -45,8 +45,8 @@ pub(crate) fn parse_base_url(input: &str, scheme: Scheme, what: &str) -> Result<
                 "the {what} must use https; plain http is accepted only for loopback test servers, through `for_loopback`"
             )));
         }
-        (other, _) => {
-            return Err(Error::invalid_config(format!("the {what} must use https, not `{other}`")));
+        _ => {
+            return Err(Error::invalid_config(format!("the {what} must use https, not {}", scheme_name(&url))));
         }
     }
     if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {
@@ -74,6 +74,18 @@ pub(crate) fn parse_base_url(input: &str, scheme: Scheme, what: &str) -> Result<
         url.set_path(if path.is_empty() { "/" } else { &path });
     }
     Ok(url)
+}
+
+/// The URL's scheme quoted for an error message when it is a short word (`ftp`, `mailto`), else
+/// `another scheme`: a pasted credential can parse as a scheme (`sk-live-…:`), and errors never
+/// repeat one.
+pub(crate) fn scheme_name(url: &Url) -> String {
+    let scheme = url.scheme();
+    if scheme.len() <= 10 && scheme.bytes().all(|b| b.is_ascii_lowercase()) {
+        format!("`{scheme}`")
+    } else {
+        "another scheme".to_string()
+    }
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
