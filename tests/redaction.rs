@@ -57,9 +57,9 @@ use raw_recorder::Recorder;
 const PLANTED: [&str; 4] = ["Pw0rdLEAK", "jane.doe", "svc:", "FORGED"];
 
 fn assert_safe(what: &str, error: &Error) {
-    for text in [error.to_string(), format!("{error:?}"), format!("{error:#?}")] {
+    for text in [error.to_string(), format!("{error:?}")] {
         assert!(text.len() <= 1_000, "{what}: {} bytes", text.len());
-        assert!(!text.contains(['\n', '\r']) || text == format!("{error:#?}"), "{what}: not one line: {text:?}");
+        assert!(!text.contains(['\n', '\r', '\u{202E}']), "{what}: not one plain line: {text:?}");
         for planted in PLANTED {
             assert!(!text.contains(planted), "{what}: {planted} in {text:?}");
         }
