@@ -157,12 +157,15 @@ pub struct Response {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// The connector that received it, whose credential is redacted from every excerpt and
+    /// message built from the body (servers echo what they were sent). `None` when built by hand.
+    connector: Option<Arc<dyn Connector>>,
 }
 
 impl Response {
     /// A response from its parts (for connector tests and the sandbox).
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        Response { status, headers, body }
+        Response { status, headers, body, connector: None }
     }
 
     /// The HTTP status.
@@ -196,9 +199,25 @@ impl Response {
         if self.is_empty() {
             return Err(DecodeError::new(Some(self.status), "expected a JSON body, got an empty one", &[]).into());
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            DecodeError::new(Some(self.status), format!("unexpected response body: {e}"), &self.body).into()
-        })
+        // serde's message can quote a value from the body, so it is redacted like the excerpt.
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.decode_error(format!("unexpected response body: {e}")).into())
+    }
+
+    /// A decode error for this response: `message` and an excerpt of the body, with e-mail
+    /// addresses masked and, for a response a [`Http`] received, the connector's credential
+    /// redacted (before the excerpt is cut, so none survives half-visible). Connectors build every
+    /// decode error that quotes a body this way.
+    pub fn decode_error(&self, message: impl Into<String>) -> DecodeError {
+        DecodeError::redacted(Some(self.status), message, &self.body, &|text| self.redact(text))
+    }
+
+    /// `text` with the receiving connector's credential replaced by `[REDACTED]`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        match &self.connector {
+            Some(connector) => connector.authorization().redact(text),
+            None => text.to_string(),
+        }
     }
 }
 
@@ -438,7 +457,7 @@ impl Http {
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect();
         let body = self.read_body(request, status, response).await?;
-        let response = Response { status, headers, body };
+        let response = Response { status, headers, body, connector: Some(Arc::clone(&self.connector)) };
         self.record_rate_limit(&response);
         if response.is_success() {
             return Ok(response);
@@ -548,7 +567,8 @@ pub(crate) fn generic_api_error(response: &Response) -> ApiError {
         let message = if response.is_empty() {
             reason_phrase(status).to_string()
         } else {
-            format!("{} (body starts: {:?})", reason_phrase(status), crate::error::excerpt(response.body()))
+            let excerpt = crate::error::excerpt(response.body(), &|text| response.redact(text));
+            format!("{} (body starts: {excerpt:?})", reason_phrase(status))
         };
         return ApiError::new(status, message);
     };

@@ -74,7 +74,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -133,11 +133,16 @@ impl FreshserviceApiKey {
     /// `https://acme.freshservice.com/api/v2/`); `http` is upgraded to `https`. Custom domains,
     /// other Freshworks products' hosts, ports, user info and `/api/` paths other than v2 are
     /// rejected with an explanation.
+    ///
+    /// Errors never repeat either argument. An API key given as the instance (or an address given
+    /// as the key) is refused: the arguments are the instance first, the key second.
     pub fn new(instance: &str, api_key: impl Into<SecretString>) -> Result<Self> {
+        let api_key = api_key.into();
+        instance::check_argument_order(instance, api_key.expose_secret())?;
         let name = instance::normalise_instance(instance)?;
         let base_url = Url::parse(&format!("https://{name}.freshservice.com/api/v2"))
             .map_err(|e| Error::invalid_config(format!("the Freshservice instance name is not usable: {e}")))?;
-        Self::with_base(base_url, api_key.into(), format!("Freshservice ({name})"))
+        Self::with_base(base_url, api_key, format!("Freshservice ({name})"))
     }
 
     /// A Freshservice-compatible API at a loopback base URL such as `http://127.0.0.1:8080/api/v2`:
@@ -264,9 +269,12 @@ fn kind_of(user: &RemoteUser) -> Option<FreshserviceUserKind> {
     user.user.freshservice.as_ref()?.kind
 }
 
-/// A Freshservice user id: digits only, so it is one path segment whatever the caller passed.
+/// A Freshservice user id: ASCII digits and nothing else. Nothing is trimmed or parsed away (a
+/// sign, padding, a line break), since `42\n` must not address user 42.
 fn numeric_id(id: &UserId) -> Result<u64> {
-    id.as_str().trim().parse::<u64>().map_err(|_| {
+    let digits = id.as_str();
+    let parsed = if digits.bytes().all(|b| b.is_ascii_digit()) { digits.parse::<u64>().ok() } else { None };
+    parsed.ok_or_else(|| {
         Error::invalid_input(
             "a Freshservice user id is a number",
             vec![FieldError::new("id", "must be the numeric Freshservice user id")],

@@ -37,7 +37,7 @@ impl ListResponse {
         let status = Some(response.status());
         let value: Value = response.json()?;
         let Value::Object(map) = value else {
-            return Err(DecodeError::new(status, "a SCIM list response must be a JSON object", response.body()).into());
+            return Err(response.decode_error("a SCIM list response must be a JSON object").into());
         };
         let number = |key: &str| -> Option<u64> {
             match scim_json::field(&map, key)? {
