@@ -80,6 +80,7 @@ mod bulk;
 mod client;
 mod connector;
 mod error;
+mod flight;
 pub mod freshservice;
 mod http;
 pub mod interact;
