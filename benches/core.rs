@@ -5,6 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use identity_connectors::prelude::*;
 use identity_connectors::{Client, FreshserviceApiKey, InteractAttributes, InteractBearer, LoginType, User};
 
 fn person(i: usize) -> User {
