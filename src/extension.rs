@@ -225,3 +225,79 @@ impl fmt::Debug for Extensions {
         f.debug_list().entries(self.entries.iter()).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::freshservice::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
+    use crate::interact::{InteractAttributes, InteractBuilderExt, InteractUserExt, LoginType};
+    use crate::user::User;
+    use serde_json::json;
+
+    #[test]
+    fn changes_from_diffs_each_extension_through_its_own_type() {
+        let mut location = InteractAttributes::new(LoginType::Saml).location("London");
+        let current = User::builder("u").interact(location.clone()).build();
+        // Same attributes: no change at all.
+        assert!(current.changes_from(&current).is_empty());
+        // One attribute differs: only that one, in a value of the same type.
+        location.location = Some("Paris".into());
+        let desired = User::builder("u").interact(location).build();
+        let changes = desired.changes_from(&current);
+        assert_eq!(changes.interact(), Some(&InteractAttributes::default().location("Paris")));
+        assert_eq!(changes.extensions().count(), 1);
+        // The current user lacks the extension: all of it.
+        let agent = FreshserviceAttributes::agent(vec![AgentRole::new(7, "entire_helpdesk")]);
+        let mut desired = User::builder("u").build();
+        desired.set_extension(agent.clone());
+        assert_eq!(desired.changes_from(&current).extension::<FreshserviceAttributes>(), Some(&agent));
+        // A desired user without an extension leaves the current one alone.
+        assert!(User::builder("u").build().changes_from(&current).extension::<InteractAttributes>().is_none());
+    }
+
+    #[test]
+    fn apply_merges_into_the_value_of_the_same_type_or_adds_it() {
+        let mut user = User::builder("u").interact(InteractAttributes::new(LoginType::Saml).location("London")).build();
+        let mut fs = FreshserviceAttributes::new(FreshserviceUserKind::Requester).custom_field("a", json!(1));
+        fs.extra.insert("vip".into(), json!(true));
+        user.set_extension(fs);
+
+        let mut changes = User::default();
+        changes.set_interact(InteractAttributes::default().location("Paris"));
+        changes.set_extension(FreshserviceAttributes::default().custom_field("b", json!(2)));
+        user.apply(&changes);
+
+        assert_eq!(user.interact(), Some(&InteractAttributes::new(LoginType::Saml).location("Paris")));
+        let fs = user.extension::<FreshserviceAttributes>().unwrap();
+        assert_eq!(fs.kind, Some(FreshserviceUserKind::Requester));
+        assert_eq!(fs.custom_fields, json!({"a": 1, "b": 2}).as_object().unwrap().clone());
+        assert_eq!(fs.extra, json!({"vip": true}).as_object().unwrap().clone());
+
+        let mut bare = User::builder("u").build();
+        bare.apply(&changes);
+        assert_eq!(bare.interact(), Some(&InteractAttributes::default().location("Paris")));
+    }
+
+    #[test]
+    fn equality_and_clone_see_extensions_whatever_their_order() {
+        let interact = InteractAttributes::new(LoginType::Saml);
+        let fs = FreshserviceAttributes::new(FreshserviceUserKind::Agent);
+        let mut a = User::builder("u").build();
+        a.set_extension(interact.clone());
+        a.set_extension(fs.clone());
+        let mut b = User::builder("u").build();
+        b.set_extension(fs.clone());
+        b.set_extension(interact.clone());
+        assert_eq!(a, b);
+        let copy = a.clone();
+        b.extension_mut::<InteractAttributes>().unwrap().location = Some("Paris".into());
+        assert_ne!(a, b);
+        assert_eq!(copy, a);
+        assert!(format!("{a:?}").contains("InteractAttributes"));
+
+        assert_eq!(a.set_extension(InteractAttributes::new(LoginType::LocalLogin)), Some(interact));
+        assert_eq!(a.remove_extension::<FreshserviceAttributes>(), Some(fs));
+        assert_eq!(a.remove_extension::<FreshserviceAttributes>(), None);
+        assert_eq!(a.extensions().count(), 1);
+        assert_ne!(a, User::builder("u").build());
+    }
+}
