@@ -5,7 +5,7 @@
 //! [`InteractAttributes`](crate::InteractAttributes), Freshservice's
 //! [`FreshserviceAttributes`](crate::FreshserviceAttributes), or a connector's own) and a map for
 //! anything else ([`User::extra`]). This module knows no app and no wire format: the SCIM JSON
-//! (`Serialize`/`Deserialize` for [`User`]) lives in [`scim::codec`](crate::scim::codec).
+//! (`Serialize`/`Deserialize` for [`User`]) lives in `scim::codec`.
 //!
 //! ```
 //! use identity_connectors::User;
@@ -536,7 +536,7 @@ impl UserBuilder {
 
     /// Sets the value of an extension type (an app's typed attributes), replacing any earlier one
     /// of the same type. Apps offer shorthands such as
-    /// [`InteractBuilderExt::interact`](crate::interact::InteractBuilderExt::interact).
+    /// [`InteractBuilderExt::interact`](crate::InteractBuilderExt::interact).
     pub fn extension<T: UserExtension>(mut self, value: T) -> Self {
         self.user.extensions.insert(value);
         self
