@@ -49,7 +49,7 @@ const MAX_IN_FLIGHT_LIMIT: usize = 1024;
 /// people between processes so that no person is handled by two at once.
 ///
 /// ```no_run
-/// use identity_connectors::{Client, InteractBearer, LoginType, InteractAttributes, User};
+/// use identity_connectors::{Client, InteractAttributes, InteractBearer, InteractBuilderExt, LoginType, User};
 ///
 /// # async fn run() -> Result<(), identity_connectors::Error> {
 /// let interact = InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "token")?;

@@ -25,12 +25,14 @@
 //! - [`Http`] (`http.rs`) is the one request path every connector sends through: authorisation
 //!   header (marked sensitive), timeout, response-size cap, retries per [`RetryPolicy`],
 //!   rate-limit pacing from `X-RateLimit-*` headers, an in-flight cap, typed errors and tracing.
-//! - [`User`] (`user.rs`) is the common user model: SCIM 2.0 core + enterprise attributes with
-//!   typed places for connector-specific ones, serialising to exactly the SCIM JSON.
+//! - [`User`] (`user.rs`) is the common user model: SCIM 2.0 core + enterprise attributes, and a
+//!   typed slot for each app's own ([`UserExtension`], `extension.rs`), so an app's attributes,
+//!   their diff and their apply live in the app's module. It knows no app and no wire format.
 //! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
 //!   status and the server's own message, with accessors that drive retries.
-//! - Protocol and app modules: [`scim`] (filters, PATCH, lenient parsing, shared by every SCIM
-//!   app), [`interact`] and [`freshservice`].
+//! - Protocol and app modules: [`scim`] (the SCIM JSON codec with its extension registry,
+//!   filters, PATCH, list parsing, shared by every SCIM app), [`interact`] and [`freshservice`]
+//!   (each with its typed attributes and their `User`/`UserBuilder` shorthands).
 //!
 //! # Example
 //!
@@ -124,6 +126,7 @@ mod bulk;
 mod client;
 mod connector;
 mod error;
+mod extension;
 mod flight;
 pub mod freshservice;
 mod http;
@@ -155,12 +158,25 @@ pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
     ValidationError,
 };
-pub use freshservice::{AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind};
+pub use extension::UserExtension;
+pub use freshservice::{
+    AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
+    FreshserviceUserKind,
+};
 pub use http::{Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, parse_retry_after};
-pub use interact::{InteractAttributes, InteractBearer, InteractName, LoginType};
+pub use interact::{
+    INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
+    LoginType,
+};
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
 pub use scim::ScimBearer;
 pub use user::{
-    CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, INTERACT_USER_SCHEMA, Manager, MultiValue, Name,
-    User, UserBuilder,
+    CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User, UserBuilder,
 };
+
+/// The extension traits that give [`User`] and [`UserBuilder`] each app's shorthands
+/// (`User::builder(..).interact(..)`, `user.freshservice()`): `use identity_connectors::prelude::*;`.
+pub mod prelude {
+    pub use crate::freshservice::{FreshserviceBuilderExt, FreshserviceUserExt};
+    pub use crate::interact::{InteractBuilderExt, InteractUserExt};
+}

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use identity_connectors::prelude::*;
 use identity_connectors::sandbox::{Fault, FaultKind, Faults, FreshserviceSandbox, ScimSandbox};
 use identity_connectors::{
     BulkSummary, Client, InteractAttributes, LoginType, Method, ProvisionOutcome, ProvisionPolicy, RetryPolicy, User,
