@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use identity_connectors::prelude::*;
 use identity_connectors::sandbox::{Fault, Faults, ScimSandbox};
 use identity_connectors::{
     BulkSummary, Client, DeprovisionOutcome, InteractAttributes, LoginType, Method, ProvisionOutcome, User,
