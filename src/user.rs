@@ -25,7 +25,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::extension::{Extensions, UserExtension};
+use crate::extension::{ErasedExtension, Extensions, UserExtension};
 
 /// The SCIM core user schema URN.
 pub const CORE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -301,7 +301,13 @@ impl User {
             };
         let mut extensions = Extensions::default();
         for desired in self.extensions.iter() {
-            if let Some(changes) = desired.changes_from(current.extensions.get_dyn(desired.as_any().type_id())) {
+            let typed = current.extensions.get_dyn(desired.as_any().type_id());
+            if typed.is_none() && raw_extension_matches(desired, &current.extra) {
+                // The app returned this extension untyped (its connector does not register the
+                // type): equal JSON means there is nothing to send, so a re-run stays a no-op.
+                continue;
+            }
+            if let Some(changes) = desired.changes_from(typed) {
                 extensions.insert_box(changes);
             }
         }
@@ -403,11 +409,24 @@ impl User {
     }
 
     /// Every extension value, for the wire codecs.
-    pub(crate) fn extensions(&self) -> impl Iterator<Item = &dyn crate::extension::ErasedExtension> {
+    pub(crate) fn extensions(&self) -> impl Iterator<Item = &dyn ErasedExtension> {
         self.extensions.iter()
     }
 }
 
+/// Whether `current_extra` holds, under `desired`'s schema URN (in any case), an object with every
+/// attribute `desired` sets, equal in value: the untyped form of an extension that needs no change.
+fn raw_extension_matches(desired: &dyn ErasedExtension, current_extra: &Map<String, Value>) -> bool {
+    let Some(urn) = desired.schema_urn() else { return false };
+    let Some(Value::Object(raw)) = current_extra.iter().find(|(k, _)| k.eq_ignore_ascii_case(urn)).map(|(_, v)| v)
+    else {
+        return false;
+    };
+    let Value::Object(wanted) = desired.to_json() else { return false };
+    wanted.iter().filter(|(_, v)| !v.is_null()).all(|(key, value)| {
+        raw.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).is_some_and(|(_, have)| have == value)
+    })
+}
 /// Builds a new [`User`]. Start with [`User::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
