@@ -107,7 +107,6 @@ mod freshservice;
 mod gate;
 mod rng;
 mod scim;
-mod scim_model;
 mod server;
 
 pub use freshservice::{FreshserviceSandbox, FreshserviceSandboxBuilder};

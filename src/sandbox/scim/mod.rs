@@ -9,10 +9,13 @@ use hyper::header::{AUTHORIZATION, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, WWW_
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::gate::{Faults, Gate, RateLimit, RequestRecord, SandboxStats};
-use super::rng::SplitMix64;
-use super::scim_model::{self, EXTENSIONS, Filter, ScimError};
-use super::server::{Api, ApiRequest, ApiResponse, Server, Shared, constant_time_eq, rfc3339};
+mod schema;
+
+use schema::{EXTENSIONS, Filter, ScimError};
+
+use crate::sandbox::gate::{Faults, Gate, RateLimit, RequestRecord, SandboxStats};
+use crate::sandbox::rng::SplitMix64;
+use crate::sandbox::server::{Api, ApiRequest, ApiResponse, Server, Shared, constant_time_eq, rfc3339};
 use crate::{CORE_USER_SCHEMA, InteractBearer, ScimBearer};
 
 const SCIM_JSON: &str = "application/scim+json";
@@ -292,7 +295,7 @@ impl ScimState {
     }
 
     fn check_unique(&self, attributes: &Map<String, Value>, except_id: Option<&str>) -> Result<(), ScimError> {
-        let user_name = scim_model::user_name(attributes)?;
+        let user_name = schema::user_name(attributes)?;
         if self.find_by_user_name(user_name, except_id).is_some() {
             return Err(ScimError::new(
                 409,
@@ -304,7 +307,7 @@ impl ScimState {
     }
 
     fn create(&mut self, body: Value) -> Result<&ScimUser, ScimError> {
-        let attributes = scim_model::normalise_resource(body)?;
+        let attributes = schema::normalise_resource(body)?;
         self.check_unique(&attributes, None)?;
         let now = rfc3339(SystemTime::now());
         let user = ScimUser {
@@ -417,7 +420,7 @@ impl ScimApi {
 
     fn resource_response(&self, status: StatusCode, user: &ScimUser, request: &ApiRequest) -> ApiResponse {
         let base_url = self.base_url.as_str();
-        let body = scim_model::project(
+        let body = schema::project(
             user.render(base_url),
             request.query_param("attributes").as_deref(),
             request.query_param("excludedAttributes").as_deref(),
@@ -452,7 +455,7 @@ impl ScimApi {
             .map(|c| c.max(0))
             .map_or(self.max_results, |c| (c as u64).min(self.max_results as u64) as usize);
         let filter: Option<Filter> = match request.query_param("filter") {
-            Some(f) if !f.trim().is_empty() => Some(scim_model::parse_filter(&f)?),
+            Some(f) if !f.trim().is_empty() => Some(schema::parse_filter(&f)?),
             _ => None,
         };
         let base_url = self.base_url.as_str();
@@ -470,7 +473,7 @@ impl ScimApi {
             .into_iter()
             .skip(usize::try_from(start_index - 1).unwrap_or(usize::MAX))
             .take(count)
-            .map(|r| Value::Object(scim_model::project(r, attributes.as_deref(), excluded.as_deref())))
+            .map(|r| Value::Object(schema::project(r, attributes.as_deref(), excluded.as_deref())))
             .collect();
         let body = json!({
             "schemas": [LIST_SCHEMA],
@@ -503,7 +506,7 @@ impl ScimApi {
         let mut state = self.state();
         let index = state.position(id)?;
         Self::check_if_match(request, &state.users[index])?;
-        let attributes = scim_model::normalise_resource(body)?;
+        let attributes = schema::normalise_resource(body)?;
         state.check_unique(&attributes, Some(id))?;
         state.commit(index, attributes);
         Ok(self.resource_response(StatusCode::OK, &state.users[index], request))
@@ -514,7 +517,7 @@ impl ScimApi {
         let mut state = self.state();
         let index = state.position(id)?;
         Self::check_if_match(request, &state.users[index])?;
-        let patched = scim_model::apply_patch(&state.users[index].attributes, &body)?;
+        let patched = schema::apply_patch(&state.users[index].attributes, &body)?;
         state.check_unique(&patched, Some(id))?;
         state.commit(index, patched);
         // Like scim2-server: no body unless the client asks for attributes.
