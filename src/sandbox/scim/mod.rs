@@ -9,9 +9,14 @@ use hyper::header::{AUTHORIZATION, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, WWW_
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+mod error;
+mod filter;
+mod patch;
 mod schema;
 
-use schema::{EXTENSIONS, Filter, ScimError};
+use error::ScimError;
+use filter::Filter;
+use schema::EXTENSIONS;
 
 use crate::sandbox::gate::{Faults, Gate, RateLimit, RequestRecord, SandboxStats};
 use crate::sandbox::rng::SplitMix64;
@@ -455,7 +460,7 @@ impl ScimApi {
             .map(|c| c.max(0))
             .map_or(self.max_results, |c| (c as u64).min(self.max_results as u64) as usize);
         let filter: Option<Filter> = match request.query_param("filter") {
-            Some(f) if !f.trim().is_empty() => Some(schema::parse_filter(&f)?),
+            Some(f) if !f.trim().is_empty() => Some(filter::parse_filter(&f)?),
             _ => None,
         };
         let base_url = self.base_url.as_str();
@@ -517,7 +522,7 @@ impl ScimApi {
         let mut state = self.state();
         let index = state.position(id)?;
         Self::check_if_match(request, &state.users[index])?;
-        let patched = schema::apply_patch(&state.users[index].attributes, &body)?;
+        let patched = patch::apply_patch(&state.users[index].attributes, &body)?;
         state.check_unique(&patched, Some(id))?;
         state.commit(index, patched);
         // Like scim2-server: no body unless the client asks for attributes.
