@@ -12,10 +12,10 @@ use hyper::header::{ACCEPT, AUTHORIZATION, LINK, LOCATION};
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::gate::{Faults, Gate, RateLimit, RequestRecord, SandboxStats};
-use super::rng::SplitMix64;
-use super::server::{Api, ApiRequest, ApiResponse, Server, Shared, constant_time_eq, rfc3339};
 use crate::FreshserviceApiKey;
+use crate::sandbox::gate::{Faults, Gate, RateLimit, RequestRecord, SandboxStats};
+use crate::sandbox::rng::SplitMix64;
+use crate::sandbox::server::{Api, ApiRequest, ApiResponse, Server, Shared, constant_time_eq, rfc3339};
 
 const JSON: &str = "application/json; charset=utf-8";
 const BASE_PATH: &str = "/api/v2";
