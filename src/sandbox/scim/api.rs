@@ -19,6 +19,7 @@ const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub(super) const BASE_PATH: &str = "/scim/v2";
 
+/// The API behind the server: the token, the page cap, the base URL for links, and the store.
 pub(super) struct ScimApi {
     pub(super) token: String,
     pub(super) max_results: usize,

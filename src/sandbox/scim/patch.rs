@@ -301,8 +301,8 @@ pub(crate) fn apply_patch(resource: &Map<String, Value>, body: &Value) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::super::schema::{normalise_resource, project};
     use super::*;
+    use crate::sandbox::scim::schema::{normalise_resource, project};
     use crate::{ENTERPRISE_USER_SCHEMA, INTERACT_USER_SCHEMA};
     use serde_json::json;
 

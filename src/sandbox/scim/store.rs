@@ -11,6 +11,7 @@ use crate::CORE_USER_SCHEMA;
 use crate::sandbox::rng::SplitMix64;
 use crate::sandbox::server::rfc3339;
 
+/// Every user, in creation order, and what mints ids and versions.
 pub(super) struct ScimState {
     pub(super) users: Vec<ScimUser>,
     /// One server-wide version counter for ETags, like scim2-server.
@@ -18,6 +19,7 @@ pub(super) struct ScimState {
     pub(super) rng: SplitMix64,
 }
 
+/// One stored user.
 pub(super) struct ScimUser {
     pub(super) id: String,
     /// The stored attributes: canonical names, no `id`, `meta` or `schemas`.
