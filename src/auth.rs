@@ -55,20 +55,46 @@ impl Authorization {
         self.header.expose_secret()
     }
 
-    /// `text` with every occurrence of the credential (as given, or as sent in the header)
-    /// replaced by `[REDACTED]`: for server messages that echo what they were sent. Values shorter
-    /// than 4 characters (Freshservice's `X` password, say) are left alone: they would match
-    /// ordinary words.
+    /// `text` with every occurrence of the credential (as given, or as sent in the header; raw,
+    /// percent-encoded in either case, or JSON-escaped) replaced by `[REDACTED]`: for server
+    /// messages that echo what they were sent. Values shorter than 4 characters (Freshservice's
+    /// `X` password, say) are left alone: they would match ordinary words.
     pub(crate) fn redact(&self, text: &str) -> String {
         let header = self.header.expose_secret();
         let encoded = header.split_once(' ').map_or(header, |(_, value)| value);
-        self.credentials
-            .iter()
-            .map(|c| c.expose_secret())
-            .chain([encoded])
-            .filter(|s| s.len() >= 4)
-            .fold(text.to_string(), |acc, secret| acc.replace(secret, "[REDACTED]"))
+        let mut out = text.to_string();
+        for secret in self.credentials.iter().map(|c| c.expose_secret()).chain([encoded]).filter(|s| s.len() >= 4) {
+            for spelling in spellings(secret) {
+                if out.contains(&spelling) {
+                    out = out.replace(&spelling, "[REDACTED]");
+                }
+            }
+        }
+        out
     }
+}
+
+/// The ways a server may echo `secret`: as is, percent-encoded (upper- and lower-case hex), and
+/// JSON-escaped (`/` as `\/`). A base64 header value holds `+`, `/` and `=`, which a query string
+/// or a JSON body encodes.
+fn spellings(secret: &str) -> Vec<String> {
+    let percent = |upper: bool| -> String {
+        secret
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+                _ if upper => format!("%{b:02X}"),
+                _ => format!("%{b:02x}"),
+            })
+            .collect()
+    };
+    let mut forms = vec![secret.to_string()];
+    for form in [percent(true), percent(false), secret.replace('/', "\\/")] {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
 }
 
 impl fmt::Debug for Authorization {
@@ -133,6 +159,12 @@ mod tests {
         assert_eq!(auth.redact("Bearer tok-123 invalid"), "Bearer [REDACTED] invalid");
         let auth = Authorization::basic(&SecretString::from("svc-user"), "pa55word").unwrap();
         assert_eq!(auth.redact("svc-user / pa55word rejected; X stays"), "[REDACTED] / [REDACTED] rejected; X stays");
+        // base64 holds `+`, `/` and `=`: echoed percent-encoded (either case) or JSON-escaped.
+        let auth = Authorization::basic(&SecretString::from("k>?~k>?~"), "X").unwrap();
+        assert_eq!(auth.expose(), "Basic az4/fms+P346WA==");
+        for echo in ["az4/fms+P346WA==", "az4%2Ffms%2BP346WA%3D%3D", "az4%2ffms%2bP346WA%3d%3d", "az4\\/fms+P346WA=="] {
+            assert_eq!(auth.redact(&format!("got {echo}.")), "got [REDACTED].", "{echo}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use url::{Host, Url};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 
 /// Whether plain `http` is allowed: only for loopback hosts, through the `for_loopback`
 /// constructors.
@@ -45,8 +45,8 @@ pub(crate) fn parse_base_url(input: &str, scheme: Scheme, what: &str) -> Result<
                 "the {what} must use https; plain http is accepted only for loopback test servers, through `for_loopback`"
             )));
         }
-        (other, _) => {
-            return Err(Error::invalid_config(format!("the {what} must use https, not `{other}`")));
+        _ => {
+            return Err(Error::invalid_config(format!("the {what} must use https, not {}", scheme_name(&url))));
         }
     }
     if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {
@@ -76,6 +76,18 @@ pub(crate) fn parse_base_url(input: &str, scheme: Scheme, what: &str) -> Result<
     Ok(url)
 }
 
+/// The URL's scheme quoted for an error message when it is a short word (`ftp`, `mailto`), else
+/// `another scheme`: a pasted credential can parse as a scheme (`sk-live-…:`), and errors never
+/// repeat one.
+pub(crate) fn scheme_name(url: &Url) -> String {
+    let scheme = url.scheme();
+    if scheme.len() <= 10 && scheme.bytes().all(|b| b.is_ascii_lowercase()) {
+        format!("`{scheme}`")
+    } else {
+        "another scheme".to_string()
+    }
+}
+
 /// Whether the URL's host is a loopback address or `localhost`.
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -88,15 +100,16 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 
 /// `base` with `segments` appended, each as exactly one percent-encoded path segment.
 ///
-/// Fails for an empty segment and for `.` or `..` (which no URL can carry as a literal segment:
-/// the URL standard resolves them, even percent-encoded), so an id can never change which
-/// resource a request addresses.
+/// Fails, before anything can be sent, for a segment the URL parser would not carry as given
+/// ([`segment_problem`]), so an id can never change which resource a request addresses. Every
+/// connector builds its paths here, so a new one gets the check for free.
 pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Result<Url> {
     for segment in segments {
-        if segment.is_empty() || *segment == "." || *segment == ".." {
+        if let Some(problem) = segment_problem(segment) {
+            // The value stays out of the message: it may be anything, including a log-line forgery.
             return Err(Error::invalid_input(
-                format!("`{segment}` cannot be used as a user id or path segment"),
-                Vec::new(),
+                "a user id (or another path segment) cannot be used in a URL",
+                vec![FieldError::new("id", problem)],
             ));
         }
     }
@@ -106,6 +119,26 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Result<Url> {
         .pop_if_empty()
         .extend(segments);
     Ok(url)
+}
+
+/// Why `segment` cannot be sent as one path segment, if it cannot.
+///
+/// The `url` crate's segment setter percent-encodes `/`, `?`, `#`, `%`, `\\`, spaces and non-ASCII
+/// faithfully (so `%2e%2e` goes out as `%252e%252e` and stays literal), but it silently drops TAB,
+/// LF and CR, after its own `.`/`..` check, and skips `.` and `..` without a word: `u-1\n`
+/// would address `u-1`, `.\t.` the parent collection and `\t` the collection itself. Those are
+/// refused, as are empty segments and every other control character (C0, DEL, C1), which no
+/// identifier legitimately holds and which servers and logs treat inconsistently.
+fn segment_problem(segment: &str) -> Option<&'static str> {
+    if segment.is_empty() {
+        Some("is empty")
+    } else if segment.chars().any(char::is_control) {
+        Some("contains a control character (such as a tab or a line break), which the URL parser drops or rewrites")
+    } else if matches!(segment, "." | "..") {
+        Some("is `.` or `..`, which a URL resolves to another path")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -129,8 +162,17 @@ mod tests {
             assert_eq!(url.query(), None);
             assert_eq!(url.fragment(), None);
         }
-        for bad in ["", ".", ".."] {
-            assert!(matches!(endpoint(&base, &["Users", bad]), Err(Error::Validation(_))));
+        for bad in ["", ".", "..", "u-1\n", "\tu-1", "u-1\r", ".\t.", "\t", "a\u{0}b", "a\u{1b}b", "a\u{7f}", "a\u{85}"]
+        {
+            let error = endpoint(&base, &["Users", bad]).unwrap_err();
+            let Error::Validation(v) = &error else { panic!("{bad:?}: {error:?}") };
+            assert_eq!(v.status, None);
+            assert!(!error.to_string().chars().any(char::is_control), "{error}");
         }
+        let error = endpoint(&base, &["Users", "u-1\n"]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "validation failed before sending (nothing was sent): a user id (or another path segment) cannot be used in a URL; id: contains a control character (such as a tab or a line break), which the URL parser drops or rewrites"
+        );
     }
 }

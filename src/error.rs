@@ -111,14 +111,16 @@ pub enum ErrorKind {
 }
 
 impl Error {
-    /// Builds an [`Error::InvalidConfig`].
+    /// Builds an [`Error::InvalidConfig`]. The message is made one bounded line with e-mail
+    /// addresses masked ([`sanitize_server_text`] rules), whatever it was built from.
     pub fn invalid_config(message: impl Into<String>) -> Self {
-        Error::InvalidConfig { message: message.into() }
+        Error::InvalidConfig { message: one_line(&message.into()) }
     }
 
     /// Builds a local [`Error::Validation`] (nothing was sent) with one message per offending field.
+    /// The message is made one bounded line with e-mail addresses masked.
     pub fn invalid_input(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
-        Error::Validation(ValidationError { status: None, code: None, message: message.into(), fields })
+        Error::Validation(ValidationError { status: None, code: None, message: one_line(&message.into()), fields })
     }
 
     /// Maps a non-success response to the variant its status calls for.
@@ -429,20 +431,35 @@ fn fmt_excerpt(excerpt: &str) -> String {
 pub const EXCERPT_CHARS: usize = 200;
 
 impl DecodeError {
-    /// A decode failure with an excerpt of the offending body.
+    /// A decode failure with an excerpt of the offending body. The message and the excerpt are
+    /// made safe like every server text (one line, e-mail addresses masked, bounded); use
+    /// [`Response::decode_error`](crate::Response::decode_error) to also redact the credential.
     pub fn new(status: Option<u16>, message: impl Into<String>, body: &[u8]) -> Self {
-        DecodeError { status, message: message.into(), excerpt: excerpt(body) }
+        Self::redacted(status, message, body, &|text| text.to_string())
+    }
+
+    /// Like [`new`](Self::new), with `clean` (credential redaction) run on the message and on the
+    /// body before it is cut to an excerpt, so a credential across the cut is removed whole.
+    pub(crate) fn redacted(
+        status: Option<u16>,
+        message: impl Into<String>,
+        body: &[u8],
+        clean: &dyn Fn(&str) -> String,
+    ) -> Self {
+        let message = sanitize_server_text(&message.into(), MAX_MESSAGE_CHARS, clean);
+        DecodeError { status, message, excerpt: excerpt(body, clean) }
     }
 }
 
 /// The first [`EXCERPT_CHARS`] characters of `body`, lossily decoded, with control characters
-/// replaced, invisible ones dropped, e-mail addresses masked, and anything after a
-/// credential-looking marker (`Bearer `, `Basic `, `token`, `api_key`, `password`) cut off.
-pub(crate) fn excerpt(body: &[u8]) -> String {
+/// replaced, invisible ones dropped, e-mail addresses masked, `clean` (credential redaction) run
+/// before the cut, and anything after a credential-looking marker (`Bearer `, `Basic `, `token`,
+/// `api_key`, `password`) cut off.
+pub(crate) fn excerpt(body: &[u8], clean: &dyn Fn(&str) -> String) -> String {
     let head = &body[..body.len().min((EXCERPT_CHARS + SANITIZE_SLACK) * 4)];
     let text = String::from_utf8_lossy(head);
-    // Mask before cutting, so an address across the cut is masked whole, not left half-visible.
-    let masked = mask_emails(&visible(&text, EXCERPT_CHARS + SANITIZE_SLACK));
+    // Mask and redact before cutting, so nothing across the cut is left half-visible.
+    let masked = clean(&mask_emails(&visible(&text, EXCERPT_CHARS + SANITIZE_SLACK)));
     let mut out: String = masked.chars().take(EXCERPT_CHARS).collect();
     let lower = out.to_ascii_lowercase();
     let cut = ["bearer ", "basic ", "token", "api_key", "apikey", "password", "secret"]
@@ -454,6 +471,12 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         out.push_str("[REDACTED]");
     }
     out.trim().to_string()
+}
+
+/// A message this crate builds (possibly around a caller's or server's value) as one bounded line
+/// without e-mail addresses, so no input can forge a log line or carry megabytes into one.
+fn one_line(message: &str) -> String {
+    sanitize_server_text(message, MAX_MESSAGE_CHARS, &|text| text.to_string())
 }
 
 /// Longest server message an error keeps, in characters.
@@ -524,18 +547,38 @@ impl ApiError {
     }
 }
 
+/// The spellings of `@` that server texts carry: raw, percent-encoded (once or twice), JSON- and
+/// HTML-escaped. Matched ASCII-case-insensitively.
+const AT_SIGNS: [&str; 7] = ["@", "%40", "%2540", "\\u0040", "&#64;", "&#x40;", "&commat;"];
+
 /// Replaces every e-mail-address-like word (`local@domain.tld`, also with a quoted local part or
-/// non-ASCII letters and marks) with `[EMAIL]`, so no server text carries one into an error message
-/// or a log line.
+/// non-ASCII letters and marks, and with `@` or the dots percent-encoded, JSON- or HTML-escaped,
+/// in any case) with `[EMAIL]`, so no server text carries one into an error message or a log line.
 fn mask_emails(text: &str) -> String {
     let wordish = |c: char| c.is_alphanumeric() || (!c.is_ascii() && !c.is_whitespace());
-    let is_local = |c: char| wordish(c) || "._%+-'!#$&*/=?^`{|}~".contains(c);
-    let is_domain = |c: char| wordish(c) || c == '.' || c == '-';
+    // Not `/`, `=`, `?`, `&`: legal in a local part, but in practice they delimit the path or query
+    // parameter an address sits in (`?email=jane%40example.com`), which stays readable. `%` and `\\`
+    // let an encoded or escaped local part (`jane%2Bhr`, `jane\\u002bhr`) be masked whole.
+    let is_local = |c: char| wordish(c) || "._%+-'!#$*^`{|}~\\".contains(c);
+    let is_domain = |c: char| wordish(c) || c == '.' || c == '-' || c == '%';
+    let lower = text.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    // The next at-sign spelling at or after `from`, and its length. Every spelling starts with an
+    // ASCII byte, so the positions found are character boundaries of `text`.
+    let next_at = |from: usize| {
+        (from..bytes.len()).find_map(|i| {
+            if !matches!(bytes[i], b'@' | b'%' | b'\\' | b'&') {
+                return None;
+            }
+            AT_SIGNS.iter().find(|a| bytes[i..].starts_with(a.as_bytes())).map(|a| (i, a.len()))
+        })
+    };
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('@') {
-        let before = &rest[..at];
-        let quoted = before.strip_suffix('"').and_then(|inner| {
+    let mut pos = 0;
+    let mut from = 0;
+    while let Some((at, len)) = next_at(from) {
+        let before = &text[pos..at];
+        let quoted = (len == 1).then(|| before.strip_suffix('"')).flatten().and_then(|inner| {
             // A quoted local part, `"john doe"@example.com`; not JSON's `"key":"@…`.
             let open = inner.rfind('"')?;
             let content = &inner[open + 1..];
@@ -543,24 +586,22 @@ fn mask_emails(text: &str) -> String {
         });
         let local_start =
             quoted.or_else(|| before.char_indices().rev().take_while(|(_, c)| is_local(*c)).last().map(|(i, _)| i));
-        let after = &rest[at + 1..];
+        let after = &text[at + len..];
         let scanned: usize = after.chars().take_while(|c| is_domain(*c)).map(char::len_utf8).sum();
         // A sentence's full stop after the address is not part of it.
         let domain_len = after[..scanned].trim_end_matches('.').len();
-        let domain = &after[..domain_len];
+        let domain = after[..domain_len].to_ascii_lowercase();
         match local_start {
-            Some(start) if domain.contains('.') => {
+            Some(start) if domain.contains('.') || domain.contains("%2e") => {
                 out.push_str(&before[..start]);
                 out.push_str("[EMAIL]");
-                rest = &after[domain_len..];
+                pos = at + len + domain_len;
+                from = pos;
             }
-            _ => {
-                out.push_str(&rest[..=at]);
-                rest = after;
-            }
+            _ => from = at + len,
         }
     }
-    out.push_str(rest);
+    out.push_str(&text[pos..]);
     out
 }
 
@@ -687,7 +728,29 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_an_address_is_masked() {
+        for (input, expected) in [
+            (
+                "Cannot GET /api/v2/requesters?email=jane.doe%40example.com",
+                "Cannot GET /api/v2/requesters?email=[EMAIL]",
+            ),
+            ("?email=Jane%2BHR%40Example%2Ecom&page=1", "?email=[EMAIL]&page=1"),
+            ("to=jane+hr%40EXAMPLE.COM.", "to=[EMAIL]."),
+            ("jane%2540example.com", "[EMAIL]"),
+            (r"jane\u002bhr\u0040example.com", "[EMAIL]"),
+            (r"jane\U0040example.com", "[EMAIL]"),
+            ("jane&#64;example.com, jane&#x40;example.com, jane&commat;example.com", "[EMAIL], [EMAIL], [EMAIL]"),
+            ("mailto:jane@example.com", "mailto:[EMAIL]"),
+            ("a%40b 100%40 @home x@y %40", "a%40b 100%40 @home x@y %40"),
+            ("a@b then c%40d.org", "a@b then [EMAIL]"),
+        ] {
+            assert_eq!(mask_emails(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
     fn nothing_straddling_the_cut_survives_half_masked() {
+        let same = |t: &str| t.to_string();
         let clean = |t: &str| t.replace("tok-SECRET-0123456789", "[REDACTED]");
         // The address spans characters 491..511 and the cut is at 500: it is masked whole.
         let text = format!("{} jane.doe@example.com and tok-SECRET-0123456789", "x".repeat(489));
@@ -696,7 +759,7 @@ mod tests {
         let text = format!("{} tok-SECRET-0123456789", "y".repeat(494));
         assert_eq!(sanitize_server_text(&text, 500, &clean), format!("{} [REDA…", "y".repeat(494)));
         let body = format!("{} jane.doe@example.com", "z".repeat(194));
-        assert_eq!(excerpt(body.as_bytes()), format!("{} [EMAI", "z".repeat(194)));
+        assert_eq!(excerpt(body.as_bytes(), &same), format!("{} [EMAI", "z".repeat(194)));
     }
 
     #[test]
@@ -718,15 +781,16 @@ mod tests {
 
     #[test]
     fn excerpt_is_bounded_and_redacts_credential_markers() {
+        let same = |t: &str| t.to_string();
         let long = "x".repeat(5000);
-        assert_eq!(excerpt(long.as_bytes()).len(), EXCERPT_CHARS);
-        assert_eq!(excerpt(b"<html>\n<b>oops</b>"), "<html> <b>oops</b>");
-        assert_eq!(excerpt(b"invalid Bearer abc123"), "invalid [REDACTED]");
-        assert_eq!(excerpt(&[0xff, 0xfe, b'a']), "\u{fffd}\u{fffd}a");
+        assert_eq!(excerpt(long.as_bytes(), &same).len(), EXCERPT_CHARS);
+        assert_eq!(excerpt(b"<html>\n<b>oops</b>", &same), "<html> <b>oops</b>");
+        assert_eq!(excerpt(b"invalid Bearer abc123", &same), "invalid [REDACTED]");
+        assert_eq!(excerpt(&[0xff, 0xfe, b'a'], &same), "\u{fffd}\u{fffd}a");
         assert_eq!(
-            excerpt(br#"{"userName":"jane.doe+hr@example.co.uk","x":"a@b","y":"@home.example.com"}"#),
+            excerpt(br#"{"userName":"jane.doe+hr@example.co.uk","x":"a@b","y":"@home.example.com"}"#, &same),
             r#"{"userName":"[EMAIL]","x":"a@b","y":"@home.example.com"}"#
         );
-        assert_eq!(excerpt("ünïcode@ex.org ok".as_bytes()), "[EMAIL] ok");
+        assert_eq!(excerpt("ünïcode@ex.org ok".as_bytes(), &same), "[EMAIL] ok");
     }
 }

@@ -6,7 +6,7 @@
 //! `reqwest` type appears in this module's public items.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::connector::Connector;
 use crate::error::{ApiError, DecodeError, Error, FieldError, Result, TransportError, TransportErrorKind};
+use crate::pacing::{Pacer, PacingLimits, fits};
 use crate::retry::{RetryDecision, RetryPolicy};
 
 /// An HTTP method. Only the ones the lifecycle needs.
@@ -156,12 +157,15 @@ pub struct Response {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// The connector that received it, whose credential is redacted from every excerpt and
+    /// message built from the body (servers echo what they were sent). `None` when built by hand.
+    connector: Option<Arc<dyn Connector>>,
 }
 
 impl Response {
     /// A response from its parts (for connector tests and the sandbox).
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        Response { status, headers, body }
+        Response { status, headers, body, connector: None }
     }
 
     /// The HTTP status.
@@ -195,9 +199,25 @@ impl Response {
         if self.is_empty() {
             return Err(DecodeError::new(Some(self.status), "expected a JSON body, got an empty one", &[]).into());
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            DecodeError::new(Some(self.status), format!("unexpected response body: {e}"), &self.body).into()
-        })
+        // serde's message can quote a value from the body, so it is redacted like the excerpt.
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.decode_error(format!("unexpected response body: {e}")).into())
+    }
+
+    /// A decode error for this response: `message` and an excerpt of the body, with e-mail
+    /// addresses masked and, for a response a [`Http`] received, the connector's credential
+    /// redacted (before the excerpt is cut, so none survives half-visible). Connectors build every
+    /// decode error that quotes a body this way.
+    pub fn decode_error(&self, message: impl Into<String>) -> DecodeError {
+        DecodeError::redacted(Some(self.status), message, &self.body, &|text| self.redact(text))
+    }
+
+    /// `text` with the receiving connector's credential replaced by `[REDACTED]`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        match &self.connector {
+            Some(connector) => connector.authorization().redact(text),
+            None => text.to_string(),
+        }
     }
 }
 
@@ -231,16 +251,6 @@ pub(crate) struct HttpConfig {
     pub(crate) rate_limit_window: Duration,
 }
 
-/// What the request path knows about the server's rate-limit window.
-#[derive(Debug, Default)]
-struct RateState {
-    /// The latest `X-RateLimit-*` reading.
-    status: Option<RateLimitStatus>,
-    /// A moment the server's window resets, learnt from a `429`'s `Retry-After`. Windows repeat
-    /// every `rate_limit_window`, so one such moment gives the phase of all later ones.
-    reset_at: Option<Instant>,
-}
-
 /// The handle a connector sends its requests through. Cheap to clone.
 #[derive(Clone)]
 pub struct Http {
@@ -248,7 +258,7 @@ pub struct Http {
     connector: Arc<dyn Connector>,
     config: Arc<HttpConfig>,
     in_flight: Arc<Semaphore>,
-    rate: Arc<Mutex<RateState>>,
+    rate: Arc<Pacer>,
 }
 
 impl fmt::Debug for Http {
@@ -283,7 +293,7 @@ impl Http {
             connector,
             config: Arc::new(config),
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
-            rate: Arc::new(Mutex::new(RateState::default())),
+            rate: Arc::new(Pacer::new()),
         })
     }
 
@@ -305,17 +315,23 @@ impl Http {
 
     /// The latest rate-limit budget the server reported, if it reports one.
     pub fn rate_limit(&self) -> Option<RateLimitStatus> {
-        self.rate_state().status
+        self.rate.status()
     }
 
-    fn rate_state(&self) -> std::sync::MutexGuard<'_, RateState> {
-        // The state is plain data, valid after any panic elsewhere.
-        self.rate.lock().unwrap_or_else(|p| p.into_inner())
+    /// The pacing state and the number of free in-flight slots, for the pacing tests.
+    #[cfg(test)]
+    pub(crate) fn pacing_parts(&self) -> (&Pacer, usize) {
+        (&self.rate, self.in_flight.available_permits())
     }
 
     /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
     /// through [`Connector::api_error`]; throttled and transient failures are retried per the
     /// client's [`RetryPolicy`] when the request is safe to repeat.
+    ///
+    /// Every wait of the request (retry waits and rate-limit pacing) counts against the policy's
+    /// [`deadline`](RetryPolicy::deadline), measured from this call: a retry whose wait would end
+    /// after it is not made (the last error is returned), and a pacing wait that would is skipped
+    /// (the request is sent at once and the server's answer decides).
     pub async fn send(&self, request: Request) -> Result<Response> {
         let span = tracing::debug_span!(
             "http_request",
@@ -327,15 +343,21 @@ impl Http {
     }
 
     async fn send_with_retries(&self, request: &Request) -> Result<Response> {
+        // `None` when the deadline is too far ahead to represent: no deadline.
+        let deadline = Instant::now().checked_add(self.config.retry.deadline());
         let mut attempt: u32 = 1;
         loop {
-            let result = self.attempt(request, attempt).await;
+            let result = self.attempt(request, attempt, deadline).await;
             let error = match result {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
             match self.config.retry.decide(request.method, &error, attempt) {
                 RetryDecision::GiveUp => return Err(error),
+                RetryDecision::RetryAfter(wait) if !fits(deadline, wait) => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "not retrying: the wait would end after the deadline");
+                    return Err(error);
+                }
                 RetryDecision::RetryAfter(wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "retrying");
                     tokio::time::sleep(wait).await;
@@ -345,12 +367,20 @@ impl Http {
         }
     }
 
-    async fn attempt(&self, request: &Request, attempt: u32) -> Result<Response> {
+    async fn attempt(&self, request: &Request, attempt: u32, deadline: Option<Instant>) -> Result<Response> {
         let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
         let work = async {
-            let _permit =
-                self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
-            self.pace().await;
+            // Pacing waits without an in-flight slot, so a waiting request never keeps another
+            // from being sent; the budget is checked again once a slot is taken, as it may have
+            // been spent while this request queued for one.
+            let _permit = loop {
+                self.pace(deadline).await;
+                let permit =
+                    self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
+                if self.pacing_wait(deadline).is_none() {
+                    break permit;
+                }
+            };
             let started = Instant::now();
             let result = self.exchange(request).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -373,22 +403,41 @@ impl Http {
     /// Waits before a request when the server's reported budget is nearly spent (no more left than
     /// may be in flight) until the window that budget belongs to has reset, instead of running
     /// into `429`. The reset moment is known once the server has sent one `Retry-After`.
-    async fn pace(&self) {
-        let Some(wait) = self.pacing_delay(Instant::now()) else {
-            return;
-        };
-        tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget nearly spent");
-        tokio::time::sleep(wait).await;
+    ///
+    /// The wait ends early when anything new is learnt (a response that shows budget ends it at
+    /// once), and is not started at all when it would end after `deadline`: the request is then
+    /// sent at once, and the server's answer decides.
+    async fn pace(&self, deadline: Option<Instant>) {
+        loop {
+            // Subscribed before reading the state, so no change between the two is missed.
+            let mut changed = self.rate.subscribe();
+            let Some(wait) = self.pacing_wait(deadline) else {
+                return;
+            };
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget nearly spent");
+            // Either outcome means "check again": the wait is over, or the state changed.
+            let _ = tokio::time::timeout(wait, changed.changed()).await;
+        }
     }
 
-    fn pacing_delay(&self, now: Instant) -> Option<Duration> {
-        let state = self.rate_state();
+    /// The pacing wait a request should make now: `None` when there is no need, or when the wait
+    /// would end after `deadline`.
+    fn pacing_wait(&self, deadline: Option<Instant>) -> Option<Duration> {
         let limits = PacingLimits {
             max_in_flight: self.config.max_in_flight,
             window: self.config.rate_limit_window,
             max_delay: self.config.retry.max_delay(),
         };
-        pacing_delay(state.status?, state.reset_at?, limits, now)
+        let wait = self.rate.delay(limits, Instant::now())?;
+        if fits(deadline, wait) {
+            Some(wait)
+        } else {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "pacing: the wait would end after the deadline; not waiting"
+            );
+            None
+        }
     }
 
     async fn exchange(&self, request: &Request) -> Result<Response> {
@@ -408,15 +457,15 @@ impl Http {
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect();
         let body = self.read_body(request, status, response).await?;
-        let response = Response { status, headers, body };
+        let response = Response { status, headers, body, connector: Some(Arc::clone(&self.connector)) };
         self.record_rate_limit(&response);
         if response.is_success() {
             return Ok(response);
         }
         let retry_after = response.header("retry-after").and_then(parse_retry_after);
         if status == 429 {
-            if let Some(reset) = retry_after.and_then(|wait| Instant::now().checked_add(wait)) {
-                self.rate_state().reset_at = Some(reset);
+            if let Some(wait) = retry_after {
+                self.rate.learn_reset(wait, self.config.rate_limit_window, Instant::now());
             }
         }
         let authorization = self.connector.authorization();
@@ -446,7 +495,7 @@ impl Http {
         let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(remaining) = number("x-ratelimit-remaining") {
             let status = RateLimitStatus { total: number("x-ratelimit-total"), remaining, observed_at: Instant::now() };
-            self.rate_state().status = Some(status);
+            self.rate.record(status);
         }
     }
 
@@ -491,30 +540,6 @@ fn authorization_header(authorization: &crate::auth::Authorization) -> Result<re
     Ok(value)
 }
 
-#[derive(Debug, Clone, Copy)]
-struct PacingLimits {
-    max_in_flight: usize,
-    window: Duration,
-    max_delay: Duration,
-}
-
-/// How long a request should wait, given the latest budget reading and a known reset moment: none
-/// while more requests remain than may be in flight; otherwise until the first window reset after
-/// the reading (windows repeat every `limits.window`), capped by the retry policy's maximum delay.
-fn pacing_delay(status: RateLimitStatus, mut reset: Instant, limits: PacingLimits, now: Instant) -> Option<Duration> {
-    if status.remaining > limits.max_in_flight as u64 {
-        return None;
-    }
-    if !limits.window.is_zero() && reset <= status.observed_at {
-        // Windows repeat: move to the first reset after the reading, in one step.
-        let behind = status.observed_at.duration_since(reset).as_nanos();
-        let windows = behind / limits.window.as_nanos() + 1;
-        let ahead = limits.window.as_nanos().saturating_mul(windows);
-        reset = u64::try_from(ahead).ok().and_then(|n| reset.checked_add(Duration::from_nanos(n)))?;
-    }
-    (reset > now).then(|| (reset - now).min(limits.max_delay))
-}
-
 /// The longest `Retry-After` taken at face value; a larger one (or a date further ahead) is read
 /// as this, so no server-sent number can overflow a clock computation.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
@@ -542,7 +567,8 @@ pub(crate) fn generic_api_error(response: &Response) -> ApiError {
         let message = if response.is_empty() {
             reason_phrase(status).to_string()
         } else {
-            format!("{} (body starts: {:?})", reason_phrase(status), crate::error::excerpt(response.body()))
+            let excerpt = crate::error::excerpt(response.body(), &|text| response.redact(text));
+            format!("{} (body starts: {excerpt:?})", reason_phrase(status))
         };
         return ApiError::new(status, message);
     };
@@ -611,32 +637,6 @@ mod tests {
         let header = authorization_header(&basic).unwrap();
         assert!(header.is_sensitive());
         assert_eq!(header.to_str().unwrap(), "Basic YWJjZGVmZ2gxMjM0NTY3ODpY");
-    }
-
-    #[test]
-    fn pacing_waits_for_the_next_reset_only_when_the_budget_is_nearly_spent() {
-        let t0 = Instant::now();
-        let limits =
-            PacingLimits { max_in_flight: 4, window: Duration::from_secs(10), max_delay: Duration::from_secs(30) };
-        let reading = |remaining, at: u64| RateLimitStatus {
-            total: Some(100),
-            remaining,
-            observed_at: t0 + Duration::from_secs(at),
-        };
-        let secs = Duration::from_secs;
-        // Plenty left: no wait.
-        assert_eq!(pacing_delay(reading(5, 1), t0 + secs(5), limits, t0 + secs(1)), None);
-        // Nearly spent, reset known to be at 5 s: wait until then.
-        assert_eq!(pacing_delay(reading(4, 1), t0 + secs(5), limits, t0 + secs(2)), Some(secs(3)));
-        // A reading taken after the known reset belongs to the next window, which ends at 15 s.
-        assert_eq!(pacing_delay(reading(0, 7), t0 + secs(5), limits, t0 + secs(8)), Some(secs(7)));
-        // A reading several windows after the known reset: the reset after it is found in one step.
-        assert_eq!(pacing_delay(reading(0, 37), t0 + secs(5), limits, t0 + secs(40)), Some(secs(5)));
-        // The window the reading belongs to is over: no wait.
-        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), limits, t0 + secs(6)), None);
-        // Never longer than the retry policy's maximum delay.
-        let short = PacingLimits { max_delay: secs(1), ..limits };
-        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), short, t0 + secs(2)), Some(secs(1)));
     }
 
     fn response(status: u16, body: &str) -> Response {

@@ -28,18 +28,48 @@ use crate::http::Method;
 /// [`Client::provision`](crate::Client::provision) also makes at most `max_attempts` creates of one
 /// person (each reconciled by a look-up), and each create gets this policy for `429`s.
 ///
+/// # The deadline: how long the waits of one request may last
+///
+/// Each request the client sends (one look-up, one create, one update, …: a lifecycle call such as
+/// [`Client::provision`](crate::Client::provision) may send several) has a
+/// [`deadline`](RetryPolicy::deadline), measured from when it is first tried. Every wait of the
+/// request counts against it, and a wait that would end after it is never started:
+/// - a retry wait (backoff or `Retry-After`): the retry is not made, and the last error is
+///   returned at once, with [`Error::retry_after`] set where the server sent one;
+/// - a rate-limit pacing wait (the server's `X-RateLimit-Remaining` is no more than may be in
+///   flight, so the client would wait for the window to reset): the request is sent at once
+///   instead, and the server's answer decides. Pacing is advice drawn from earlier answers, which
+///   may be stale or wrong; a provisioning service wants the server's own answer (the user, or a
+///   `429` with its `Retry-After` to schedule the work by) within the time it allowed, not a
+///   locally made-up refusal.
+///
+/// So a request returns within its deadline plus the time of its last attempt (each attempt is
+/// bounded by the client's [timeout](crate::ClientBuilder::timeout)). Waiting for an in-flight
+/// slot (see [`ClientBuilder::max_in_flight`](crate::ClientBuilder::max_in_flight)) is queueing,
+/// not waiting, and does not count.
+///
 /// The default: 4 attempts, 200 ms base delay, 60 s maximum delay (Freshservice's per-minute
-/// window asks for waits of up to 60 s).
+/// window asks for waits of up to 60 s), and a 120 s deadline (room for one full window's wait and
+/// a retry after it). [`RetryPolicy::none`] makes one attempt and never waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
+    deadline: Duration,
 }
+
+/// The default [`RetryPolicy::deadline`]: 120 s.
+pub const DEFAULT_RETRY_DEADLINE: Duration = Duration::from_secs(120);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(60) }
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(60),
+            deadline: DEFAULT_RETRY_DEADLINE,
+        }
     }
 }
 
@@ -51,9 +81,11 @@ pub(crate) enum RetryDecision {
 }
 
 impl RetryPolicy {
-    /// No retries: every request is attempted once.
+    /// No retries and no waiting: every request is attempted once and sent at once, even when the
+    /// server's last reported budget says it is spent (the server's answer decides). The same as
+    /// `RetryPolicy::default().with_max_attempts(1).with_deadline(Duration::ZERO)`.
     pub fn none() -> Self {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy { max_attempts: 1, deadline: Duration::ZERO, ..RetryPolicy::default() }
     }
 
     /// Sets how many attempts a request gets in all, the first included (at least 1).
@@ -68,10 +100,23 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the longest single wait, for backoff and for `Retry-After` alike.
+    /// Sets the longest single wait, for backoff, `Retry-After` and rate-limit pacing alike.
     pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
+    }
+
+    /// Sets how long the waits of one request may last in all, retry waits and rate-limit pacing
+    /// alike, measured from when the request is first tried (default 120 s; `Duration::ZERO`: never
+    /// wait). See [the deadline](RetryPolicy#the-deadline-how-long-the-waits-of-one-request-may-last).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How long the waits of one request may last in all, measured from its first attempt.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     /// How many attempts a request gets in all.

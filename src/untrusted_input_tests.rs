@@ -8,7 +8,8 @@ use crate::freshservice::FreshserviceUserKind;
 use crate::freshservice::wire::{self, NameSource};
 use crate::http::{Response, generic_api_error, parse_retry_after};
 use crate::scim::ListResponse;
-use crate::user::{User, remote_user_from_scim};
+use crate::scim::codec::remote_user_from_scim;
+use crate::user::User;
 
 /// splitmix64: tiny, seeded, good enough to spread inputs.
 struct Rng(u64);
@@ -120,7 +121,7 @@ fn no_parser_panics_on_any_input() {
         let r = response(status, vec![("link".into(), header.clone()), ("retry-after".into(), header.clone())], body);
 
         let _ = generic_api_error(&r);
-        let _ = crate::error::excerpt(r.body());
+        let _ = crate::error::excerpt(r.body(), &|t| t.to_string());
         let _ = r.json::<Value>();
         let _ = r.json::<User>();
         let _ = ListResponse::from_response(&r);

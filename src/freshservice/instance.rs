@@ -7,10 +7,11 @@ use crate::error::{Error, Result};
 const ACCEPTED_FORMS: &str = "use the instance name (`acme`), its host (`acme.freshservice.com`) or a URL on that host";
 
 /// Reduces any accepted form of a Freshservice instance to its one-label name (`acme`).
+///
+/// Errors name the problem, never the input: what is pasted here by mistake is often a URL with a
+/// password, an API key or an e-mail address, and it could be megabytes or forge log lines.
 pub(crate) fn normalise_instance(input: &str) -> Result<String> {
-    let reject = |why: &str| {
-        Error::invalid_config(format!("the Freshservice instance `{}` {why}; {ACCEPTED_FORMS}", input.trim()))
-    };
+    let reject = |why: &str| Error::invalid_config(format!("the Freshservice instance {why}; {ACCEPTED_FORMS}"));
     let trimmed = input.trim_matches(char::is_whitespace);
     if trimmed.is_empty() {
         return Err(Error::invalid_config(format!("the Freshservice instance is empty; {ACCEPTED_FORMS}")));
@@ -24,7 +25,10 @@ pub(crate) fn normalise_instance(input: &str) -> Result<String> {
     let host = if trimmed.contains("://") {
         let url = Url::parse(trimmed).map_err(|e| reject(&format!("is not a valid URL ({e})")))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(reject(&format!("uses `{}`; API v2 is served over https only", url.scheme())));
+            return Err(reject(&format!(
+                "uses {}; API v2 is served over https only",
+                crate::base_url::scheme_name(&url)
+            )));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(reject("contains a user name or password; pass the API key separately"));
@@ -73,6 +77,42 @@ pub(crate) fn normalise_instance(input: &str) -> Result<String> {
         return Err(reject("is not a valid instance name (letters, digits and inner hyphens only)"));
     }
     Ok(label.to_string())
+}
+
+/// Refuses an API key passed as the instance, or an instance passed as the API key: without this,
+/// `new(<key>, "acme")` would build `https://<key>.freshservice.com` and send the key to DNS.
+///
+/// Freshservice API keys are long runs of ASCII letters and digits (about 20, mixed case);
+/// instance names are short, lower-case words. An instance that is such a run is refused when it
+/// mixes cases (no instance name is written so; lower-case it if it really is one) or when the key
+/// does not look like a key itself. A key holding an address is refused outright. Neither value is
+/// ever repeated in the error.
+pub(crate) fn check_argument_order(instance: &str, api_key: &str) -> Result<()> {
+    let key = api_key.trim();
+    let key_lower = key.to_ascii_lowercase();
+    if key_lower.contains("freshservice.com") || key_lower.starts_with("http://") || key_lower.starts_with("https://") {
+        return Err(Error::invalid_config(
+            "the API key looks like a Freshservice address: pass the instance (`acme`) first and the API key second",
+        ));
+    }
+    let instance = instance.trim();
+    let mixed_case =
+        instance.bytes().any(|b| b.is_ascii_uppercase()) && instance.bytes().any(|b| b.is_ascii_lowercase());
+    if looks_like_key(instance) && (mixed_case || !looks_like_key(key)) {
+        return Err(Error::invalid_config(
+            "the Freshservice instance looks like an API key (a long run of letters and digits): pass the instance name (`acme`) first and the API key second; an instance name that really looks like this is accepted in lower case",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `value` has the shape of a Freshservice API key: 16 or more ASCII letters and digits,
+/// both present, nothing else.
+fn looks_like_key(value: &str) -> bool {
+    value.len() >= 16
+        && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// Accepts an empty path, `/api/v2` (with or without a trailing slash) and UI paths; rejects other

@@ -74,11 +74,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-pub use attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
+pub use attributes::{
+    AgentRole, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt, FreshserviceUserKind,
+};
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
@@ -133,11 +135,16 @@ impl FreshserviceApiKey {
     /// `https://acme.freshservice.com/api/v2/`); `http` is upgraded to `https`. Custom domains,
     /// other Freshworks products' hosts, ports, user info and `/api/` paths other than v2 are
     /// rejected with an explanation.
+    ///
+    /// Errors never repeat either argument. An API key given as the instance (or an address given
+    /// as the key) is refused: the arguments are the instance first, the key second.
     pub fn new(instance: &str, api_key: impl Into<SecretString>) -> Result<Self> {
+        let api_key = api_key.into();
+        instance::check_argument_order(instance, api_key.expose_secret())?;
         let name = instance::normalise_instance(instance)?;
         let base_url = Url::parse(&format!("https://{name}.freshservice.com/api/v2"))
             .map_err(|e| Error::invalid_config(format!("the Freshservice instance name is not usable: {e}")))?;
-        Self::with_base(base_url, api_key.into(), format!("Freshservice ({name})"))
+        Self::with_base(base_url, api_key, format!("Freshservice ({name})"))
     }
 
     /// A Freshservice-compatible API at a loopback base URL such as `http://127.0.0.1:8080/api/v2`:
@@ -261,12 +268,15 @@ fn api(kind: FreshserviceUserKind) -> &'static Api {
 
 /// Which kind a user read back is (every user this module reads says).
 fn kind_of(user: &RemoteUser) -> Option<FreshserviceUserKind> {
-    user.user.freshservice.as_ref()?.kind
+    user.user.extension::<FreshserviceAttributes>()?.kind
 }
 
-/// A Freshservice user id: digits only, so it is one path segment whatever the caller passed.
+/// A Freshservice user id: ASCII digits and nothing else. Nothing is trimmed or parsed away (a
+/// sign, padding, a line break), since `42\n` must not address user 42.
 fn numeric_id(id: &UserId) -> Result<u64> {
-    id.as_str().trim().parse::<u64>().map_err(|_| {
+    let digits = id.as_str();
+    let parsed = if digits.bytes().all(|b| b.is_ascii_digit()) { digits.parse::<u64>().ok() } else { None };
+    parsed.ok_or_else(|| {
         Error::invalid_input(
             "a Freshservice user id is a number",
             vec![FieldError::new("id", "must be the numeric Freshservice user id")],
@@ -302,7 +312,7 @@ fn decode(response: &Response, message: String) -> Error {
 
 impl FreshserviceApiKey {
     fn desired_kind(&self, user: &User) -> FreshserviceUserKind {
-        user.freshservice.as_ref().and_then(|f| f.kind).unwrap_or(self.default_kind)
+        user.extension::<FreshserviceAttributes>().and_then(|f| f.kind).unwrap_or(self.default_kind)
     }
 
     fn item_url(&self, http: &Http, api: &Api, id: u64, action: Option<&str>) -> Result<Url> {
@@ -414,7 +424,7 @@ impl FreshserviceApiKey {
         current: Option<&RemoteUser>,
     ) -> Result<Option<Map<String, Value>>> {
         let creating = current.is_none();
-        let fs = user.freshservice.clone().unwrap_or_default();
+        let fs = user.extension::<FreshserviceAttributes>().cloned().unwrap_or_default();
         let mut body = Map::new();
         let mut put = |key: &str, value: Value| {
             body.insert(key.to_string(), value);
@@ -508,8 +518,7 @@ impl FreshserviceApiKey {
                 // A PUT without it resets it to false, so the current value always goes along.
                 let value = current
                     .user
-                    .freshservice
-                    .as_ref()
+                    .extension::<FreshserviceAttributes>()
                     .and_then(|f| f.can_see_all_tickets_from_associated_departments)
                     .unwrap_or(false);
                 body.insert(CAN_SEE.to_string(), json!(value));
@@ -519,7 +528,7 @@ impl FreshserviceApiKey {
     }
 
     fn check_agent_roles(&self, user: &User, fields: &mut Vec<FieldError>) {
-        let roles = user.freshservice.as_ref().map(|f| f.roles.len()).unwrap_or(0);
+        let roles = user.extension::<FreshserviceAttributes>().map(|f| f.roles.len()).unwrap_or(0);
         if self.desired_kind(user) == FreshserviceUserKind::Agent && roles == 0 && self.default_agent_roles.is_empty() {
             fields.push(FieldError::new(
                 "roles",
@@ -646,7 +655,7 @@ impl Connector for FreshserviceApiKey {
             None => self.get_user(http, id).await?,
         };
         let current_kind = kind_of(&current).unwrap_or_default();
-        let target = changes.freshservice.as_ref().and_then(|f| f.kind).unwrap_or(current_kind);
+        let target = changes.extension::<FreshserviceAttributes>().and_then(|f| f.kind).unwrap_or(current_kind);
         let mut converted = false;
         if target != current_kind {
             let from = api(current_kind);

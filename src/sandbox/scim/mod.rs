@@ -61,6 +61,7 @@ pub struct ScimSandboxBuilder {
     faults: Faults,
     rate_limit: Option<RateLimit>,
     max_results: usize,
+    unique_user_names: bool,
 }
 
 impl ScimSandbox {
@@ -77,6 +78,7 @@ impl ScimSandbox {
             faults: Faults::none(),
             rate_limit: None,
             max_results: DEFAULT_MAX_RESULTS,
+            unique_user_names: true,
         }
     }
 
@@ -179,6 +181,7 @@ impl fmt::Debug for ScimSandboxBuilder {
             .field("faults", &self.faults)
             .field("rate_limit", &self.rate_limit)
             .field("max_results", &self.max_results)
+            .field("unique_user_names", &self.unique_user_names)
             .finish()
     }
 }
@@ -214,11 +217,19 @@ impl ScimSandboxBuilder {
         self
     }
 
+    /// Whether a `userName` already taken is refused with `409 uniqueness` (the default, as every
+    /// real SCIM server here does). `false` plays a server with no uniqueness rule, which stores
+    /// every create: for testing that a client itself never creates a person twice.
+    pub fn enforce_unique_user_names(mut self, enforce: bool) -> Self {
+        self.unique_user_names = enforce;
+        self
+    }
+
     /// Binds a free port on `127.0.0.1` and starts serving on the current tokio runtime.
     pub async fn start(self) -> io::Result<ScimSandbox> {
         let mut rng = SplitMix64::new(self.seed);
         let token = self.token.unwrap_or_else(|| format!("sandbox-scim-{}", rng.hex_id()));
-        let state = ScimState { users: Vec::new(), version: 0, rng };
+        let state = ScimState { users: Vec::new(), version: 0, rng, unique_user_names: self.unique_user_names };
         let (listener, addr) = Server::bind().await?;
         let base_url = format!("http://{addr}{BASE_PATH}");
         let api =

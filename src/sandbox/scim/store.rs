@@ -17,6 +17,8 @@ pub(super) struct ScimState {
     /// One server-wide version counter for ETags, like scim2-server.
     pub(super) version: u64,
     pub(super) rng: SplitMix64,
+    /// Whether a taken `userName` is refused (see `enforce_unique_user_names`).
+    pub(super) unique_user_names: bool,
 }
 
 /// One stored user.
@@ -81,7 +83,7 @@ impl ScimState {
         except_id: Option<&str>,
     ) -> Result<(), ScimError> {
         let user_name = schema::user_name(attributes)?;
-        if self.find_by_user_name(user_name, except_id).is_some() {
+        if self.unique_user_names && self.find_by_user_name(user_name, except_id).is_some() {
             return Err(ScimError::new(
                 409,
                 Some("uniqueness"),

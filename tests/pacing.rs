@@ -1,0 +1,200 @@
+//! Rate-limit pacing is bounded by what the caller set: one hostile `429` (a reset a day ahead,
+//! no budget left) must not stall later requests past the retry policy's deadline, past one
+//! rate-limit window, or at all under `RetryPolicy::none()`; and the first response that shows
+//! budget ends the stall, also for requests already waiting. One mock server per test; a
+//! catch-all answers anything unexpected with 599 and must never be hit.
+//!
+//! Timings are real and bounds generous: the bug waits 60 s (the default `max_delay`), the tests
+//! allow a few seconds.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::mock::{BASE, TOKEN, catch_all, path, without_body};
+use httpmock::{Mock, MockServer};
+use identity_connectors::{Client, Error, MAX_RETRY_AFTER, RetryPolicy, ScimBearer, UserId};
+use serde_json::json;
+
+const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+fn builder(server: &MockServer) -> identity_connectors::ClientBuilder {
+    let connector = ScimBearer::for_loopback(&server.url(BASE), TOKEN).expect("connector");
+    Client::builder(connector).timeout(Duration::from_millis(300))
+}
+
+/// `GET /Users/{id}` answered with a user; `extra` adds headers to the answer.
+async fn user<'a>(server: &'a MockServer, id: &str, delay: Duration, extra: &[(&str, &str)]) -> Mock<'a> {
+    let body = json!({"schemas": [CORE], "id": id, "userName": format!("{id}@example.com"), "active": true});
+    let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    server
+        .mock_async(|when, then| {
+            without_body(when.method("GET").path(path(&format!("/Users/{id}"))));
+            let mut then = then.status(200).header("content-type", "application/scim+json").delay(delay);
+            for (k, v) in &extra {
+                then = then.header(k.as_str(), v.as_str());
+            }
+            then.json_body(body);
+        })
+        .await
+}
+
+/// `GET /Users/hostile` answered `429` with a reset a day ahead and no budget left.
+async fn hostile(server: &MockServer) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            without_body(when.method("GET").path(path("/Users/hostile")));
+            then.status(429)
+                .header("content-type", "application/scim+json")
+                .header("retry-after", "86400")
+                .header("x-ratelimit-total", "400")
+                .header("x-ratelimit-remaining", "0")
+                .json_body(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429", "detail": "slow down"}));
+        })
+        .await
+}
+
+/// Sends the hostile request and checks it is refused at once with the server's `Retry-After`
+/// (a day is more than `max_delay`, so it is never retried).
+async fn provoke(client: &Client) {
+    let started = Instant::now();
+    let error = client.get(&UserId::new("hostile")).await.expect_err("a 429 is an error");
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    assert_eq!(error.retry_after(), Some(MAX_RETRY_AFTER));
+    assert!(started.elapsed() < Duration::from_secs(2), "the 429 itself was waited out");
+    assert_eq!(client.rate_limit().map(|r| r.remaining), Some(0));
+}
+
+async fn get_within(client: &Client, id: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let user = tokio::time::timeout(limit, client.get(&UserId::new(id)))
+        .await
+        .unwrap_or_else(|_| panic!("GET /Users/{id} was still waiting after {limit:?}"))
+        .expect("the user");
+    assert_eq!(user.id.as_str(), id);
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn retry_policy_none_never_waits_after_a_hostile_429() {
+    let server = MockServer::start_async().await;
+    let refused = hostile(&server).await;
+    let found = user(&server, "u1", Duration::ZERO, &[]).await;
+    let unexpected = catch_all(&server).await;
+    let client = builder(&server).retry_policy(RetryPolicy::none()).build().unwrap();
+
+    provoke(&client).await;
+    // The repro: each later request used to wait 60 s before it was even sent. With no
+    // waiting allowed, each is sent at once and the server's answer decides.
+    for _ in 0..3 {
+        get_within(&client.clone(), "u1", Duration::from_secs(2)).await;
+    }
+    refused.assert_calls_async(1).await;
+    found.assert_calls_async(3).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_pacing_and_retry_waits() {
+    let server = MockServer::start_async().await;
+    let refused = hostile(&server).await;
+    let found = user(&server, "u1", Duration::ZERO, &[]).await;
+    let throttled = server
+        .mock_async(|when, then| {
+            without_body(when.method("GET").path(path("/Users/busy")));
+            then.status(429).header("retry-after", "5").body("busy");
+        })
+        .await;
+    let unexpected = catch_all(&server).await;
+    let policy = RetryPolicy::default().with_deadline(Duration::from_secs(1));
+    assert_eq!(policy.deadline(), Duration::from_secs(1));
+    assert_eq!(RetryPolicy::default().deadline(), Duration::from_secs(120));
+    assert_eq!(RetryPolicy::none().deadline(), Duration::ZERO);
+    let client = builder(&server).retry_policy(policy).build().unwrap();
+
+    provoke(&client).await;
+    // Pacing would wait a whole window (60 s): that ends after the 1 s deadline, so the request is
+    // sent at once instead.
+    get_within(&client, "u1", Duration::from_secs(2)).await;
+    found.assert_calls_async(1).await;
+
+    // A 5 s Retry-After is within max_delay (60 s) but ends after the deadline: no retry, the
+    // server's answer comes back at once for the caller to schedule the work by.
+    let started = Instant::now();
+    let error = client.get(&UserId::new("busy")).await.expect_err("throttled");
+    assert!(started.elapsed() < Duration::from_secs(2), "the retry wait was made: {:?}", started.elapsed());
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(5)));
+    throttled.assert_calls_async(1).await;
+    refused.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn a_reset_far_beyond_the_window_is_clamped_to_one_window() {
+    let server = MockServer::start_async().await;
+    let refused = hostile(&server).await;
+    let found = user(&server, "u1", Duration::ZERO, &[]).await;
+    let unexpected = catch_all(&server).await;
+    // The default policy (60 s max_delay, 120 s deadline) and a 1 s window.
+    let client = builder(&server).rate_limit_window(Duration::from_secs(1)).build().unwrap();
+
+    provoke(&client).await;
+    // The budget is spent, so the next request still waits for the reset, but the reset is taken
+    // to be one window (1 s) away, not the day the server announced.
+    let waited = get_within(&client, "u1", Duration::from_secs(4)).await;
+    assert!(waited >= Duration::from_millis(500), "no pacing wait at all: {waited:?}");
+    // That window is over: later requests go at once.
+    let waited = get_within(&client, "u1", Duration::from_secs(4)).await;
+    assert!(waited < Duration::from_millis(500), "paced again: {waited:?}");
+    found.assert_calls_async(2).await;
+    refused.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn the_first_response_that_shows_budget_wakes_waiting_requests() {
+    let server = MockServer::start_async().await;
+    let refused = hostile(&server).await;
+    // Sent before the 429, answered after it, with plenty of budget.
+    let slow = user(
+        &server,
+        "slow",
+        Duration::from_millis(1500),
+        &[("x-ratelimit-total", "400"), ("x-ratelimit-remaining", "399")],
+    )
+    .await;
+    let found = user(&server, "u1", Duration::ZERO, &[]).await;
+    let unexpected = catch_all(&server).await;
+    // Default policy and window: a stalled request would wait 60 s.
+    let client = builder(&server).timeout(Duration::from_secs(5)).build().unwrap();
+    let started = Instant::now();
+
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move { client.get(&UserId::new("slow")).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    provoke(&client).await;
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { get_within(&client, "u1", Duration::from_secs(10)).await })
+        })
+        .collect();
+    // The budget is spent, so they wait...
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(waiters.iter().all(|w| !w.is_finished()), "a request was sent although the budget was spent");
+    // ...until the slow answer shows budget, at about 1.5 s: then all go at once.
+    let user = in_flight.await.unwrap().expect("the slow user");
+    assert_eq!(user.id.as_str(), "slow");
+    for waiter in waiters {
+        waiter.await.unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_secs(6), "waiting requests slept on: {:?}", started.elapsed());
+    assert_eq!(client.rate_limit().map(|r| r.remaining), Some(399));
+    slow.assert_calls_async(1).await;
+    found.assert_calls_async(3).await;
+    refused.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}
