@@ -104,11 +104,13 @@
 //! [`RequestRecord`]s list every request in order, and the sandboxes read their stored users
 //! directly (`user_count`, `user_by_user_name`, `user_by_email`, `users`).
 
+// Layout: `server` (the hyper plumbing) and `gate` (faults, budget, counters) serve both sides;
+// `scim/` and `freshservice/` hold one sandbox each: the sandbox and its builder in `mod.rs`,
+// routing in `api.rs`, users in `store.rs`, and one file per engine or table beside them.
 mod freshservice;
 mod gate;
 mod rng;
 mod scim;
-mod scim_model;
 mod server;
 
 pub use freshservice::{FreshserviceSandbox, FreshserviceSandboxBuilder};
