@@ -78,6 +78,7 @@ mod auth;
 mod base_url;
 mod bulk;
 mod client;
+pub mod config;
 mod connector;
 mod error;
 pub mod freshservice;
@@ -105,6 +106,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
     ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,
 };
+pub use config::{ConfigError, ConnectionsConfig, ConnectorConfig, SecretSource};
 pub use connector::{Connector, Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
