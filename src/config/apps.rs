@@ -191,10 +191,11 @@ impl FreshserviceConfig {
                 None
             }
             (Some(instance), None) => Some((instance.as_str(), false)),
-            (None, Some(url)) => check(parse_base_url(url, Scheme::Loopback, "loopback URL"), "loopback_url", &mut problems)
-                .map(|_| (url.as_str(), true)),
+            (None, Some(url)) => {
+                check(parse_base_url(url, Scheme::Loopback, "loopback URL"), "loopback_url", &mut problems)
+                    .map(|_| (url.as_str(), true))
+            }
         };
-        problems.extend(self.option_problems());
         let connector = match (place, key) {
             (Some((place, loopback)), Some(key)) => {
                 let built = if loopback {
@@ -218,6 +219,7 @@ impl FreshserviceConfig {
             }
             _ => None,
         };
+        problems.extend(self.option_problems());
         let Some(connector) = connector.filter(|_| problems.is_empty()) else { return Err(problems) };
         let mut connector = connector
             .with_default_kind(self.default_kind.unwrap_or_default())
@@ -245,7 +247,8 @@ impl FreshserviceConfig {
                     "must be `entire_helpdesk`, `member_groups`, `specified_groups` or `assigned_items`",
                 ));
             } else if role.assignment_scope == "specified_groups" && role.groups.is_empty() {
-                problems.push(ConfigProblem::new(format!("{path}.groups"), "`specified_groups` needs at least one group"));
+                problems
+                    .push(ConfigProblem::new(format!("{path}.groups"), "`specified_groups` needs at least one group"));
             }
         }
         if self.employee_number_field.as_deref().is_some_and(|f| f.trim().is_empty()) {

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 
-const EXPECTED: &str =
-    "a duration such as \"30s\", \"2m\", \"1h\" or \"500ms\", or a whole number of seconds";
+const EXPECTED: &str = "a duration such as \"30s\", \"2m\", \"1h\" or \"500ms\", or a whole number of seconds";
 
 /// Parses `"<whole number><unit>"` with the unit `ms`, `s`, `m`, `min` or `h` (no unit: seconds),
 /// spaces allowed around and between. The message does not repeat the input.

@@ -106,8 +106,8 @@ mod error;
 mod secret;
 mod settings;
 
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::{Map, Value};
 
 pub use apps::{FreshserviceConfig, ScimConfig};
@@ -288,7 +288,9 @@ impl ConnectionsConfig {
             let name = config.name().trim();
             let first = self.connections[..i].iter().position(|c| c.name().trim().eq_ignore_ascii_case(name));
             if let (Some(first), false) = (first, name.is_empty()) {
-                problems.push(ConfigProblem::new("name", format!("is already the name of connections[{first}]")).under(&prefix));
+                problems.push(
+                    ConfigProblem::new("name", format!("is already the name of connections[{first}]")).under(&prefix),
+                );
             }
             match config.build_client() {
                 Ok(client) => built.push(Connection { name: config.name().to_string(), client }),
