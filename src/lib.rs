@@ -29,6 +29,9 @@
 //!   typed places for connector-specific ones, serialising to exactly the SCIM JSON.
 //! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
 //!   status and the server's own message, with accessors that drive retries.
+//! - [`config`] (`config/`) builds connectors and clients from configuration files (TOML, JSON,
+//!   any serde format), with secrets read from environment variables or files, and one error
+//!   naming every bad field by its path.
 //! - Protocol and app modules: [`scim`] (filters, PATCH, lenient parsing, shared by every SCIM
 //!   app), [`interact`] and [`freshservice`].
 //!

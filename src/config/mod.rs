@@ -154,6 +154,14 @@ impl ConnectorConfig {
         }
     }
 
+    /// Where the connection's credential (`token` or `api_key`) comes from.
+    pub fn secret(&self) -> &SecretSource {
+        match self {
+            ConnectorConfig::Interact(c) | ConnectorConfig::Scim(c) => &c.token,
+            ConnectorConfig::Freshservice(c) => &c.api_key,
+        }
+    }
+
     /// The connection's client settings.
     pub fn client_settings(&self) -> &ClientSettings {
         match self {
