@@ -222,6 +222,11 @@ fn every_secret_source_resolves_or_says_why_not() {
         SecretSource::File(huge.clone()).resolve().unwrap_err(),
         format!("file {} is larger than 65536 bytes; is it the right file?", huge.display())
     );
+    // Built in code, the same checks apply when the secret is read.
+    assert_eq!(
+        SecretSource::Env("Ab12Cd34Ef56Gh78s3cr3t".into()).resolve().unwrap_err(),
+        "`env` looks like a credential, not the name of an environment variable; put the secret in the variable and its name here"
+    );
     // An unset variable (the set case is in `config_env.rs`, alone in its process).
     assert_eq!(
         SecretSource::Env(UNSET.into()).resolve().unwrap_err(),
@@ -265,6 +270,19 @@ fn malformed_secrets_are_refused_without_quoting_them() {
         ("{ env = \"A\", file = \"/b\" }", "give exactly one of `env` and `file`"),
         ("{}", "give one of `env` and `file`"),
         ("{ env = \"\" }", "`env` is empty"),
+        // A secret pasted where the variable's name or the file's path goes is not repeated.
+        (
+            "{ env = \"Ab12Cd34Ef56Gh78s3cr3t\" }",
+            "`env` looks like a credential, not the name of an environment variable; put the secret in the variable and its name here",
+        ),
+        (
+            "{ env = \"eyJhbGciOi.s3cr3t.sig\" }",
+            "`env` must be the name of an environment variable (letters, digits and `_`)",
+        ),
+        (
+            "{ file = \"Ab12Cd34Ef56Gh78s3cr3t\" }",
+            "`file` looks like a credential, not a path; put the secret in the file and its path here",
+        ),
     ] {
         let text = format!(
             "[[connections]]\ntype = \"scim\"\nname = \"D\"\ninstance_url = \"https://h/v2\"\ntoken = {value}\n"

@@ -298,7 +298,7 @@ fn check<T>(result: Result<T, Error>, path: &str, problems: &mut Vec<ConfigProbl
 
 /// An error's message without the `invalid configuration: ` its `Display` starts with, and in the
 /// configuration's words (`loopback_url` is what the `for_loopback` constructors are here).
-fn message_of(error: Error) -> String {
+pub(super) fn message_of(error: Error) -> String {
     let message = match error {
         Error::InvalidConfig { message } => message,
         other => other.to_string(),

@@ -117,6 +117,7 @@ pub use settings::{ClientSettings, RetrySettings};
 
 use crate::client::Client;
 use crate::connector::Connector;
+use apps::message_of;
 
 const TYPES: &str = "`interact`, `scim` or `freshservice`";
 
@@ -207,13 +208,6 @@ impl ConnectorConfig {
             Some(connector) if problems.is_empty() => Ok(connector),
             _ => Err(problems),
         }
-    }
-}
-
-fn message_of(error: crate::Error) -> String {
-    match error {
-        crate::Error::InvalidConfig { message } => message,
-        other => other.to_string(),
     }
 }
 

@@ -51,6 +51,9 @@ impl SecretSource {
     /// Reads the secret. The error says which variable or file is missing, unreadable or empty,
     /// never what it holds.
     pub fn resolve(&self) -> Result<SecretString, String> {
+        if let Some(problem) = self.naming_problem() {
+            return Err(problem.to_string());
+        }
         match self {
             SecretSource::Env(name) => match std::env::var(name) {
                 Ok(value) if value.trim().is_empty() => Err(format!("environment variable {name} is empty")),
@@ -64,6 +67,40 @@ impl SecretSource {
             SecretSource::Inline(value) => Ok(value.clone()),
         }
     }
+}
+
+impl SecretSource {
+    /// Why the variable's name or the file's path cannot be one: it looks like a pasted secret
+    /// (which errors and `Debug` would then show), or is not a variable name at all.
+    fn naming_problem(&self) -> Option<&'static str> {
+        match self {
+            SecretSource::Env(name) if looks_like_credential(name) => Some(
+                "`env` looks like a credential, not the name of an environment variable; put the secret in the variable and its name here",
+            ),
+            SecretSource::Env(name)
+                if name.is_empty()
+                    || name.starts_with(|c: char| c.is_ascii_digit())
+                    || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Some("`env` must be the name of an environment variable (letters, digits and `_`)")
+            }
+            SecretSource::File(path) if path.to_str().is_some_and(looks_like_credential) => {
+                Some("`file` looks like a credential, not a path; put the secret in the file and its path here")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// 16 or more ASCII letters and digits, in both cases and with digits: the shape of an API key
+/// (Freshservice's among them), not of a variable name (`INTERACT_TOKEN`) or a file name.
+fn looks_like_credential(value: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| value.as_bytes().iter().any(f);
+    value.len() >= 16
+        && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_digit)
 }
 
 fn read_secret_file(path: &std::path::Path) -> Result<SecretString, String> {
@@ -146,7 +183,11 @@ impl<'de> Visitor<'de> for SourceVisitor {
             if value.trim().is_empty() {
                 return Err(de::Error::custom(format!("`{key}` is empty")));
             }
-            source = Some(if key == "env" { SecretSource::Env(value) } else { SecretSource::File(value.into()) });
+            let parsed = if key == "env" { SecretSource::Env(value) } else { SecretSource::File(value.into()) };
+            if let Some(problem) = parsed.naming_problem() {
+                return Err(de::Error::custom(problem));
+            }
+            source = Some(parsed);
         }
         source.ok_or_else(|| de::Error::custom("give one of `env` and `file`"))
     }
