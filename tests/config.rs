@@ -603,3 +603,19 @@ async fn a_wrong_credential_fails_the_connection_test_in_words() {
     assert_eq!(error.status(), Some(401));
     assert!(!error.to_string().contains("wrong-token-0000"), "{error}");
 }
+
+#[test]
+fn swapped_freshservice_arguments_are_reported_at_the_right_field() {
+    let swapped = FreshserviceConfig::new("A", INLINE_KEY, SecretSource::Inline("acme".into()));
+    let address_as_key =
+        FreshserviceConfig::new("B", "acme", SecretSource::Inline("https://acme.freshservice.com".into()));
+    let config = ConnectionsConfig::new(vec![
+        ConnectorConfig::Freshservice(swapped),
+        ConnectorConfig::Freshservice(address_as_key),
+    ]);
+    let error = config.build().unwrap_err();
+    let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["connections[0].instance", "connections[1].api_key"], "{error}");
+    assert!(error.problems[0].message.starts_with("the Freshservice instance looks like an API key"), "{error}");
+    assert!(!error.to_string().contains(INLINE_KEY), "{error}");
+}
