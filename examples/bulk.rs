@@ -24,6 +24,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use futures_util::StreamExt as _;
+use identity_connectors::prelude::*;
 use identity_connectors::sandbox::ScimSandbox;
 use identity_connectors::{BulkSummary, Client, InteractAttributes, InteractBearer, LoginType, User};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -27,6 +27,7 @@
 
 use std::process::ExitCode;
 
+use identity_connectors::prelude::*;
 use identity_connectors::{Client, InteractAttributes, InteractBearer, LoginType, PageRequest, UpdateOutcome, User};
 
 struct Options {
@@ -105,7 +106,7 @@ async fn run(connector: InteractBearer, options: &Options) -> Result<(), identit
 
     let mut changes = User::default();
     changes.title = Some("Test account (updated)".to_string());
-    changes.interact = Some(InteractAttributes::default().location("London"));
+    changes.set_interact(InteractAttributes::default().location("London"));
     match client.update(&id, &changes).await? {
         UpdateOutcome::Updated(_) => println!("update: title and location sent"),
         UpdateOutcome::Unchanged => println!("update: nothing to change"),

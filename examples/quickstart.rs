@@ -29,6 +29,7 @@
 use std::process::ExitCode;
 
 use futures_util::TryStreamExt as _;
+use identity_connectors::prelude::*;
 use identity_connectors::sandbox::{FreshserviceSandbox, ScimSandbox};
 use identity_connectors::{
     Client, Connector, DeprovisionOutcome, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind,

@@ -42,8 +42,13 @@ pub struct BulkFailure {
 pub struct BulkSummary {
     /// People processed.
     pub total: usize,
-    /// Provisioning: created.
+    /// Provisioning: created by this run, including those in
+    /// [`created_confirmed`](Self::created_confirmed). With `linked`, `updated`, `reactivated` and
+    /// the failures, it adds up to `total` for a provisioning run.
     pub created: usize,
+    /// Provisioning: of [`created`](Self::created), those whose create answer was lost and whom a
+    /// look-up then found ([`ProvisionOutcome::CreatedConfirmed`]).
+    pub created_confirmed: usize,
     /// Provisioning: already existed, linked.
     pub linked: usize,
     /// Provisioning: already existed, updated.
@@ -69,6 +74,10 @@ impl BulkSummary {
         match &item.result {
             Ok(p) => match p.outcome {
                 ProvisionOutcome::Created => self.created += 1,
+                ProvisionOutcome::CreatedConfirmed => {
+                    self.created += 1;
+                    self.created_confirmed += 1;
+                }
                 ProvisionOutcome::Linked => self.linked += 1,
                 ProvisionOutcome::Updated => self.updated += 1,
                 ProvisionOutcome::Reactivated => self.reactivated += 1,
@@ -107,10 +116,12 @@ impl BulkSummary {
 }
 
 impl fmt::Display for BulkSummary {
-    /// A small table, for a terminal.
+    /// A small table, for a terminal. The indented "by look-up" row is the part of "created"
+    /// confirmed by a look-up, not an outcome of its own.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rows = [
             ("created", self.created),
+            ("  by look-up", self.created_confirmed),
             ("linked", self.linked),
             ("updated", self.updated),
             ("reactivated", self.reactivated),
@@ -222,12 +233,31 @@ mod tests {
         for item in [ok(0, ProvisionOutcome::Created), failed(5), ok(1, ProvisionOutcome::Linked), failed(2)] {
             summary.record_provisioned(&item);
         }
-        assert_eq!((summary.total, summary.created, summary.linked), (4, 1, 1));
+        assert_eq!((summary.total, summary.created, summary.created_confirmed, summary.linked), (4, 1, 0, 1));
         assert_eq!(summary.failed.iter().map(|f| f.index).collect::<Vec<_>>(), [2, 5]);
         assert_eq!(
             summary.to_string(),
             "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 (E2): validation failed (HTTP 400): bad\n  #5 (E5): validation failed (HTTP 400): bad"
         );
         assert!(!summary.all_succeeded());
+    }
+
+    #[test]
+    fn a_create_confirmed_by_look_up_counts_as_created() {
+        let ok = |index, outcome| BulkItem {
+            index,
+            user: User::builder(format!("u{index}")).build(),
+            result: Ok(Provisioned { outcome, user: RemoteUser::new(UserId::new("1"), User::default()) }),
+        };
+        let mut summary = BulkSummary::default();
+        let outcomes = [ProvisionOutcome::Created, ProvisionOutcome::CreatedConfirmed, ProvisionOutcome::Linked];
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            summary.record_provisioned(&ok(index, outcome));
+        }
+        assert_eq!((summary.total, summary.created, summary.created_confirmed, summary.linked), (3, 2, 1, 1));
+        assert_eq!(
+            summary.to_string(),
+            "outcome             people\ncreated                  2\n  by look-up             1\nlinked                   1\ntotal                    3"
+        );
     }
 }

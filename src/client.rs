@@ -9,6 +9,7 @@ use futures_core::Stream;
 
 use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::error::{Error, Result};
+use crate::flight::Flights;
 use crate::http::{Http, HttpConfig, RateLimitStatus};
 use crate::retry::RetryPolicy;
 use crate::user::User;
@@ -31,8 +32,24 @@ const MAX_IN_FLIGHT_LIMIT: usize = 1024;
 /// `Client` is cheap to clone; clones share the connection pool, the in-flight cap and the
 /// rate-limit budget.
 ///
+/// # Concurrent calls for the same person
+///
+/// Within one client and its clones, [`provision`](Self::provision) and
+/// [`deprovision`](Self::deprovision) / [`deprovision_by`](Self::deprovision_by) of the same match
+/// key run one at a time (single-flight): a second call for the person waits for the first and
+/// then finds what it did, so one process never creates a person twice, even on a server that
+/// does not enforce uniqueness. Keys are compared as the servers compare them (`userName` and
+/// e-mail case-insensitively); calls for different people never wait for each other. Calls by id
+/// ([`deactivate`](Self::deactivate), [`update`](Self::update), …) are not serialised.
+///
+/// Nothing of this holds across processes, or across clients built separately: two of them
+/// provisioning the same person at once can both miss in the look-up and both create. On a server
+/// that enforces uniqueness (Interact, Freshservice, most SCIM servers) the second create is
+/// refused and linked; on one that does not, run one process (one client) per app, or partition
+/// people between processes so that no person is handled by two at once.
+///
 /// ```no_run
-/// use identity_connectors::{Client, InteractBearer, LoginType, InteractAttributes, User};
+/// use identity_connectors::{Client, InteractAttributes, InteractBearer, InteractBuilderExt, LoginType, User};
 ///
 /// # async fn run() -> Result<(), identity_connectors::Error> {
 /// let interact = InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "token")?;
@@ -52,6 +69,8 @@ const MAX_IN_FLIGHT_LIMIT: usize = 1024;
 pub struct Client {
     connector: Arc<dyn Connector>,
     http: Http,
+    /// Per-match-key locks, shared by clones.
+    flights: Arc<Flights>,
 }
 
 impl fmt::Debug for Client {
@@ -158,7 +177,7 @@ impl ClientBuilder {
             rate_limit_window: self.rate_limit_window,
         };
         let http = Http::new(self.connector.clone(), config)?;
-        Ok(Client { connector: self.connector, http })
+        Ok(Client { connector: self.connector, http, flights: Arc::default() })
     }
 }
 
@@ -168,8 +187,16 @@ impl ClientBuilder {
 pub enum ProvisionOutcome {
     /// The user did not exist and was created.
     Created,
+    /// The user did not exist and a create was sent whose outcome was unknown (a timeout, a
+    /// dropped connection, a `5xx`, or a success answer that could not be read); the look-up
+    /// after it found the user, so the create was applied. The user is as found, updated where
+    /// attributes differed. Counted as created by [`BulkSummary`](crate::BulkSummary). (Within
+    /// one client the create was this call's; another process creating the same person at that
+    /// moment would look the same.)
+    CreatedConfirmed,
     /// The user already existed and was linked as it was (nothing differed, or the policy said not
-    /// to update). Also the outcome when a create's response was lost and a look-up found the user.
+    /// to update). Also the outcome when a create was answered "already exists" and a look-up
+    /// found the user.
     Linked,
     /// The user already existed and the attributes that differed were updated.
     Updated,
@@ -182,6 +209,7 @@ impl fmt::Display for ProvisionOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ProvisionOutcome::Created => "created",
+            ProvisionOutcome::CreatedConfirmed => "created (confirmed by look-up)",
             ProvisionOutcome::Linked => "already existed, linked",
             ProvisionOutcome::Updated => "already existed, updated",
             ProvisionOutcome::Reactivated => "was inactive, reactivated",
@@ -300,12 +328,18 @@ impl Client {
     ///
     /// A create is never sent twice without a look-up in between, so a person is never created
     /// twice:
-    /// - answered "already exists": looked up again and linked;
-    /// - answered with success that cannot be read: looked up again and linked (never re-created);
+    /// - answered "already exists": looked up again and linked ([`ProvisionOutcome::Linked`], or
+    ///   updated / reactivated);
+    /// - answered with success that cannot be read: looked up again (never re-created) and
+    ///   reported as [`ProvisionOutcome::CreatedConfirmed`];
     /// - outcome unknown (timeout, dropped connection, `5xx`): looked up, and created again only if
     ///   still missing, after the server's `Retry-After` (or the policy's backoff), at most
     ///   [`RetryPolicy::max_attempts`] creates in all. A `429` is retried inside each create, as the
-    ///   server did not act on it.
+    ///   server did not act on it. Found after such a create, the person is reported as
+    ///   [`ProvisionOutcome::CreatedConfirmed`].
+    ///
+    /// Calls for the same match key through this client and its clones run one at a time (see
+    /// [`Client`]'s documentation for what holds across processes).
     pub async fn provision(&self, user: &User) -> Result<Provisioned> {
         self.provision_with(user, ProvisionPolicy::default()).await
     }
@@ -318,11 +352,16 @@ impl Client {
     async fn provision_inner(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
         self.connector.check_new_user(user)?;
         let key = self.connector.match_key(user)?;
+        // Held until the person is provisioned: a concurrent call for them then finds this one's
+        // result instead of creating them again.
+        let _flight = self.flights.acquire(&key).await;
         if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
-            return self.link(existing, user, policy).await;
+            return self.link_as(existing, user, policy, false).await;
         }
         let max_creates = self.http_retry().max_attempts();
         let mut attempt = 1;
+        // Whether a create this call sent may have been applied although its answer was lost.
+        let mut maybe_created = false;
         loop {
             let error = match self.connector.create_user(&self.http, user).await {
                 Ok(created) => {
@@ -332,9 +371,12 @@ impl Client {
                 Err(e) if e.is_conflict() || e.outcome_unknown() => e,
                 Err(e) => return Err(e),
             };
+            maybe_created |= error.outcome_unknown();
             tracing::info!(attempt, conflict = error.is_conflict(), "create not confirmed; looking the user up");
             if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
-                return self.link(existing, user, policy).await;
+                // Missing before this call's create and present after it: this call created them
+                // (a conflict after an earlier lost create is that create's doing too).
+                return self.link_as(existing, user, policy, maybe_created).await;
             }
             // A conflict or a success whose answer was unreadable means the server has the user:
             // if the look-up cannot see them, sending the create again cannot help.
@@ -368,7 +410,15 @@ impl Client {
         self.http.retry_policy()
     }
 
-    async fn link(&self, existing: RemoteUser, desired: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
+    /// Brings an existing user in line with `desired`; `created_here` when this call's own create
+    /// (whose answer was lost) made them, which is what the outcome then says.
+    async fn link_as(
+        &self,
+        existing: RemoteUser,
+        desired: &User,
+        policy: ProvisionPolicy,
+        created_here: bool,
+    ) -> Result<Provisioned> {
         let mut current = existing;
         let mut outcome = ProvisionOutcome::Linked;
         if !current.is_active() && policy.reactivate && desired.active != Some(false) {
@@ -395,6 +445,9 @@ impl Client {
                     outcome = ProvisionOutcome::Updated;
                 }
             }
+        }
+        if created_here {
+            outcome = ProvisionOutcome::CreatedConfirmed;
         }
         tracing::info!(outcome = %outcome, "provisioned");
         Ok(Provisioned { outcome, user: current })
@@ -463,9 +516,11 @@ impl Client {
         self.deprovision_by(&key).await
     }
 
-    /// Deactivates the user `lookup` finds, if they exist and are active.
+    /// Deactivates the user `lookup` finds, if they exist and are active. Runs one at a time with
+    /// provisioning and deprovisioning of the same key through this client and its clones.
     pub async fn deprovision_by(&self, lookup: &Lookup) -> Result<DeprovisionOutcome> {
         let work = async {
+            let _flight = self.flights.acquire(lookup).await;
             let outcome = match self.connector.find_user(&self.http, lookup).await? {
                 None => DeprovisionOutcome::AlreadyGone,
                 Some(user) if !user.is_active() => DeprovisionOutcome::AlreadyInactive,

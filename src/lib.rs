@@ -25,15 +25,17 @@
 //! - [`Http`] (`http.rs`) is the one request path every connector sends through: authorisation
 //!   header (marked sensitive), timeout, response-size cap, retries per [`RetryPolicy`],
 //!   rate-limit pacing from `X-RateLimit-*` headers, an in-flight cap, typed errors and tracing.
-//! - [`User`] (`user.rs`) is the common user model: SCIM 2.0 core + enterprise attributes with
-//!   typed places for connector-specific ones, serialising to exactly the SCIM JSON.
+//! - [`User`] (`user.rs`) is the common user model: SCIM 2.0 core + enterprise attributes, and a
+//!   typed slot for each app's own ([`UserExtension`], `extension.rs`), so an app's attributes,
+//!   their diff and their apply live in the app's module. It knows no app and no wire format.
 //! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
 //!   status and the server's own message, with accessors that drive retries.
 //! - [`config`] (`config/`) builds connectors and clients from configuration files (TOML, JSON,
 //!   any serde format), with secrets read from environment variables or files, and one error
 //!   naming every bad field by its path.
-//! - Protocol and app modules: [`scim`] (filters, PATCH, lenient parsing, shared by every SCIM
-//!   app), [`interact`] and [`freshservice`].
+//! - Protocol and app modules: [`scim`] (the SCIM JSON codec with its extension registry,
+//!   filters, PATCH, list parsing, shared by every SCIM app), [`interact`] and [`freshservice`]
+//!   (each with its typed attributes and their `User`/`UserBuilder` shorthands).
 //!
 //! # Example
 //!
@@ -68,6 +70,50 @@
 //! - Response bodies are read up to a cap (10 MiB by default) and parsed without panicking on any
 //!   input; error excerpts are short and cut anything that looks like a credential.
 //!
+//! # Tracing
+//!
+//! The crate emits [`tracing`](https://docs.rs/tracing) spans and events under the target
+//! `identity_connectors` and installs no subscriber. Nested, outermost first:
+//!
+//! | Span | Level | Fields | Covers |
+//! |---|---|---|---|
+//! | `operation` | INFO | `connector` ([`Connector::kind`]: `scim`, `interact`, `freshservice`), `operation` (`provision`, `deprovision`, `get`, `find`, `update`, `deactivate`, `reactivate`, `hard_delete`, `list_page`, `test_connection`) | one [`Client`] call |
+//! | `http_request` | DEBUG | `connector`, `method`, `path` (the path template, such as `/Users/{id}`) | one request, every attempt |
+//! | `http_attempt` | DEBUG | `attempt` (from 1), `status` (once a response arrived) | one attempt |
+//!
+//! | Event | Level | Fields | When |
+//! |---|---|---|---|
+//! | `provisioned` | INFO | `outcome` (its `Display`: `created`, `already existed, linked`, …) | [`Client::provision`] succeeded |
+//! | `deprovisioned` | INFO | `outcome` | [`Client::deprovision`] succeeded |
+//! | `create not confirmed; looking the user up` | INFO | `attempt`, `conflict` | a create was refused as a duplicate or its outcome is unknown |
+//! | `response` | DEBUG | `status`, `elapsed_ms` | an attempt got a `2xx` |
+//! | `request failed` | DEBUG | `status` (if any), `elapsed_ms`, `error_kind` ([`ErrorKind`]) | an attempt failed |
+//! | `retrying` | DEBUG | `attempt`, `wait_ms`, `error_kind` | before a retry's wait |
+//! | `pacing: rate-limit budget nearly spent` | DEBUG | `wait_ms` | before waiting for a rate-limit window to reset |
+//! | `PATCH answered with a body that is not a user` | DEBUG | `status`, `error` (an [`Error`]'s `Display`) | a SCIM `PATCH` was applied but its answer is unusable (treated like a `204`) |
+//!
+//! Never recorded: credentials (tokens, API keys, the `Authorization` header), URLs and query
+//! strings (endpoints appear only as path templates, so no user id, e-mail address or filter),
+//! request and response bodies, and user attributes. An error's `Display` is bounded and masks
+//! e-mail addresses and credential-like text.
+//!
+//! To see them, install a subscriber in the application, for example with `tracing-subscriber`
+//! (features `fmt`, `registry`, `std`):
+//!
+//! ```no_run
+//! use tracing_subscriber::filter::{LevelFilter, Targets};
+//! use tracing_subscriber::prelude::*;
+//!
+//! // INFO from everything, DEBUG (every HTTP attempt) from this crate.
+//! let filter = Targets::new().with_default(LevelFilter::INFO).with_target("identity_connectors", LevelFilter::DEBUG);
+//! tracing_subscriber::registry().with(tracing_subscriber::fmt::layer()).with(filter).init();
+//! ```
+//!
+//! which prints lines such as
+//! `DEBUG operation{connector="interact" operation="provision"}:http_request{connector="interact"
+//! method="GET" path="/Users"}:http_attempt{attempt=1 status=200}: identity_connectors::http:
+//! response status=200 elapsed_ms=12`.
+//!
 //! # Features
 //!
 //! - `rustls` (default): TLS through rustls.
@@ -84,6 +130,8 @@ mod client;
 pub mod config;
 mod connector;
 mod error;
+mod extension;
+mod flight;
 pub mod freshservice;
 mod http;
 pub mod interact;
@@ -115,12 +163,25 @@ pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
     ValidationError,
 };
-pub use freshservice::{AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind};
+pub use extension::UserExtension;
+pub use freshservice::{
+    AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
+    FreshserviceUserKind,
+};
 pub use http::{Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, parse_retry_after};
-pub use interact::{InteractAttributes, InteractBearer, InteractName, LoginType};
+pub use interact::{
+    INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
+    LoginType,
+};
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
 pub use scim::ScimBearer;
 pub use user::{
-    CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, INTERACT_USER_SCHEMA, Manager, MultiValue, Name,
-    User, UserBuilder,
+    CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User, UserBuilder,
 };
+
+/// The extension traits that give [`User`] and [`UserBuilder`] each app's shorthands
+/// (`User::builder(..).interact(..)`, `user.freshservice()`): `use identity_connectors::prelude::*;`.
+pub mod prelude {
+    pub use crate::freshservice::{FreshserviceBuilderExt, FreshserviceUserExt};
+    pub use crate::interact::{InteractBuilderExt, InteractUserExt};
+}

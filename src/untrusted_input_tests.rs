@@ -8,7 +8,8 @@ use crate::freshservice::FreshserviceUserKind;
 use crate::freshservice::wire::{self, NameSource};
 use crate::http::{Response, generic_api_error, parse_retry_after};
 use crate::scim::ListResponse;
-use crate::user::{User, remote_user_from_scim};
+use crate::scim::codec::remote_user_from_scim;
+use crate::user::User;
 
 /// splitmix64: tiny, seeded, good enough to spread inputs.
 struct Rng(u64);

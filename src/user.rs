@@ -1,11 +1,11 @@
 //! The common user model, shared by every connector.
 //!
-//! [`User`] follows the SCIM 2.0 core and enterprise user schemas (RFC 7643 §4), plus typed places
-//! for connector-specific attributes ([`InteractAttributes`], [`FreshserviceAttributes`]) and a
-//! map for anything else ([`User::extra`]). Its `Serialize` writes exactly the SCIM JSON, with
-//! `schemas` derived from the parts present; its `Deserialize` reads SCIM JSON back, tolerating the
-//! quirks real servers have: attribute names in any case, booleans as `"True"`/`"false"` strings,
-//! numbers where strings belong, `null`s, and unknown attributes (kept in [`User::extra`]).
+//! [`User`] follows the SCIM 2.0 core and enterprise user schemas (RFC 7643 §4), plus a typed slot
+//! for attributes that belong to one app ([`UserExtension`]: Interact's
+//! [`InteractAttributes`](crate::InteractAttributes), Freshservice's
+//! [`FreshserviceAttributes`](crate::FreshserviceAttributes), or a connector's own) and a map for
+//! anything else ([`User::extra`]). This module knows no app and no wire format: the SCIM JSON
+//! (`Serialize`/`Deserialize` for [`User`]) lives in `scim::codec`.
 //!
 //! ```
 //! use identity_connectors::User;
@@ -22,21 +22,15 @@
 //! assert_eq!(serde_json::from_value::<User>(json).unwrap(), user);
 //! ```
 
-use serde::de::{self, Deserializer};
-use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::connector::{RemoteUser, UserId};
-use crate::freshservice::FreshserviceAttributes;
-use crate::interact::InteractAttributes;
+use crate::extension::{Extensions, UserExtension};
 
 /// The SCIM core user schema URN.
 pub const CORE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The SCIM enterprise user extension URN.
 pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-/// Interact Software's user extension URN.
-pub const INTERACT_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User";
 
 /// A person, in the attributes every connector maps from.
 ///
@@ -75,13 +69,12 @@ pub struct User {
     pub phone_numbers: Vec<MultiValue>,
     /// The SCIM enterprise extension: employee number, department, manager, ….
     pub enterprise: Option<EnterpriseAttributes>,
-    /// Interact's SCIM extension.
-    pub interact: Option<InteractAttributes>,
-    /// Freshservice-only settings (requester or agent, roles, …). Not part of the SCIM JSON.
-    pub freshservice: Option<FreshserviceAttributes>,
-    /// Attributes and extension objects the model has no field for, by their SCIM name. Extension
-    /// objects keyed by a URN are listed in `schemas` when serialised.
+    /// Attributes and extension objects the model has no field (or registered extension type)
+    /// for, by their SCIM name. Extension objects keyed by a URN are listed in `schemas` when
+    /// serialised.
     pub extra: Map<String, Value>,
+    /// Typed attributes that belong to one app, at most one value per type ([`UserExtension`]).
+    pub(crate) extensions: Extensions,
 }
 
 /// A person's name in parts (SCIM `name`).
@@ -306,6 +299,12 @@ impl User {
             } else {
                 Vec::new()
             };
+        let mut extensions = Extensions::default();
+        for desired in self.extensions.iter() {
+            if let Some(changes) = desired.changes_from(current.extensions.get_dyn(desired.as_any().type_id())) {
+                extensions.insert_box(changes);
+            }
+        }
         let mut extra = Map::new();
         for (key, value) in &self.extra {
             if current.extra.get(key) != Some(value) {
@@ -332,15 +331,8 @@ impl User {
             emails,
             phone_numbers,
             enterprise,
-            interact: match &self.interact {
-                Some(d) => d.changes_from(current.interact.as_ref()),
-                None => None,
-            },
-            freshservice: match &self.freshservice {
-                Some(d) => d.changes_from(current.freshservice.as_ref()),
-                None => None,
-            },
             extra,
+            extensions,
         }
     }
 
@@ -382,63 +374,37 @@ impl User {
         if !changes.phone_numbers.is_empty() {
             self.phone_numbers = changes.phone_numbers.clone();
         }
-        if let Some(i) = &changes.interact {
-            let cur = self.interact.get_or_insert_with(InteractAttributes::default);
-            macro_rules! part { ($($f:ident),*) => {$( if i.$f.is_some() { cur.$f = i.$f.clone(); } )*}; }
-            part!(
-                login_type,
-                location,
-                job_start_date,
-                force_password_reset,
-                omit_from_search,
-                pronouns,
-                date_of_birth,
-                name
-            );
-        }
-        if let Some(f) = &changes.freshservice {
-            let cur = self.freshservice.get_or_insert_with(FreshserviceAttributes::default);
-            if f.kind.is_some() {
-                cur.kind = f.kind;
-            }
-            if f.occasional.is_some() {
-                cur.occasional = f.occasional;
-            }
-            if !f.roles.is_empty() {
-                cur.roles = f.roles.clone();
-            }
-            if !f.member_of.is_empty() {
-                cur.member_of = f.member_of.clone();
-            }
-            if f.location.is_some() {
-                cur.location = f.location.clone();
-            }
-            if f.can_see_all_tickets_from_associated_departments.is_some() {
-                cur.can_see_all_tickets_from_associated_departments = f.can_see_all_tickets_from_associated_departments;
-            }
-            cur.custom_fields.extend(f.custom_fields.clone());
+        for change in changes.extensions.iter() {
+            self.extensions.apply(change);
         }
         for (k, v) in &changes.extra {
             self.extra.insert(k.clone(), v.clone());
         }
     }
 
-    /// The schema URNs this user's SCIM JSON carries: core, then enterprise and Interact when those
-    /// parts are present, then the URN-keyed objects in [`User::extra`].
-    pub fn schemas(&self) -> Vec<String> {
-        let mut schemas = vec![CORE_USER_SCHEMA.to_string()];
-        if self.enterprise.as_ref().is_some_and(|e| !e.is_empty()) {
-            schemas.push(ENTERPRISE_USER_SCHEMA.to_string());
-        }
-        if self.interact.as_ref().is_some_and(|i| !i.is_empty()) {
-            schemas.push(INTERACT_USER_SCHEMA.to_string());
-        }
-        for (key, value) in &self.extra {
-            if key.starts_with("urn:") && value.is_object() {
-                schemas.push(key.clone());
-            }
-        }
-        schemas
+    /// The value of extension type `T` this user carries, if any.
+    pub fn extension<T: UserExtension>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
+
+    /// The value of extension type `T`, to change in place.
+    pub fn extension_mut<T: UserExtension>(&mut self) -> Option<&mut T> {
+        self.extensions.get_mut::<T>()
+    }
+
+    /// Sets the value of extension type `T`, returning the one it replaces.
+    pub fn set_extension<T: UserExtension>(&mut self, value: T) -> Option<T> {
+        self.extensions.insert(value)
+    }
+
+    /// Removes the value of extension type `T`, returning it.
+    pub fn remove_extension<T: UserExtension>(&mut self) -> Option<T> {
+        self.extensions.remove::<T>()
+    }
+
+    /// Every extension value, for the wire codecs.
+    pub(crate) fn extensions(&self) -> impl Iterator<Item = &dyn crate::extension::ErasedExtension> {
+        self.extensions.iter()
     }
 }
 
@@ -568,15 +534,11 @@ impl UserBuilder {
         self
     }
 
-    /// Sets Interact's extension attributes.
-    pub fn interact(mut self, attributes: InteractAttributes) -> Self {
-        self.user.interact = Some(attributes);
-        self
-    }
-
-    /// Sets Freshservice's settings for this user.
-    pub fn freshservice(mut self, attributes: FreshserviceAttributes) -> Self {
-        self.user.freshservice = Some(attributes);
+    /// Sets the value of an extension type (an app's typed attributes), replacing any earlier one
+    /// of the same type. Apps offer shorthands such as
+    /// [`InteractBuilderExt::interact`](crate::InteractBuilderExt::interact).
+    pub fn extension<T: UserExtension>(mut self, value: T) -> Self {
+        self.user.extensions.insert(value);
         self
     }
 
@@ -593,284 +555,9 @@ impl UserBuilder {
     }
 }
 
-impl Serialize for User {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("schemas", &self.schemas())?;
-        macro_rules! opt {
-            ($key:literal, $value:expr) => {
-                if let Some(v) = &$value {
-                    map.serialize_entry($key, v)?;
-                }
-            };
-        }
-        opt!("userName", self.user_name);
-        opt!("externalId", self.external_id);
-        if let Some(name) = self.name.as_ref().filter(|n| !n.is_empty()) {
-            map.serialize_entry("name", name)?;
-        }
-        opt!("displayName", self.display_name);
-        opt!("nickName", self.nick_name);
-        opt!("title", self.title);
-        opt!("userType", self.user_type);
-        opt!("preferredLanguage", self.preferred_language);
-        opt!("locale", self.locale);
-        opt!("timezone", self.timezone);
-        opt!("active", self.active);
-        if !self.emails.is_empty() {
-            map.serialize_entry("emails", &self.emails)?;
-        }
-        if !self.phone_numbers.is_empty() {
-            map.serialize_entry("phoneNumbers", &self.phone_numbers)?;
-        }
-        if let Some(enterprise) = self.enterprise.as_ref().filter(|e| !e.is_empty()) {
-            map.serialize_entry(ENTERPRISE_USER_SCHEMA, enterprise)?;
-        }
-        if let Some(interact) = self.interact.as_ref().filter(|i| !i.is_empty()) {
-            map.serialize_entry(INTERACT_USER_SCHEMA, interact)?;
-        }
-        for (key, value) in &self.extra {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for User {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        scim_json::user_from_value(value).map(|(_, user)| user).map_err(de::Error::custom)
-    }
-}
-
-/// Reads a SCIM user resource (with its server-assigned `id`) leniently.
-pub(crate) fn remote_user_from_scim(value: Value) -> Result<RemoteUser, String> {
-    let (id, user) = scim_json::user_from_value(value)?;
-    let id = id.ok_or_else(|| "the SCIM user has no `id`".to_string())?;
-    Ok(RemoteUser::new(UserId::new(id), user))
-}
-
-/// Lenient readers for SCIM JSON. Public within the crate so connectors parse the same way.
-pub(crate) mod scim_json {
-    use super::*;
-
-    /// A string, or a number or boolean rendered as one; `None` for null, empty or anything else.
-    pub(crate) fn string(value: &Value) -> Option<String> {
-        match value {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    }
-
-    /// A boolean, also from `"True"`/`"false"`/`"1"`/`"0"` strings or 0/1 numbers.
-    pub(crate) fn boolean(value: &Value) -> Option<bool> {
-        match value {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => Some(true),
-                "false" | "0" | "no" => Some(false),
-                _ => None,
-            },
-            Value::Number(n) => n.as_i64().map(|n| n != 0),
-            _ => None,
-        }
-    }
-
-    /// The value under `key`, matched case-insensitively (SCIM attribute names are).
-    pub(crate) fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-        map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
-    }
-
-    fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-        field(map, key).and_then(string)
-    }
-
-    fn name(value: &Value) -> Option<Name> {
-        let map = value.as_object()?;
-        let n = Name {
-            formatted: text(map, "formatted"),
-            family_name: text(map, "familyName"),
-            given_name: text(map, "givenName"),
-            middle_name: text(map, "middleName"),
-            honorific_prefix: text(map, "honorificPrefix"),
-            honorific_suffix: text(map, "honorificSuffix"),
-        };
-        (!n.is_empty()).then_some(n)
-    }
-
-    fn multi(value: &Value) -> Vec<MultiValue> {
-        let items: Vec<&Value> = match value {
-            Value::Array(items) => items.iter().collect(),
-            Value::Object(_) => vec![value],
-            _ => Vec::new(),
-        };
-        items
-            .into_iter()
-            .filter_map(|item| {
-                let map = item.as_object()?;
-                Some(MultiValue {
-                    value: text(map, "value")?,
-                    kind: text(map, "type"),
-                    primary: field(map, "primary").and_then(boolean),
-                    display: text(map, "display"),
-                })
-            })
-            .collect()
-    }
-
-    fn enterprise(value: &Value) -> Option<EnterpriseAttributes> {
-        let map = value.as_object()?;
-        let manager = match field(map, "manager") {
-            Some(Value::Object(m)) => Some(Manager {
-                value: text(m, "value"),
-                reference: text(m, "$ref"),
-                display_name: text(m, "displayName"),
-            }),
-            Some(Value::String(s)) => Some(Manager::new(s.clone())),
-            _ => None,
-        };
-        let e = EnterpriseAttributes {
-            employee_number: text(map, "employeeNumber"),
-            cost_center: text(map, "costCenter"),
-            organization: text(map, "organization"),
-            division: text(map, "division"),
-            department: text(map, "department"),
-            manager,
-        };
-        (!e.is_empty()).then_some(e)
-    }
-
-    /// Reads a SCIM user object: its `id` (if any) and its attributes.
-    pub(crate) fn user_from_value(value: Value) -> Result<(Option<String>, User), String> {
-        let Value::Object(map) = value else {
-            return Err("a SCIM user must be a JSON object".to_string());
-        };
-        let mut user = User::default();
-        let mut id = None;
-        for (key, value) in map {
-            let lower = key.to_ascii_lowercase();
-            match lower.as_str() {
-                "schemas" | "meta" => {}
-                "id" => id = string(&value),
-                "username" => user.user_name = string(&value),
-                "externalid" => user.external_id = string(&value),
-                "name" => user.name = name(&value),
-                "displayname" => user.display_name = string(&value),
-                "nickname" => user.nick_name = string(&value),
-                "title" => user.title = string(&value),
-                "usertype" => user.user_type = string(&value),
-                "preferredlanguage" => user.preferred_language = string(&value),
-                "locale" => user.locale = string(&value),
-                "timezone" => user.timezone = string(&value),
-                "active" => user.active = boolean(&value),
-                "emails" => user.emails = multi(&value),
-                "phonenumbers" => user.phone_numbers = multi(&value),
-                _ if lower == ENTERPRISE_USER_SCHEMA.to_ascii_lowercase() => user.enterprise = enterprise(&value),
-                _ if lower == INTERACT_USER_SCHEMA.to_ascii_lowercase() => {
-                    user.interact = InteractAttributes::from_scim_value(&value)
-                }
-                _ => {
-                    if !value.is_null() {
-                        user.extra.insert(key, value);
-                    }
-                }
-            }
-        }
-        Ok((id, user))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn serialises_to_exact_scim_json_with_derived_schemas() {
-        let user = User::builder("bjensen@example.com")
-            .external_id("701984")
-            .given_name("Barbara")
-            .family_name("Jensen")
-            .email("bjensen@example.com")
-            .phone("555-555-8377", "work")
-            .title("Tour Guide")
-            .employee_number("701984")
-            .department("Tour Operations")
-            .manager("26118915-6090-4610-87e4-49d8ca9f808d")
-            .build();
-        assert_eq!(
-            serde_json::to_value(&user).unwrap(),
-            json!({
-                "schemas": [CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
-                "userName": "bjensen@example.com",
-                "externalId": "701984",
-                "name": {"familyName": "Jensen", "givenName": "Barbara"},
-                "title": "Tour Guide",
-                "active": true,
-                "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}],
-                "phoneNumbers": [{"value": "555-555-8377", "type": "work"}],
-                ENTERPRISE_USER_SCHEMA: {
-                    "employeeNumber": "701984",
-                    "department": "Tour Operations",
-                    "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}
-                }
-            })
-        );
-        let minimal = User::builder("a").build();
-        assert_eq!(
-            serde_json::to_value(&minimal).unwrap(),
-            json!({"schemas": [CORE_USER_SCHEMA], "userName": "a", "active": true})
-        );
-    }
-
-    #[test]
-    fn round_trips() {
-        let user = User::builder("u")
-            .given_name("G")
-            .email_of_kind("h@example.com", "home")
-            .phone("1", "mobile")
-            .locale("en-GB")
-            .extra("urn:example:ext:1.0:User", json!({"x": 1}))
-            .build();
-        let json = serde_json::to_value(&user).unwrap();
-        assert_eq!(json["schemas"], json!([CORE_USER_SCHEMA, "urn:example:ext:1.0:User"]));
-        assert_eq!(serde_json::from_value::<User>(json).unwrap(), user);
-    }
-
-    #[test]
-    fn parses_server_quirks() {
-        let parsed = remote_user_from_scim(json!({
-            "Schemas": [],
-            "ID": 42,
-            "UserName": "Bjensen",
-            "Active": "False",
-            "name": {"GivenName": "B", "familyName": null},
-            "emails": [{"Value": "b@example.com", "Primary": "True", "type": "work"}, {"primary": true}],
-            "phoneNumbers": {"value": 5551234, "type": "work"},
-            "urn:ietf:params:scim:schemas:extension:Enterprise:2.0:User": {"employeeNumber": 7, "manager": "m1"},
-            "meta": {"resourceType": "User"},
-            "groups": [{"value": "g1"}],
-            "nickName": null
-        }))
-        .unwrap();
-        assert_eq!(parsed.id.as_str(), "42");
-        let u = parsed.user;
-        assert_eq!(u.user_name.as_deref(), Some("Bjensen"));
-        assert_eq!(u.active, Some(false));
-        assert_eq!(u.given_name(), Some("B"));
-        assert_eq!(u.family_name(), None);
-        assert_eq!(u.emails, vec![MultiValue::new("b@example.com", "work").primary()]);
-        assert_eq!(u.phone("work"), Some("5551234"));
-        let e = u.enterprise.unwrap();
-        assert_eq!(e.employee_number.as_deref(), Some("7"));
-        assert_eq!(e.manager, Some(Manager::new("m1")));
-        assert_eq!(u.extra.get("groups"), Some(&json!([{"value": "g1"}])));
-        assert!(!u.extra.contains_key("nickName"));
-        assert!(remote_user_from_scim(json!({"userName": "x"})).is_err());
-        assert!(remote_user_from_scim(json!([1, 2])).is_err());
-    }
 
     #[test]
     fn changes_from_lists_only_what_differs() {

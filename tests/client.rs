@@ -239,7 +239,7 @@ async fn a_create_that_times_out_is_followed_by_a_look_up_not_a_second_post() {
         .build()
         .unwrap();
     let provisioned = c.provision(&jane("Analyst")).await.unwrap();
-    assert_eq!(provisioned.outcome, ProvisionOutcome::Linked);
+    assert_eq!(provisioned.outcome, ProvisionOutcome::CreatedConfirmed);
     assert_eq!(provisioned.user.id, UserId::new("9"));
     empty.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
@@ -254,7 +254,7 @@ async fn a_create_answered_503_with_retry_after_is_looked_up_not_resent() {
     let create = create_mock(&server, |then| then.status(503).header("retry-after", "0").body("upstream busy")).await;
     let unexpected = catch_all(&server).await;
     let provisioned = client(&server).provision(&jane("Analyst")).await.unwrap();
-    assert_eq!(provisioned.outcome, ProvisionOutcome::Linked);
+    assert_eq!(provisioned.outcome, ProvisionOutcome::CreatedConfirmed);
     empty.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
     found.assert_calls_async(1).await;
@@ -304,7 +304,7 @@ async fn a_create_whose_success_answer_cannot_be_read_is_looked_up() {
     let create = create_mock(&server, |then| then.status(201).body("<html>Created</html>")).await;
     let unexpected = catch_all(&server).await;
     let provisioned = client(&server).provision(&jane("Analyst")).await.unwrap();
-    assert_eq!(provisioned.outcome, ProvisionOutcome::Linked);
+    assert_eq!(provisioned.outcome, ProvisionOutcome::CreatedConfirmed);
     assert_eq!(provisioned.user.id, UserId::new("9"));
     empty.assert_calls_async(1).await;
     create.assert_calls_async(1).await;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use httpmock::{Method, Mock, MockServer, Then, When};
+use identity_connectors::prelude::*;
 use identity_connectors::{
     AgentRole, Client, DeprovisionOutcome, Error, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind,
     Lookup, Manager, PageRequest, PageToken, ProvisionOutcome, RetryPolicy, UpdateOutcome, User, UserId,
@@ -205,7 +206,7 @@ async fn provision_creates_a_requester_with_every_mapped_field() {
     assert_eq!(enterprise.department.as_deref(), Some("Finance"));
     assert_eq!(enterprise.manager, Some(Manager::new("656")));
     assert_eq!(enterprise.employee_number.as_deref(), Some("E1001"));
-    let fs = user.freshservice.as_ref().unwrap();
+    let fs = user.freshservice().unwrap();
     assert_eq!(fs.kind, Some(FreshserviceUserKind::Requester));
     assert_eq!(fs.location.as_deref(), Some("London HQ"));
     assert_eq!(fs.can_see_all_tickets_from_associated_departments, Some(false));
@@ -282,7 +283,7 @@ async fn provision_creates_an_agent_with_roles_occasional_and_groups() {
     assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
     assert_eq!(provisioned.user.id, UserId::new("29002122436"));
     assert_eq!(provisioned.user.user.primary_email(), Some(email));
-    let fs = provisioned.user.user.freshservice.unwrap();
+    let fs = provisioned.user.user.freshservice().cloned().unwrap();
     assert_eq!(fs.kind, Some(FreshserviceUserKind::Agent));
     assert_eq!(fs.occasional, Some(false));
     assert_eq!(fs.roles, vec![scoped, AgentRole::new(9, "assigned_items")]);
@@ -321,7 +322,7 @@ async fn connector_defaults_make_an_agent_and_the_email_local_part_the_first_nam
 
     let created = client.connector().create_user(client.http(), &user).await.unwrap();
 
-    assert_eq!(created.user.freshservice.unwrap().kind, Some(FreshserviceUserKind::Agent));
+    assert_eq!(created.user.freshservice().cloned().unwrap().kind, Some(FreshserviceUserKind::Agent));
     create.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
@@ -440,9 +441,9 @@ async fn provision_of_an_unchanged_user_sends_no_update() {
     let client = client(connector(&server).with_employee_number_field("employee_id"));
     let found = client.find_by_email(email).await.unwrap().unwrap();
     let changes = jane().changes_from(&found.user);
-    assert_eq!(changes.enterprise.and_then(|e| e.manager), Some(Manager::new("boss@example.com")));
+    assert_eq!(changes.enterprise.clone().and_then(|e| e.manager), Some(Manager::new("boss@example.com")));
     assert_eq!(changes.name, None);
-    assert!(changes.freshservice.is_none(), "{:?}", changes.freshservice);
+    assert!(changes.freshservice().is_none(), "{:?}", changes.freshservice());
     // Only the manager differs on paper, and resolving it shows it is the same: no PUT.
     let changes = jane().changes_from(&found.user);
     let outcome = client.connector().update_user(client.http(), &found.id, &changes, Some(&found)).await.unwrap();
@@ -507,7 +508,7 @@ async fn provision_converts_a_requester_to_an_agent_when_asked_explicitly() {
     let provisioned = client(connector(&server)).provision(&ron).await.unwrap();
 
     assert_eq!(provisioned.outcome, ProvisionOutcome::Updated);
-    let fs = provisioned.user.user.freshservice.unwrap();
+    let fs = provisioned.user.user.freshservice().cloned().unwrap();
     assert_eq!(fs.kind, Some(FreshserviceUserKind::Agent));
     assert_eq!(fs.roles, vec![AgentRole::new(7, "assigned_items")]);
     find.assert_calls_async(1).await;
@@ -682,7 +683,7 @@ async fn get_reads_phones_given_as_numbers_and_names_from_paged_directories() {
     let enterprise = user.enterprise.as_ref().unwrap();
     assert_eq!(enterprise.department.as_deref(), Some("Human Resources"));
     assert_eq!(enterprise.employee_number.as_deref(), Some("1002"));
-    let fs = user.freshservice.as_ref().unwrap();
+    let fs = user.freshservice().unwrap();
     assert_eq!(fs.location.as_deref(), Some("London HQ"));
     assert_eq!(fs.can_see_all_tickets_from_associated_departments, Some(true));
     assert_eq!(fs.extra.get("workspace_info"), Some(&json!({"id": 2, "name": "IT"})));
@@ -773,7 +774,7 @@ async fn listing_follows_link_headers_over_three_pages() {
     let users: Vec<_> = users.into_iter().map(Result::unwrap).collect();
     let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids, ["101", "102", "103", "104", "105"]);
-    let kinds: Vec<_> = users.iter().map(|u| u.user.freshservice.as_ref().unwrap().kind.unwrap()).collect();
+    let kinds: Vec<_> = users.iter().map(|u| u.user.freshservice().unwrap().kind.unwrap()).collect();
     assert_eq!(kinds[1], FreshserviceUserKind::Agent);
     assert_eq!(kinds.iter().filter(|k| **k == FreshserviceUserKind::Requester).count(), 4);
     assert!(!users[2].is_active());
@@ -1185,7 +1186,7 @@ async fn find_by_user_name_with_an_at_sign_searches_requesters_then_agents() {
     let found = client(connector(&server)).find_by_user_name(email).await.unwrap().unwrap();
 
     assert_eq!(found.id, UserId::new("9"));
-    assert_eq!(found.user.freshservice.unwrap().kind, Some(FreshserviceUserKind::Agent));
+    assert_eq!(found.user.freshservice().cloned().unwrap().kind, Some(FreshserviceUserKind::Agent));
     requester.assert_calls_async(1).await;
     agent.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;

@@ -7,6 +7,7 @@ mod common;
 
 use common::mock::{self, BASE, TOKEN, catch_all, path, raw_query, with_body, without_body};
 use httpmock::MockServer;
+use identity_connectors::prelude::*;
 use identity_connectors::{
     Client, Connector, Error, InteractAttributes, InteractBearer, InteractName, LoginType, ProvisionOutcome,
     RetryPolicy, UpdateOutcome, User, UserId,
@@ -101,7 +102,7 @@ async fn provision_sends_the_typed_extension_and_lists_every_schema() {
     let provisioned = client(&server).provision(&jane).await.expect("provision");
     assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
     assert_eq!(provisioned.user.id.as_str(), "42");
-    let attributes = provisioned.user.user.interact.expect("the extension is read back");
+    let attributes = provisioned.user.user.interact().cloned().expect("the extension is read back");
     assert_eq!(attributes.login_type, Some(LoginType::LocalLogin));
     assert_eq!(attributes.location.as_deref(), Some("London"));
     find.assert_calls_async(1).await;
@@ -172,7 +173,7 @@ async fn a_user_missing_required_fields_is_refused_naming_each_and_nothing_is_se
 
     // Blank values count as missing; an extension without a login type too.
     let mut blank = User::builder("jdoe").external_id(" ").given_name("").family_name("Doe").build();
-    blank.interact = Some(InteractAttributes::default().location("London"));
+    blank.set_interact(InteractAttributes::default().location("London"));
     let error = client.provision(&blank).await.expect_err("blank values");
     let Error::Validation(invalid) = &error else { panic!("{error:?}") };
     let fields: Vec<&str> = invalid.fields.iter().map(|f| f.field.as_str()).collect();
@@ -212,7 +213,7 @@ async fn update_patches_extension_attributes_by_urn_path() {
     let mut name = InteractName::default();
     name.initials = Some("J.R.".into());
     interact.name = Some(name);
-    changes.interact = Some(interact);
+    changes.set_interact(interact);
     let outcome = client(&server).update(&UserId::new("42"), &changes).await.expect("update");
     assert_eq!(outcome, UpdateOutcome::Updated(None));
     patch.assert_calls_async(1).await;
@@ -240,7 +241,7 @@ async fn the_extension_is_read_leniently() {
     let unexpected = catch_all(&server).await;
 
     let user = client(&server).get(&UserId::new("42")).await.expect("get");
-    let attributes = user.user.interact.expect("extension");
+    let attributes = user.user.interact().cloned().expect("extension");
     assert_eq!(attributes.login_type, Some(LoginType::WindowsLogin));
     assert_eq!(attributes.force_password_reset, Some(true));
     assert_eq!(attributes.omit_from_search, Some(false));

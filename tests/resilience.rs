@@ -8,8 +8,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use identity_connectors::prelude::*;
 use identity_connectors::sandbox::{Fault, FaultKind, Faults, FreshserviceSandbox, ScimSandbox};
-use identity_connectors::{BulkSummary, Client, InteractAttributes, LoginType, ProvisionOutcome, RetryPolicy, User};
+use identity_connectors::{
+    BulkSummary, Client, InteractAttributes, LoginType, Method, ProvisionOutcome, ProvisionPolicy, RetryPolicy, User,
+};
+use serde_json::json;
 
 /// Retries generous enough that a 20% fault rate cannot exhaust them by chance (0.2^12 per chain),
 /// with short waits so the run stays fast.
@@ -67,8 +71,10 @@ async fn a_thousand_people_through_twenty_percent_faults_land_exactly_once() {
 
     assert_eq!(summary.total, 1000);
     assert!(summary.all_succeeded(), "{summary}");
-    // A create whose response was lost (DropAfterCommit, or a timeout) is found again and linked.
-    assert_eq!(summary.created + summary.linked, 1000, "{summary}");
+    // Everyone was new, so everyone counts as created: a create whose response was lost
+    // (DropAfterCommit, or a timeout) is found again and counted as created, confirmed by look-up.
+    assert_eq!((summary.created, summary.linked, summary.updated, summary.reactivated), (1000, 0, 0, 0), "{summary}");
+    assert!(summary.created_confirmed > 0, "no lost create was confirmed: {summary}");
     assert_eq!(sandbox.user_count(), 1000);
     let names: HashSet<String> =
         sandbox.users().iter().map(|u| u["userName"].as_str().unwrap_or_default().to_ascii_lowercase()).collect();
@@ -128,4 +134,60 @@ async fn freshservice_bulk_run_keeps_within_a_small_budget() {
     );
     assert!(client.rate_limit().is_some_and(|r| r.total == Some(u64::from(BUDGET))));
     assert_clean(&captured.text(), sandbox.api_key());
+}
+
+#[tokio::test]
+async fn creates_whose_answers_are_lost_are_counted_as_created_confirmed_by_look_up() {
+    // Every create is applied, then its connection closed without an answer.
+    let lost = Faults::seeded(9).rate(1.0).fault(Fault::DropAfterCommit).only(&[Method::Post]);
+    let sandbox = ScimSandbox::builder().faults(lost).start().await.unwrap();
+    let client = Client::builder(sandbox.interact_connector().unwrap()).retry_policy(patient()).build().unwrap();
+
+    let mut summary = BulkSummary::default();
+    let mut results = std::pin::pin!(client.provision_all((0..10).map(person)));
+    while let Some(item) = results.next().await {
+        let outcome = item.result.as_ref().map(|p| p.outcome);
+        assert!(matches!(outcome, Ok(ProvisionOutcome::CreatedConfirmed)), "person {}: {outcome:?}", item.index);
+        summary.record_provisioned(&item);
+    }
+    assert_eq!(
+        (summary.total, summary.created, summary.created_confirmed, summary.linked, summary.updated),
+        (10, 10, 10, 0, 0),
+        "{summary}"
+    );
+    assert_eq!(ProvisionOutcome::CreatedConfirmed.to_string(), "created (confirmed by look-up)");
+    assert_eq!(sandbox.user_count(), 10);
+    let stats = sandbox.stats();
+    assert_eq!(stats.faults_of(FaultKind::DropAfterCommit), 10);
+    assert_eq!(stats.status(201), 0, "no create answer reached the client");
+    let posts = sandbox.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 10, "no create was sent twice");
+}
+
+#[tokio::test]
+async fn a_create_refused_because_someone_else_made_the_user_stays_linked() {
+    // The create waits 300 ms before it is handled; meanwhile another party stores the person,
+    // so the create is answered 409 and the look-up after it finds them.
+    let slow_create =
+        Faults::seeded(3).rate(1.0).fault(Fault::Delay(Duration::from_millis(300))).only(&[Method::Post]).at_most(1);
+    let sandbox = ScimSandbox::builder().faults(slow_create).start().await.unwrap();
+    let client = Client::builder(sandbox.interact_connector().unwrap()).retry_policy(patient()).build().unwrap();
+    let provisioning = tokio::spawn({
+        let client = client.clone();
+        async move { client.provision_with(&person(1), ProvisionPolicy::link_only()).await }
+    });
+    // The look-up and the create have arrived.
+    while sandbox.stats().requests < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    sandbox.insert_user(json!({"userName": "person0001@example.com"})).unwrap();
+    let provisioned = provisioning.await.unwrap().unwrap();
+    assert_eq!(provisioned.outcome, ProvisionOutcome::Linked);
+    let statuses: Vec<(String, Option<u16>)> =
+        sandbox.requests().iter().map(|r| (r.method.clone(), r.status)).collect();
+    assert_eq!(
+        statuses,
+        [("GET".to_string(), Some(200)), ("POST".to_string(), Some(409)), ("GET".to_string(), Some(200))]
+    );
+    assert_eq!(sandbox.user_count(), 1);
 }

@@ -166,3 +166,31 @@ async fn freshservice_faults_do_not_consume_the_budget() {
     assert_eq!((stats.faults_of(FaultKind::Unavailable), stats.rate_limited, stats.max_accepted_in_window), (3, 1, 2));
     assert_eq!(stats.max_received_in_window, 3, "faulted requests never reach the budget");
 }
+
+#[tokio::test]
+async fn a_delay_whose_client_gave_up_is_counted_and_logged() {
+    let long_delay = Faults::seeded(1).rate(1.0).fault(Fault::Delay(Duration::from_secs(30)));
+    let sandbox = ScimSandbox::builder().faults(long_delay).start().await.expect("start");
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(100)).build().expect("client");
+    let error = impatient
+        .get(format!("{}/Users", sandbox.base_url()))
+        .bearer_auth(sandbox.token())
+        .send()
+        .await
+        .expect_err("the client gives up first");
+    assert!(error.is_timeout(), "{error:?}");
+    // The server notices the closed connection shortly after.
+    let mut log = sandbox.requests();
+    for _ in 0..100 {
+        if !log.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        log = sandbox.requests();
+    }
+    let stats = sandbox.stats();
+    assert_eq!((stats.requests, stats.faults_of(FaultKind::Delay)), (1, 1), "{stats:?}");
+    assert!(stats.responses_by_status.is_empty(), "no response was sent: {stats:?}");
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!((log[0].method.as_str(), log[0].status, log[0].fault), ("GET", None, Some(FaultKind::Delay)));
+}

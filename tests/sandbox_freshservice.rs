@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
+use identity_connectors::prelude::*;
 use identity_connectors::sandbox::FreshserviceSandbox;
 use serde_json::{Value, json};
 
@@ -450,7 +451,7 @@ async fn the_connector_promotes_a_requester_to_agent_and_back_in_and_out() {
     let mut promoted = sam.clone();
     let mut agent = FreshserviceAttributes::agent(vec![AgentRole::new(role, "entire_helpdesk")]).location("Berlin");
     agent.occasional = Some(false);
-    promoted.freshservice = Some(agent);
+    promoted.set_freshservice(agent);
     let moved = client.provision(&promoted).await.expect("promote");
     assert_eq!((moved.outcome, moved.user.id.as_str()), (ProvisionOutcome::Updated, id.to_string().as_str()));
     let stored = sandbox.user(id).expect("stored");

@@ -1,6 +1,10 @@
-//! Freshservice-only settings of a user: requester or agent, roles, location, custom fields.
+//! Freshservice-only settings of a user: requester or agent, roles, location, custom fields; a
+//! [`UserExtension`] without a SCIM schema, and the shorthands that put it on a [`User`].
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::extension::UserExtension;
+use crate::user::{User, UserBuilder};
 
 /// Whether a Freshservice user is a requester (an employee who raises tickets) or an agent (IT
 /// staff who work them).
@@ -107,6 +111,102 @@ impl FreshserviceAttributes {
             ),
             extra: Map::new(),
         };
-        (changes != FreshserviceAttributes::default()).then_some(changes)
+        (!changes.is_empty()).then_some(changes)
+    }
+
+    /// Whether no setting is set.
+    pub fn is_empty(&self) -> bool {
+        *self == FreshserviceAttributes::default()
+    }
+
+    /// Applies a partial value (as made by [`changes_from`](Self::changes_from)): every setting
+    /// `changes` sets replaces the one in `self`; custom fields are merged; `extra` is read-only
+    /// and left alone.
+    pub fn apply(&mut self, changes: &FreshserviceAttributes) {
+        if changes.kind.is_some() {
+            self.kind = changes.kind;
+        }
+        if changes.occasional.is_some() {
+            self.occasional = changes.occasional;
+        }
+        if !changes.roles.is_empty() {
+            self.roles = changes.roles.clone();
+        }
+        if !changes.member_of.is_empty() {
+            self.member_of = changes.member_of.clone();
+        }
+        if changes.location.is_some() {
+            self.location = changes.location.clone();
+        }
+        if changes.can_see_all_tickets_from_associated_departments.is_some() {
+            self.can_see_all_tickets_from_associated_departments =
+                changes.can_see_all_tickets_from_associated_departments;
+        }
+        self.custom_fields.extend(changes.custom_fields.clone());
+    }
+}
+
+/// Not part of the SCIM JSON (no schema URN): the Freshservice connector maps it to its own
+/// request bodies.
+impl UserExtension for FreshserviceAttributes {
+    fn to_json(&self) -> Value {
+        let kind = self.kind.map(|k| match k {
+            FreshserviceUserKind::Requester => "requester",
+            FreshserviceUserKind::Agent => "agent",
+        });
+        json!({
+            "kind": kind,
+            "occasional": self.occasional,
+            "roles": self.roles,
+            "member_of": self.member_of,
+            "location": self.location,
+            "custom_fields": self.custom_fields,
+            "can_see_all_tickets_from_associated_departments": self.can_see_all_tickets_from_associated_departments,
+            "extra": self.extra,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        FreshserviceAttributes::is_empty(self)
+    }
+
+    fn changes_from(&self, current: Option<&Self>) -> Option<Self> {
+        FreshserviceAttributes::changes_from(self, current)
+    }
+
+    fn apply(&mut self, changes: &Self) {
+        FreshserviceAttributes::apply(self, changes)
+    }
+}
+
+/// Freshservice's settings on a [`User`]: `user.freshservice()`.
+pub trait FreshserviceUserExt {
+    /// Freshservice's settings, if the user has them (every user the connector reads does).
+    fn freshservice(&self) -> Option<&FreshserviceAttributes>;
+
+    /// Sets Freshservice's settings, returning the ones they replace.
+    fn set_freshservice(&mut self, attributes: FreshserviceAttributes) -> Option<FreshserviceAttributes>;
+}
+
+impl FreshserviceUserExt for User {
+    fn freshservice(&self) -> Option<&FreshserviceAttributes> {
+        self.extension::<FreshserviceAttributes>()
+    }
+
+    fn set_freshservice(&mut self, attributes: FreshserviceAttributes) -> Option<FreshserviceAttributes> {
+        self.set_extension(attributes)
+    }
+}
+
+/// Freshservice's settings on a [`UserBuilder`]: `User::builder(..).freshservice(..)`.
+pub trait FreshserviceBuilderExt {
+    /// Sets Freshservice's settings for this user.
+    #[must_use]
+    fn freshservice(self, attributes: FreshserviceAttributes) -> Self;
+}
+
+impl FreshserviceBuilderExt for UserBuilder {
+    fn freshservice(self, attributes: FreshserviceAttributes) -> Self {
+        self.extension(attributes)
     }
 }

@@ -78,7 +78,9 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-pub use attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
+pub use attributes::{
+    AgentRole, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt, FreshserviceUserKind,
+};
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
@@ -266,7 +268,7 @@ fn api(kind: FreshserviceUserKind) -> &'static Api {
 
 /// Which kind a user read back is (every user this module reads says).
 fn kind_of(user: &RemoteUser) -> Option<FreshserviceUserKind> {
-    user.user.freshservice.as_ref()?.kind
+    user.user.extension::<FreshserviceAttributes>()?.kind
 }
 
 /// A Freshservice user id: ASCII digits and nothing else. Nothing is trimmed or parsed away (a
@@ -310,7 +312,7 @@ fn decode(response: &Response, message: String) -> Error {
 
 impl FreshserviceApiKey {
     fn desired_kind(&self, user: &User) -> FreshserviceUserKind {
-        user.freshservice.as_ref().and_then(|f| f.kind).unwrap_or(self.default_kind)
+        user.extension::<FreshserviceAttributes>().and_then(|f| f.kind).unwrap_or(self.default_kind)
     }
 
     fn item_url(&self, http: &Http, api: &Api, id: u64, action: Option<&str>) -> Result<Url> {
@@ -422,7 +424,7 @@ impl FreshserviceApiKey {
         current: Option<&RemoteUser>,
     ) -> Result<Option<Map<String, Value>>> {
         let creating = current.is_none();
-        let fs = user.freshservice.clone().unwrap_or_default();
+        let fs = user.extension::<FreshserviceAttributes>().cloned().unwrap_or_default();
         let mut body = Map::new();
         let mut put = |key: &str, value: Value| {
             body.insert(key.to_string(), value);
@@ -516,8 +518,7 @@ impl FreshserviceApiKey {
                 // A PUT without it resets it to false, so the current value always goes along.
                 let value = current
                     .user
-                    .freshservice
-                    .as_ref()
+                    .extension::<FreshserviceAttributes>()
                     .and_then(|f| f.can_see_all_tickets_from_associated_departments)
                     .unwrap_or(false);
                 body.insert(CAN_SEE.to_string(), json!(value));
@@ -527,7 +528,7 @@ impl FreshserviceApiKey {
     }
 
     fn check_agent_roles(&self, user: &User, fields: &mut Vec<FieldError>) {
-        let roles = user.freshservice.as_ref().map(|f| f.roles.len()).unwrap_or(0);
+        let roles = user.extension::<FreshserviceAttributes>().map(|f| f.roles.len()).unwrap_or(0);
         if self.desired_kind(user) == FreshserviceUserKind::Agent && roles == 0 && self.default_agent_roles.is_empty() {
             fields.push(FieldError::new(
                 "roles",
@@ -654,7 +655,7 @@ impl Connector for FreshserviceApiKey {
             None => self.get_user(http, id).await?,
         };
         let current_kind = kind_of(&current).unwrap_or_default();
-        let target = changes.freshservice.as_ref().and_then(|f| f.kind).unwrap_or(current_kind);
+        let target = changes.extension::<FreshserviceAttributes>().and_then(|f| f.kind).unwrap_or(current_kind);
         let mut converted = false;
         if target != current_kind {
             let from = api(current_kind);

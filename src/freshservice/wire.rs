@@ -8,7 +8,7 @@ use super::attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind}
 use crate::connector::{RemoteUser, UserId};
 use crate::error::{DecodeError, Error, Result};
 use crate::http::Response;
-use crate::user::scim_json;
+use crate::scim::codec;
 use crate::user::{EnterpriseAttributes, Manager, MultiValue, Name, User};
 
 /// The fields of a user record this module maps into the common model. Every other non-null field
@@ -85,7 +85,7 @@ pub(crate) fn record_id(record: &Map<String, Value>) -> Option<u64> {
 
 /// Whether the record (read through the requesters API with `include_agents=true`) is an agent.
 pub(crate) fn is_agent(record: &Map<String, Value>) -> bool {
-    record.get("is_agent").and_then(scim_json::boolean).unwrap_or(false)
+    record.get("is_agent").and_then(codec::boolean).unwrap_or(false)
 }
 
 /// The record's e-mail address: `primary_email` for requesters, `email` for agents.
@@ -142,7 +142,7 @@ pub(crate) fn remote_user(
         FreshserviceUserKind::Requester
     };
     let text = |record: &Map<String, Value>, key: &str| {
-        record.get(key).and_then(scim_json::string).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        record.get(key).and_then(codec::string).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
     };
 
     let mut user = User::default();
@@ -155,7 +155,7 @@ pub(crate) fn remote_user(
     }
     user.user_name = primary;
     if let Some(Value::Array(secondary)) = record.get("secondary_emails") {
-        let addresses = secondary.iter().filter_map(scim_json::string).filter(|s| !s.trim().is_empty());
+        let addresses = secondary.iter().filter_map(codec::string).filter(|s| !s.trim().is_empty());
         user.emails.extend(addresses.map(|address| MultiValue::new(address, "other")));
     }
     user.title = text(&record, "job_title");
@@ -165,7 +165,7 @@ pub(crate) fn remote_user(
             user.phone_numbers.push(MultiValue::new(number, kind));
         }
     }
-    user.active = record.get("active").and_then(scim_json::boolean);
+    user.active = record.get("active").and_then(codec::boolean);
     user.timezone = text(&record, "time_zone");
     user.preferred_language = text(&record, "language");
 
@@ -180,7 +180,7 @@ pub(crate) fn remote_user(
     let enterprise = EnterpriseAttributes {
         department: first_department.and_then(|id| names.department(id)).map(str::to_string),
         manager: text(&record, "reporting_manager_id").map(Manager::new),
-        employee_number: employee_number_field.and_then(|f| custom_fields.get(f)).and_then(scim_json::string),
+        employee_number: employee_number_field.and_then(|f| custom_fields.get(f)).and_then(codec::string),
         ..EnterpriseAttributes::default()
     };
     user.enterprise = (!enterprise.is_empty()).then_some(enterprise);
@@ -188,7 +188,7 @@ pub(crate) fn remote_user(
     let mut attributes = FreshserviceAttributes::new(kind);
     attributes.location =
         record.get("location_id").and_then(id_value).and_then(|id| names.location(id)).map(str::to_string);
-    attributes.occasional = record.get("occasional").and_then(scim_json::boolean);
+    attributes.occasional = record.get("occasional").and_then(codec::boolean);
     if let Some(Value::Array(roles)) = record.get("roles") {
         attributes.roles = roles.iter().filter_map(|r| serde_json::from_value::<AgentRole>(r.clone()).ok()).collect();
     }
@@ -196,14 +196,14 @@ pub(crate) fn remote_user(
         attributes.member_of = groups.iter().filter_map(id_value).collect();
     }
     attributes.can_see_all_tickets_from_associated_departments =
-        record.get("can_see_all_tickets_from_associated_departments").and_then(scim_json::boolean);
+        record.get("can_see_all_tickets_from_associated_departments").and_then(codec::boolean);
     attributes.custom_fields = custom_fields;
     for key in MAPPED_FIELDS {
         record.remove(*key);
     }
     // Raw ids stay here too (`department_ids`, `location_id`): a name maps only the first department.
     attributes.extra = record.into_iter().filter(|(_, v)| !v.is_null()).collect();
-    user.freshservice = Some(attributes);
+    user.set_extension(attributes);
     Ok(RemoteUser::new(UserId::new(id.to_string()), user))
 }
 
@@ -332,8 +332,8 @@ mod tests {
         assert_eq!(u.phone("work"), Some("62443"));
         assert_eq!(u.phone("mobile"), None);
         assert_eq!(u.active, Some(true));
-        assert_eq!(u.enterprise.unwrap().employee_number.as_deref(), Some("42"));
-        let fs = u.freshservice.unwrap();
+        assert_eq!(u.enterprise.clone().unwrap().employee_number.as_deref(), Some("42"));
+        let fs = u.extension::<FreshserviceAttributes>().unwrap().clone();
         assert_eq!(fs.roles, vec![AgentRole::new(7, "entire_helpdesk")]);
         assert_eq!(fs.extra, json!({"vip_user": true}).as_object().unwrap().clone());
     }

@@ -8,7 +8,9 @@
 //! [`InteractBearer`] speaks SCIM through [`scim::ops`](crate::scim::ops), like
 //! [`ScimBearer`](crate::ScimBearer), and adds what Interact needs:
 //!
-//! - the typed extension ([`InteractAttributes`]: `loginType`, `location`, `jobStartDate`,
+//! - the typed extension ([`InteractAttributes`], a [`UserExtension`](crate::UserExtension) set
+//!   with [`InteractBuilderExt::interact`] and read with [`InteractUserExt::interact`]:
+//!   `loginType`, `location`, `jobStartDate`,
 //!   `forcePasswordReset`, `omitFromSearch`, `pronouns`, `dateOfBirth`, `name.title`,
 //!   `name.initials`), written under its URN and listed in `schemas` exactly when present, and
 //!   updated through URN-prefixed `PATCH` paths such as
@@ -24,6 +26,7 @@
 //! is what you want.
 //!
 //! ```no_run
+//! use identity_connectors::interact::InteractBuilderExt;
 //! use identity_connectors::{Client, InteractAttributes, InteractBearer, LoginType, User};
 //!
 //! # async fn run() -> Result<(), identity_connectors::Error> {
@@ -45,17 +48,22 @@ use std::fmt;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
-use serde::Serialize;
-use serde_json::Value;
 use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
+use crate::client::UpdateOutcome;
 use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
-use crate::scim::{SCIM_ACCEPT, api_error_with_401_hint, ops};
-use crate::user::{INTERACT_USER_SCHEMA, User, scim_json};
+use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, lift_outcome, lift_page, lift_remote, ops};
+use crate::user::User;
+
+mod attributes;
+
+pub use attributes::{
+    INTERACT_USER_SCHEMA, InteractAttributes, InteractBuilderExt, InteractName, InteractUserExt, LoginType,
+};
 
 /// The Interact intranet, reached through its SCIM 2.0 API with a profile source's bearer token.
 ///
@@ -72,6 +80,8 @@ pub struct InteractBearer {
     pub(crate) base_url: Url,
     pub(crate) authorization: Authorization,
     pub(crate) display_name: String,
+    /// Interact's extension, read into [`InteractAttributes`].
+    pub(crate) extensions: ScimExtensions,
 }
 
 impl InteractBearer {
@@ -93,7 +103,8 @@ impl InteractBearer {
         let base_url = parse_base_url(instance_url, scheme, "Interact SCIM URL")?;
         let authorization = Authorization::bearer(&token)?;
         let display_name = format!("Interact ({})", base_url.host_str().unwrap_or_default());
-        Ok(InteractBearer { base_url, authorization, display_name })
+        let extensions = ScimExtensions::new().with::<InteractAttributes>();
+        Ok(InteractBearer { base_url, authorization, display_name, extensions })
     }
 
     /// The normalised SCIM base URL.
@@ -138,7 +149,8 @@ impl InteractBearer {
     /// ```
     pub fn check_required(&self, user: &User) -> Result<()> {
         let present = |value: Option<&str>| value.is_some_and(|v| !v.trim().is_empty());
-        let login_type = user.interact.as_ref().and_then(|i| i.login_type.as_ref()).map(LoginType::as_str);
+        let login_type =
+            user.extension::<InteractAttributes>().and_then(|i| i.login_type.as_ref()).map(LoginType::as_str);
         let required = [
             ("externalId".to_string(), present(user.external_id.as_deref())),
             ("userName".to_string(), present(user.user_name.as_deref())),
@@ -200,15 +212,15 @@ impl Connector for InteractBearer {
 
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
         self.check_required(user)?;
-        ops::create_user(http, user).await
+        Ok(lift_remote(&self.extensions, ops::create_user(http, user).await?))
     }
 
     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
-        ops::get_user(http, id).await
+        Ok(lift_remote(&self.extensions, ops::get_user(http, id).await?))
     }
 
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        ops::find_user(http, lookup).await
+        Ok(ops::find_user(http, lookup).await?.map(|user| lift_remote(&self.extensions, user)))
     }
 
     async fn update_user(
@@ -217,8 +229,8 @@ impl Connector for InteractBearer {
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<crate::client::UpdateOutcome> {
-        ops::update_user(http, id, changes, current).await
+    ) -> Result<UpdateOutcome> {
+        Ok(lift_outcome(&self.extensions, ops::update_user(http, id, changes, current).await?))
     }
 
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
@@ -232,156 +244,6 @@ impl Connector for InteractBearer {
     }
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
-        ops::list_users(http, page).await
-    }
-}
-
-/// How a user signs in to Interact (`loginType`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LoginType {
-    /// `SAML` single sign-on.
-    Saml,
-    /// `Local Login`: an Interact password.
-    LocalLogin,
-    /// `Windows Login`.
-    WindowsLogin,
-    /// Any other value the server uses.
-    Other(String),
-}
-
-impl LoginType {
-    /// The value as Interact spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            LoginType::Saml => "SAML",
-            LoginType::LocalLogin => "Local Login",
-            LoginType::WindowsLogin => "Windows Login",
-            LoginType::Other(s) => s,
-        }
-    }
-
-    /// Reads Interact's spelling, case-insensitively.
-    pub fn parse(value: &str) -> LoginType {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "saml" => LoginType::Saml,
-            "local login" => LoginType::LocalLogin,
-            "windows login" => LoginType::WindowsLogin,
-            _ => LoginType::Other(value.to_string()),
-        }
-    }
-}
-
-impl Serialize for LoginType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-/// Interact's user extension (`urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct InteractAttributes {
-    /// How the user signs in. Required by Interact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub login_type: Option<LoginType>,
-    /// The office or site. Interact's Okta guide treats it as required.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// The first working day, as an ISO date-time such as `2026-01-05T00:00:00Z`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub job_start_date: Option<String>,
-    /// Whether the user must change their password at next sign-in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub force_password_reset: Option<bool>,
-    /// Whether the profile is hidden from search.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub omit_from_search: Option<bool>,
-    /// Pronouns.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pronouns: Option<String>,
-    /// The date of birth, as an ISO date-time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date_of_birth: Option<String>,
-    /// Title and initials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<InteractName>,
-}
-
-/// The `name` object of Interact's extension.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct InteractName {
-    /// A title such as `Mrs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Initials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initials: Option<String>,
-}
-
-impl InteractAttributes {
-    /// Attributes with the required login type set.
-    pub fn new(login_type: LoginType) -> Self {
-        InteractAttributes { login_type: Some(login_type), ..InteractAttributes::default() }
-    }
-
-    /// Sets the location.
-    pub fn location(mut self, location: impl Into<String>) -> Self {
-        self.location = Some(location.into());
-        self
-    }
-
-    /// Sets the job start date (ISO date-time).
-    pub fn job_start_date(mut self, date: impl Into<String>) -> Self {
-        self.job_start_date = Some(date.into());
-        self
-    }
-
-    /// Whether no attribute is set.
-    pub fn is_empty(&self) -> bool {
-        *self == InteractAttributes::default()
-    }
-
-    /// The attributes of `self` that differ from `current`, or `None` when nothing differs.
-    pub fn changes_from(&self, current: Option<&InteractAttributes>) -> Option<InteractAttributes> {
-        fn pick<T: Clone + PartialEq>(d: &Option<T>, c: Option<&T>) -> Option<T> {
-            d.as_ref().filter(|d| Some(*d) != c).cloned()
-        }
-        let c = current.cloned().unwrap_or_default();
-        let changes = InteractAttributes {
-            login_type: pick(&self.login_type, c.login_type.as_ref()),
-            location: pick(&self.location, c.location.as_ref()),
-            job_start_date: pick(&self.job_start_date, c.job_start_date.as_ref()),
-            force_password_reset: pick(&self.force_password_reset, c.force_password_reset.as_ref()),
-            omit_from_search: pick(&self.omit_from_search, c.omit_from_search.as_ref()),
-            pronouns: pick(&self.pronouns, c.pronouns.as_ref()),
-            date_of_birth: pick(&self.date_of_birth, c.date_of_birth.as_ref()),
-            name: pick(&self.name, c.name.as_ref()),
-        };
-        (!changes.is_empty()).then_some(changes)
-    }
-
-    /// Reads the extension object leniently (any key case, booleans as strings).
-    pub(crate) fn from_scim_value(value: &Value) -> Option<InteractAttributes> {
-        let map = value.as_object()?;
-        let text = |k: &str| scim_json::field(map, k).and_then(scim_json::string);
-        let flag = |k: &str| scim_json::field(map, k).and_then(scim_json::boolean);
-        let name = scim_json::field(map, "name").and_then(Value::as_object).map(|n| InteractName {
-            title: scim_json::field(n, "title").and_then(scim_json::string),
-            initials: scim_json::field(n, "initials").and_then(scim_json::string),
-        });
-        let attributes = InteractAttributes {
-            login_type: text("loginType").map(|s| LoginType::parse(&s)),
-            location: text("location"),
-            job_start_date: text("jobStartDate"),
-            force_password_reset: flag("forcePasswordReset"),
-            omit_from_search: flag("omitFromSearch"),
-            pronouns: text("pronouns"),
-            date_of_birth: text("dateOfBirth"),
-            name: name.filter(|n| *n != InteractName::default()),
-        };
-        (!attributes.is_empty()).then_some(attributes)
+        Ok(lift_page(&self.extensions, ops::list_users(http, page).await?))
     }
 }

@@ -177,7 +177,8 @@ pub struct SandboxStats {
     pub requests: u64,
     /// Responses sent, by HTTP status (dropped connections are not responses).
     pub responses_by_status: BTreeMap<u16, u64>,
-    /// Faults injected, by kind.
+    /// Faults injected, by kind: counted when decided, so every injected fault is counted, also a
+    /// [`Fault::Delay`] whose client went away before the answer.
     pub faults: BTreeMap<FaultKind, u64>,
     /// `429`s sent because the request budget was spent (injected throttles not included).
     pub rate_limited: u64,
@@ -284,6 +285,8 @@ impl Gate {
         }
         let fault = faults.faults[self.rng.below(faults.faults.len())].clone();
         self.injected += 1;
+        // Counted now: the request may never finish (a client that gives up during a delay).
+        *self.stats.faults.entry(fault.kind()).or_default() += 1;
         Some(fault)
     }
 
@@ -316,13 +319,10 @@ impl Gate {
         Admission::Accepted { total, remaining }
     }
 
-    /// Records the outcome of one request.
+    /// Records the outcome of one request (its fault, if any, was counted when decided).
     pub(crate) fn record(&mut self, method: &str, path: &str, status: Option<u16>, fault: Option<FaultKind>) {
         if let Some(status) = status {
             *self.stats.responses_by_status.entry(status).or_default() += 1;
-        }
-        if let Some(kind) = fault {
-            *self.stats.faults.entry(kind).or_default() += 1;
         }
         if self.log.len() < MAX_LOGGED_REQUESTS {
             self.log.push(RequestRecord { method: method.to_string(), path: path.to_string(), status, fault });
@@ -364,6 +364,9 @@ mod tests {
         let faults = Faults::seeded(1).rate(1.0).fault(Fault::DropAfterCommit).only(&[Method::Post]).at_most(1);
         let got = sequence(&faults, &["GET", "POST", "post", "GET"]);
         assert_eq!(got, vec![None, Some(FaultKind::DropAfterCommit), None, None]);
+        let mut gate = Gate::new(faults, None);
+        assert!(gate.decide_fault("POST").is_some());
+        assert_eq!(gate.stats().faults_of(FaultKind::DropAfterCommit), 1, "counted when decided");
         assert_eq!(sequence(&Faults::none(), &["GET", "POST"]), vec![None, None]);
         assert_eq!(sequence(&Faults::seeded(1).rate(f64::NAN).fault(Fault::Drop), &["GET"]), vec![None]);
     }

@@ -32,7 +32,8 @@
 //!   `401` with `WWW-Authenticate: Bearer realm="SCIM"` and a SCIM error body.
 //! - `POST /Users` → `201` with `Location`, `ETag: W/"<n>"` and the full resource (32-hex `id`,
 //!   `meta`). A `userName` already taken, compared case-insensitively, → `409`
-//!   `{"status":"409","scimType":"uniqueness",…}`.
+//!   `{"status":"409","scimType":"uniqueness",…}` (unless turned off with
+//!   [`enforce_unique_user_names(false)`](ScimSandboxBuilder::enforce_unique_user_names)).
 //! - Bodies are `application/scim+json` or `application/json` (else `415`). Attribute names are
 //!   case-insensitive; unknown attributes → `400 invalidSyntax` ("Extra inputs are not
 //!   permitted"); a missing `userName` → `400 invalidValue`; malformed JSON → `400

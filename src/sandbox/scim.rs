@@ -53,6 +53,7 @@ pub struct ScimSandboxBuilder {
     faults: Faults,
     rate_limit: Option<RateLimit>,
     max_results: usize,
+    unique_user_names: bool,
 }
 
 impl ScimSandbox {
@@ -69,6 +70,7 @@ impl ScimSandbox {
             faults: Faults::none(),
             rate_limit: None,
             max_results: DEFAULT_MAX_RESULTS,
+            unique_user_names: true,
         }
     }
 
@@ -171,6 +173,7 @@ impl fmt::Debug for ScimSandboxBuilder {
             .field("faults", &self.faults)
             .field("rate_limit", &self.rate_limit)
             .field("max_results", &self.max_results)
+            .field("unique_user_names", &self.unique_user_names)
             .finish()
     }
 }
@@ -206,11 +209,19 @@ impl ScimSandboxBuilder {
         self
     }
 
+    /// Whether a `userName` already taken is refused with `409 uniqueness` (the default, as every
+    /// real SCIM server here does). `false` plays a server with no uniqueness rule, which stores
+    /// every create: for testing that a client itself never creates a person twice.
+    pub fn enforce_unique_user_names(mut self, enforce: bool) -> Self {
+        self.unique_user_names = enforce;
+        self
+    }
+
     /// Binds a free port on `127.0.0.1` and starts serving on the current tokio runtime.
     pub async fn start(self) -> io::Result<ScimSandbox> {
         let mut rng = SplitMix64::new(self.seed);
         let token = self.token.unwrap_or_else(|| format!("sandbox-scim-{}", rng.hex_id()));
-        let state = ScimState { users: Vec::new(), version: 0, rng };
+        let state = ScimState { users: Vec::new(), version: 0, rng, unique_user_names: self.unique_user_names };
         let (listener, addr) = Server::bind().await?;
         let base_url = format!("http://{addr}{BASE_PATH}");
         let api =
@@ -234,6 +245,8 @@ struct ScimState {
     /// One server-wide version counter for ETags, like scim2-server.
     version: u64,
     rng: SplitMix64,
+    /// Whether a taken `userName` is refused (see `enforce_unique_user_names`).
+    unique_user_names: bool,
 }
 
 struct ScimUser {
@@ -293,7 +306,7 @@ impl ScimState {
 
     fn check_unique(&self, attributes: &Map<String, Value>, except_id: Option<&str>) -> Result<(), ScimError> {
         let user_name = scim_model::user_name(attributes)?;
-        if self.find_by_user_name(user_name, except_id).is_some() {
+        if self.unique_user_names && self.find_by_user_name(user_name, except_id).is_some() {
             return Err(ScimError::new(
                 409,
                 Some("uniqueness"),

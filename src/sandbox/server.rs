@@ -281,7 +281,13 @@ async fn respond<A: Api>(
         Some(Fault::Unavailable) => {
             return finish(ApiResponse::text(StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable\n"));
         }
-        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::Delay(delay)) => {
+            // A client that gives up during the delay closes the connection and hyper drops this
+            // future: the guard still logs the request, as dropped.
+            let unanswered = Unanswered { shared: &*shared, method: &method, path: &path_and_query, kind };
+            tokio::time::sleep(delay).await;
+            std::mem::forget(unanswered);
+        }
         Some(Fault::DropAfterCommit) | None => {}
     }
 
@@ -307,6 +313,20 @@ async fn respond<A: Api>(
         return Err(ConnectionDropped);
     }
     finish(response)
+}
+
+/// Logs its request as dropped (no status) when dropped: a request whose client went away.
+struct Unanswered<'a, A> {
+    shared: &'a Shared<A>,
+    method: &'a str,
+    path: &'a str,
+    kind: Option<FaultKind>,
+}
+
+impl<A> Drop for Unanswered<'_, A> {
+    fn drop(&mut self) {
+        self.shared.gate().record(self.method, self.path, None, self.kind);
+    }
 }
 
 const X_RATELIMIT_TOTAL: HeaderName = HeaderName::from_static("x-ratelimit-total");

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::connector::RemoteUser;
 use crate::error::{DecodeError, Result};
 use crate::http::Response;
-use crate::user::{remote_user_from_scim, scim_json};
+use crate::scim::codec::{self, remote_user_from_scim};
 
 /// The URN of a SCIM list response.
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -40,13 +40,13 @@ impl ListResponse {
             return Err(response.decode_error("a SCIM list response must be a JSON object").into());
         };
         let number = |key: &str| -> Option<u64> {
-            match scim_json::field(&map, key)? {
+            match codec::field(&map, key)? {
                 Value::Number(n) => n.as_u64(),
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             }
         };
-        let resources = match scim_json::field(&map, "Resources") {
+        let resources = match codec::field(&map, "Resources") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items
                 .iter()

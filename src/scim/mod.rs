@@ -4,6 +4,9 @@
 //!   Slack-, Zoom- or Entra-style SCIM targets.
 //! - [`ops`] holds the user operations both [`ScimBearer`] and
 //!   [`InteractBearer`](crate::InteractBearer) are made of, for connectors to other SCIM apps.
+//! - [`codec`] is the SCIM JSON of a [`User`] and the lenient readers; [`ScimExtensions`] is the
+//!   set of typed extensions a connector reads (the operations leave extension objects in
+//!   [`User::extra`](crate::User::extra); [`ScimExtensions::lift`] types them).
 //! - [`Filter`] builds filters whose values are always JSON string literals; [`PatchOp`] builds
 //!   `PATCH` bodies (by hand, or from a partial [`User`]); [`ListResponse`] reads list responses
 //!   leniently.
@@ -33,16 +36,19 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
+use crate::client::UpdateOutcome;
 use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::user::User;
 
+pub mod codec;
 mod filter;
 mod list;
 pub mod ops;
 mod patch;
 
+pub use codec::{ScimExtension, ScimExtensions};
 pub use filter::Filter;
 pub use list::{LIST_RESPONSE_SCHEMA, ListResponse};
 pub use ops::{SCIM_ACCEPT, SCIM_CONTENT_TYPE};
@@ -51,7 +57,9 @@ pub use patch::{PATCH_OP_SCHEMA, PatchKind, PatchOp, PatchOperation};
 /// Any SCIM 2.0 service provider reached with a static bearer token.
 ///
 /// It sends standard SCIM (core and enterprise user schemas, plus whatever extension objects a
-/// [`User`] carries) and requires only `userName` of a new user. The lifecycle is driven by
+/// [`User`] carries) and requires only `userName` of a new user. Extension objects it reads stay
+/// in [`User::extra`](crate::User::extra) unless their type is registered with
+/// [`with_extension`](Self::with_extension). The lifecycle is driven by
 /// [`Client`](crate::Client):
 ///
 /// ```no_run
@@ -69,6 +77,7 @@ pub struct ScimBearer {
     pub(crate) base_url: Url,
     pub(crate) authorization: Authorization,
     pub(crate) display_name: String,
+    pub(crate) extensions: ScimExtensions,
 }
 
 impl ScimBearer {
@@ -88,7 +97,22 @@ impl ScimBearer {
         let base_url = parse_base_url(base_url, scheme, "SCIM base URL")?;
         let authorization = Authorization::bearer(&token)?;
         let display_name = format!("SCIM ({})", base_url.host_str().unwrap_or_default());
-        Ok(ScimBearer { base_url, authorization, display_name })
+        Ok(ScimBearer { base_url, authorization, display_name, extensions: ScimExtensions::new() })
+    }
+
+    /// Reads the SCIM extension `T` into its type (instead of leaving the object in
+    /// [`User::extra`](crate::User::extra)), for a service provider with that extension.
+    ///
+    /// ```
+    /// use identity_connectors::{InteractAttributes, ScimBearer};
+    ///
+    /// let scim = ScimBearer::new("https://api.example.com/scim/v2", "token")?.with_extension::<InteractAttributes>();
+    /// # Ok::<(), identity_connectors::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_extension<T: ScimExtension>(mut self) -> Self {
+        self.extensions = self.extensions.with::<T>();
+        self
     }
 
     /// The normalised SCIM base URL.
@@ -111,6 +135,28 @@ const SCIM_UNAUTHORIZED_HINT: &str =
 pub(crate) fn api_error_with_401_hint(response: &Response, hint: &str) -> ApiError {
     let error = crate::http::generic_api_error(response);
     if error.status == 401 && error.hint.is_none() { error.with_hint(Some(hint.to_string())) } else { error }
+}
+
+/// `user` with its registered extension objects typed.
+pub(crate) fn lift_remote(extensions: &ScimExtensions, mut user: RemoteUser) -> RemoteUser {
+    extensions.lift(&mut user.user);
+    user
+}
+
+/// The outcome with the returned user's registered extension objects typed.
+pub(crate) fn lift_outcome(extensions: &ScimExtensions, mut outcome: UpdateOutcome) -> UpdateOutcome {
+    if let UpdateOutcome::Updated(Some(user)) = &mut outcome {
+        extensions.lift(&mut user.user);
+    }
+    outcome
+}
+
+/// The page with every user's registered extension objects typed.
+pub(crate) fn lift_page(extensions: &ScimExtensions, mut page: UserPage) -> UserPage {
+    for user in &mut page.users {
+        extensions.lift(&mut user.user);
+    }
+    page
 }
 
 /// The fields SCIM requires of a new user: `userName`.
@@ -161,15 +207,15 @@ impl Connector for ScimBearer {
 
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
         self.check_new_user(user)?;
-        ops::create_user(http, user).await
+        Ok(lift_remote(&self.extensions, ops::create_user(http, user).await?))
     }
 
     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
-        ops::get_user(http, id).await
+        Ok(lift_remote(&self.extensions, ops::get_user(http, id).await?))
     }
 
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        ops::find_user(http, lookup).await
+        Ok(ops::find_user(http, lookup).await?.map(|user| lift_remote(&self.extensions, user)))
     }
 
     async fn update_user(
@@ -178,8 +224,8 @@ impl Connector for ScimBearer {
         id: &UserId,
         changes: &User,
         current: Option<&RemoteUser>,
-    ) -> Result<crate::client::UpdateOutcome> {
-        ops::update_user(http, id, changes, current).await
+    ) -> Result<UpdateOutcome> {
+        Ok(lift_outcome(&self.extensions, ops::update_user(http, id, changes, current).await?))
     }
 
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
@@ -191,6 +237,6 @@ impl Connector for ScimBearer {
     }
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
-        ops::list_users(http, page).await
+        Ok(lift_page(&self.extensions, ops::list_users(http, page).await?))
     }
 }

@@ -12,8 +12,9 @@ use crate::client::UpdateOutcome;
 use crate::connector::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::error::{DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
+use crate::scim::codec::remote_user_from_scim;
 use crate::scim::{Filter, ListResponse, PatchOp};
-use crate::user::{User, remote_user_from_scim};
+use crate::user::User;
 
 /// The media type of SCIM request bodies (RFC 7644 §8.1).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";

@@ -5,8 +5,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use crate::scim::codec::typed_extensions;
 use crate::scim::filter::json_string;
-use crate::user::{ENTERPRISE_USER_SCHEMA, INTERACT_USER_SCHEMA, MultiValue, User};
+use crate::user::{ENTERPRISE_USER_SCHEMA, MultiValue, User};
 
 /// The URN of a SCIM `PATCH` request body.
 pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -104,9 +105,11 @@ impl PatchOp {
     ///
     /// - singular attributes by name (`title`, `active`, `externalId`, …) and name parts as
     ///   `name.givenName`, `name.familyName`, …;
-    /// - enterprise and Interact extension attributes by their URN-prefixed path
-    ///   (`urn:…:enterprise:2.0:User:department`, `urn:…:interactsoftware:2.0:User:name.title`);
-    ///   the manager as `…:manager` with `{"value": id}`;
+    /// - enterprise attributes by their URN-prefixed path (`urn:…:enterprise:2.0:User:department`),
+    ///   the manager as `…:manager` with `{"value": id}`; typed extensions with a schema URN
+    ///   ([`UserExtension`](crate::UserExtension)) by the paths their
+    ///   [`scim_patch_attributes`](crate::UserExtension::scim_patch_attributes) give, such as
+    ///   `urn:…:interactsoftware:2.0:User:name.title`;
     /// - e-mail addresses and phone numbers that all have distinct types, value by value, as
     ///   `emails[type eq "work"].value`. When `current` (the user as it is) is given, values that
     ///   did not change are skipped and a type the user does not have yet is an `add` to `emails`
@@ -115,7 +118,8 @@ impl PatchOp {
     /// - attributes in [`User::extra`] by name, and URN-keyed extension objects attribute by
     ///   attribute (`urn:…:User:attr`).
     ///
-    /// Freshservice-only settings are not SCIM attributes and are left out. An empty result means
+    /// Extensions without a schema URN (such as Freshservice's settings) are not SCIM attributes
+    /// and are left out. An empty result means
     /// there is nothing to send.
     ///
     /// ```
@@ -195,32 +199,9 @@ impl PatchOp {
                 }
             }
         }
-        if let Some(interact) = &changes.interact {
-            let text = [
-                ("loginType", interact.login_type.as_ref().map(|l| l.as_str().to_string())),
-                ("location", interact.location.clone()),
-                ("jobStartDate", interact.job_start_date.clone()),
-                ("pronouns", interact.pronouns.clone()),
-                ("dateOfBirth", interact.date_of_birth.clone()),
-            ];
-            for (attribute, value) in text {
-                if let Some(value) = value {
-                    patch = patch.replace(format!("{INTERACT_USER_SCHEMA}:{attribute}"), value);
-                }
-            }
-            let flags =
-                [("forcePasswordReset", interact.force_password_reset), ("omitFromSearch", interact.omit_from_search)];
-            for (attribute, value) in flags {
-                if let Some(value) = value {
-                    patch = patch.replace(format!("{INTERACT_USER_SCHEMA}:{attribute}"), value);
-                }
-            }
-            if let Some(name) = &interact.name {
-                for (part, value) in [("title", &name.title), ("initials", &name.initials)] {
-                    if let Some(value) = value {
-                        patch = patch.replace(format!("{INTERACT_USER_SCHEMA}:name.{part}"), value.as_str());
-                    }
-                }
+        for (urn, extension) in typed_extensions(changes) {
+            for (attribute, value) in extension.scim_patch_attributes() {
+                patch = patch.replace(format!("{urn}:{attribute}"), value);
             }
         }
         for (key, value) in &changes.extra {
@@ -279,7 +260,8 @@ impl Serialize for PatchOp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interact::{InteractAttributes, InteractName, LoginType};
+    use crate::freshservice::FreshserviceAttributes;
+    use crate::interact::{INTERACT_USER_SCHEMA, InteractAttributes, InteractName, LoginType};
     use crate::user::{EnterpriseAttributes, Manager, Name};
     use serde_json::json;
 
@@ -289,7 +271,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_attribute_gets_its_path() {
-        let changes = User {
+        let mut changes = User {
             user_name: Some("new@example.com".into()),
             external_id: Some("E2".into()),
             title: Some("Lead".into()),
@@ -302,12 +284,6 @@ mod tests {
                 manager: Some(Manager { display_name: Some("Boss".into()), ..Manager::new("m-1") }),
                 ..EnterpriseAttributes::default()
             }),
-            interact: Some(InteractAttributes {
-                location: Some("Paris".into()),
-                force_password_reset: Some(true),
-                name: Some(InteractName { title: Some("Ms".into()), initials: None }),
-                ..InteractAttributes::new(LoginType::WindowsLogin)
-            }),
             extra: [
                 ("urn:example:ext:1.0:User".to_string(), json!({"badge": 7})),
                 ("profileUrl".to_string(), json!("https://p")),
@@ -316,6 +292,12 @@ mod tests {
             .collect(),
             ..User::default()
         };
+        changes.set_extension(InteractAttributes {
+            location: Some("Paris".into()),
+            force_password_reset: Some(true),
+            name: Some(InteractName { title: Some("Ms".into()), initials: None }),
+            ..InteractAttributes::new(LoginType::WindowsLogin)
+        });
         let e = ENTERPRISE_USER_SCHEMA;
         let i = INTERACT_USER_SCHEMA;
         assert_eq!(
@@ -397,8 +379,8 @@ mod tests {
     #[test]
     fn empty_changes_give_no_operation() {
         assert!(PatchOp::from_changes(&User::default(), None).is_empty());
-        let freshservice_only =
-            User { freshservice: Some(crate::freshservice::FreshserviceAttributes::default()), ..User::default() };
+        let mut freshservice_only = User::default();
+        freshservice_only.set_extension(FreshserviceAttributes::agent(Vec::new()).location("Berlin"));
         assert!(PatchOp::from_changes(&freshservice_only, None).is_empty());
     }
 

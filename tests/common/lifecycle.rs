@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use futures_util::TryStreamExt as _;
+use identity_connectors::prelude::*;
 use identity_connectors::{
     Client, Connector, DeprovisionOutcome, EnterpriseAttributes, Error, InteractAttributes, LoginType, MultiValue,
     Name, PageRequest, ProvisionOutcome, ProvisionPolicy, Result, UpdateOutcome, User, UserId,
@@ -219,7 +220,7 @@ pub async fn update_changes_only_what_is_given(t: &Target) {
     if t.interact_extension {
         let mut interact = InteractAttributes::default();
         interact.location = Some("Paris".to_string());
-        changes.interact = Some(interact);
+        changes.set_interact(interact);
     }
     let outcome = client.update(&id, &changes).await.expect("update");
     assert!(matches!(outcome, UpdateOutcome::Updated(_)), "{outcome:?}");
