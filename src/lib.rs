@@ -30,6 +30,9 @@
 //!   their diff and their apply live in the app's module. It knows no app and no wire format.
 //! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
 //!   status and the server's own message, with accessors that drive retries.
+//! - [`config`] (`config/`) builds connectors and clients from configuration files (TOML, JSON,
+//!   any serde format), with secrets read from environment variables or files, and one error
+//!   naming every bad field by its path.
 //! - Protocol and app modules: [`scim`] (the SCIM JSON codec with its extension registry,
 //!   filters, PATCH, list parsing, shared by every SCIM app), [`interact`] and [`freshservice`]
 //!   (each with its typed attributes and their `User`/`UserBuilder` shorthands).
@@ -124,6 +127,7 @@ mod auth;
 mod base_url;
 mod bulk;
 mod client;
+pub mod config;
 mod connector;
 mod error;
 mod extension;
@@ -153,6 +157,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
     ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,
 };
+pub use config::{ConfigError, ConnectionsConfig, ConnectorConfig, SecretSource};
 pub use connector::{Connector, Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
