@@ -112,7 +112,7 @@ pub enum ErrorKind {
 
 impl Error {
     /// Builds an [`Error::InvalidConfig`]. The message is made one bounded line with e-mail
-    /// addresses masked ([`sanitize_server_text`] rules), whatever it was built from.
+    /// addresses masked (the rules server messages get), whatever it was built from.
     pub fn invalid_config(message: impl Into<String>) -> Self {
         Error::InvalidConfig { message: one_line(&message.into()) }
     }
