@@ -11,6 +11,18 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value, json};
 
+/// A body whose `Debug` (what a failure report shows) is its text, lossily decoded and cut to
+/// 2,000 characters, and its length.
+#[derive(Clone)]
+pub struct Body(pub Vec<u8>);
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: String = String::from_utf8_lossy(&self.0).chars().take(2_000).collect();
+        write!(f, "Body({} bytes: {text:?})", self.0.len())
+    }
+}
+
 /// Which app's answers a seed imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {

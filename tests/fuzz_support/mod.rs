@@ -48,9 +48,10 @@ impl Binary {
         }
     }
 
-    /// The share of the total a property of `weight` runs (at least one case).
+    /// The share of the total a property of `weight` runs (at least one case; rounded up, so
+    /// the shares add up to at least the total).
     pub fn cases(&self, weight: u64) -> u32 {
-        let share = self.total_cases().saturating_mul(weight) / self.total_weight.max(1);
+        let share = self.total_cases().saturating_mul(weight).div_ceil(self.total_weight.max(1));
         u32::try_from(share.max(1)).unwrap_or(u32::MAX)
     }
 
@@ -67,8 +68,10 @@ impl Binary {
         let config = Config {
             cases,
             failure_persistence: None,
-            // Big inputs make each shrink step slow; a few hundred steps find a small input.
+            // Big inputs (and calls that hang until the bound) make each shrink step slow; a few
+            // hundred steps or a minute find a small enough input.
             max_shrink_iters: 512,
+            max_shrink_time: 60_000,
             ..Config::default()
         };
         let mut runner = TestRunner::new_with_rng(config, rng(property));
