@@ -6,7 +6,7 @@
 //! spliced with deep nesting (up to 100,000 levels), huge numbers, invalid UTF-8, lone surrogates
 //! and huge strings and arrays; headers carry garbage `Retry-After`, `X-RateLimit-*` and `Link`.
 //!
-//! CI runs the default (about 16,000 cases). The long run, which prints
+//! CI runs the default (about 12,000 cases). The long run, which prints
 //! `fuzz_parsers: 1000000 cases, 0 panics`:
 //!
 //! ```text
@@ -24,7 +24,7 @@ use identity_connectors::{
 };
 use proptest::prelude::*;
 
-const BINARY: Binary = Binary { name: "fuzz_parsers", default_cases: 16_000, properties: 6, total_weight: 24 };
+const BINARY: Binary = Binary { name: "fuzz_parsers", default_cases: 12_000, properties: 6, total_weight: 24 };
 
 /// A response as the request path hands it to a parser: any status, garbage headers, any body.
 /// (Kept apart until the test runs: `Response`'s `Debug` hides the body, and a failure must show it.)
