@@ -143,9 +143,6 @@ pub mod sandbox;
 pub mod scim;
 mod user;
 
-#[cfg(test)]
-mod untrusted_input_tests;
-
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
