@@ -212,9 +212,8 @@ fn freshservice_new() {
     });
 }
 
-/// The refusal-text half of `freshservice_new`, which today's `normalise_instance` fails: it
-/// repeats its raw input (newlines kept, unbounded). Issue 9 point 3 fixes that (branch h-input);
-/// drop the `ignore` when it lands.
+/// The refusal-text half of `freshservice_new`: a refusal is one bounded line that never repeats
+/// its raw input (before issue 9 point 3 it kept newlines and grew with the input).
 #[test]
 fn freshservice_new_refusals_are_one_bounded_line() {
     BINARY.check("FreshserviceApiKey::new refusals", 1, freshservice_instances(), |input| {
