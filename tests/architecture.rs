@@ -5,7 +5,8 @@
 //! every module it names through `crate::…` or `super::…` paths in code (doc comments are ignored,
 //! so intra-doc links don't count); a name re-exported by `lib.rs` (`crate::User`) counts as the
 //! module it comes from. A parent's `mod child;` declaration is not an import; `pub use child::X`
-//! is. The test prints every cycle it finds.
+//! is. A file's `#[cfg(test)] mod tests` is left out: unit tests may reach anywhere. The test
+//! prints every cycle it finds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -139,7 +140,12 @@ fn named_paths(code: &str) -> Vec<String> {
 }
 
 /// Resolves a path named in `module` to the module it points into, if it is a crate module.
-fn resolve(path: &str, module: &str, modules: &BTreeSet<String>, reexports: &BTreeMap<String, String>) -> Option<String> {
+fn resolve(
+    path: &str,
+    module: &str,
+    modules: &BTreeSet<String>,
+    reexports: &BTreeMap<String, String>,
+) -> Option<String> {
     let mut segments: Vec<String> = Vec::new();
     let mut parts = path.split("::").peekable();
     match parts.peek().copied() {
@@ -206,7 +212,9 @@ fn build_graph() -> (Graph, Vec<(String, usize)>) {
         let module = module_of(&src, file);
         let text = fs::read_to_string(file).expect("source file");
         sizes.push((file.strip_prefix(&src).unwrap_or(file).display().to_string(), text.lines().count()));
-        let code = code_only(&text);
+        // Unit tests may use anything; the graph is about the code that ships.
+        let shipped = text.find("#[cfg(test)]\nmod tests").map_or(text.as_str(), |at| &text[..at]);
+        let code = code_only(shipped);
         let deps: BTreeSet<String> = named_paths(&code)
             .iter()
             .filter_map(|p| resolve(p, &module, &modules, &reexports))
