@@ -214,7 +214,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connector::{RemoteUser, UserId};
+    use crate::resource::{RemoteUser, UserId};
     use crate::error::ApiError;
 
     #[test]

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::connector::Connector;
+
+use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::error::{Error, Result};
 use crate::flight::Flights;
 use crate::http::{Http, HttpConfig, RateLimitStatus};

@@ -132,6 +132,7 @@ pub mod freshservice;
 mod http;
 pub mod interact;
 mod pacing;
+mod resource;
 mod retry;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
@@ -153,7 +154,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
     ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,
 };
-pub use connector::{Connector, Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
+pub use connector::Connector;
 pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
     ValidationError,
@@ -168,6 +169,7 @@ pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
+pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
 pub use scim::ScimBearer;
 pub use user::{

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
-use crate::connector::{RemoteUser, UserId};
+use crate::resource::{RemoteUser, UserId};
 use crate::error::{DecodeError, Error, Result};
 use crate::http::Response;
 use crate::scim::codec;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::connector::RemoteUser;
+use crate::resource::RemoteUser;
 use crate::error::{DecodeError, Result};
 use crate::http::Response;
 use crate::scim::codec::{self, remote_user_from_scim};

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::client::UpdateOutcome;
-use crate::connector::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
+use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::error::{DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
 use crate::scim::codec::remote_user_from_scim;
