@@ -98,9 +98,9 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::auth::Authorization;
-use crate::client::UpdateOutcome;
 use crate::error::{ApiError, Result};
 use crate::http::{Http, Response};
+use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::user::User;
 

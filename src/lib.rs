@@ -131,6 +131,7 @@ mod flight;
 pub mod freshservice;
 mod http;
 pub mod interact;
+mod outcome;
 mod pacing;
 mod resource;
 mod retry;
@@ -150,10 +151,7 @@ struct ReadmeDoctests;
 
 pub use auth::Authorization;
 pub use bulk::{BulkFailure, BulkItem, BulkSummary};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
-    ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,
-};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use connector::Connector;
 pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
@@ -169,6 +167,7 @@ pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
+pub use outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
 pub use scim::ScimBearer;
