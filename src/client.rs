@@ -11,10 +11,9 @@ use crate::connector::Connector;
 
 use crate::error::{Error, Result};
 use crate::flight::Flights;
-use crate::http::{Http, HttpConfig, RateLimitStatus};
+use crate::http::{Http, HttpConfig, RateLimitStatus, RetryPolicy, Target};
 use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
-use crate::retry::RetryPolicy;
 use crate::user::User;
 
 /// The default request timeout.
@@ -179,7 +178,17 @@ impl ClientBuilder {
             max_in_flight: self.max_in_flight,
             rate_limit_window: self.rate_limit_window,
         };
-        let http = Http::new(self.connector.clone(), config)?;
+        // The request path gets a description of the app, not the connector itself.
+        let connector = &self.connector;
+        let parser = Arc::clone(connector);
+        let target = Target::new(
+            connector.kind(),
+            connector.base_url().clone(),
+            connector.accept(),
+            connector.authorization(),
+            Arc::new(move |response| parser.api_error(response)),
+        )?;
+        let http = Http::new(target, config)?;
         Ok(Client { connector: self.connector, http, flights: Arc::default() })
     }
 }

@@ -132,9 +132,7 @@ pub mod freshservice;
 mod http;
 pub mod interact;
 mod outcome;
-mod pacing;
 mod resource;
-mod retry;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
@@ -162,14 +160,16 @@ pub use freshservice::{
     AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
     FreshserviceUserKind,
 };
-pub use http::{Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, parse_retry_after};
+pub use http::{
+    DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, RetryPolicy,
+    parse_retry_after,
+};
 pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
 pub use outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
-pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
 pub use scim::ScimBearer;
 pub use user::{
     CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User, UserBuilder,
