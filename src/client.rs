@@ -11,6 +11,7 @@ use crate::connector::Connector;
 
 use crate::error::{Error, Result};
 use crate::flight::Flights;
+use crate::group::GroupConnector;
 use crate::http::{Http, HttpConfig, RateLimitStatus, RetryPolicy, Target};
 use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
@@ -216,6 +217,12 @@ impl Client {
     /// The connector this client drives.
     pub fn connector(&self) -> &dyn Connector {
         &*self.connector
+    }
+
+    /// The connector's group operations, or [`Error::Unsupported`] naming the connector and the
+    /// capability when its app has none (the connector's [`groups`](Connector::groups) is `None`).
+    pub fn groups(&self) -> Result<&dyn GroupConnector> {
+        self.connector.groups().ok_or_else(|| Error::unsupported(self.connector.display_name(), "groups"))
     }
 
     /// The latest rate-limit budget the app reported (`X-RateLimit-*` headers), if it reports one.

@@ -5,7 +5,8 @@
 //! Everything that is the same for every app (idempotent provisioning, deprovisioning that
 //! tolerates missing users, paging as a stream, retries, rate-limit pacing, tracing) lives in
 //! [`Client`](crate::Client) and in the one request path, [`Http`]. A new connector is therefore one
-//! module that implements this trait.
+//! module that implements this trait. Resources other than users are optional capabilities (see
+//! [`Connector`]'s "Optional capabilities"): a connector without them compiles unchanged.
 //!
 //! The trait uses [`async_trait`] so that `Box<dyn Connector>` and `Arc<dyn Connector>` work
 //! (rustdoc shows the desugared `Pin<Box<dyn Future>>` signatures; implement the methods as
@@ -99,6 +100,7 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::error::{ApiError, Result};
+use crate::group::GroupConnector;
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
@@ -109,6 +111,22 @@ use crate::user::User;
 /// Implementations must be cheap to share (`Send + Sync`) and must redact credentials in `Debug`.
 /// Methods that take `http` must send every request through it, so that timeouts, retries,
 /// rate-limit pacing, body-size limits and tracing apply uniformly.
+///
+/// # Optional capabilities
+///
+/// Users are the one resource every app has. Every other resource is a capability: its own
+/// object-safe trait in its own module (`Send + Sync + Debug`, such as [`GroupConnector`]), handed
+/// out by an accessor on this trait that defaults to `None`
+/// ([`groups`](Connector::groups)). So the trait set grows without breaking a connector that
+/// lacks the new resource: it compiles unchanged and keeps the default. A connector whose app has
+/// it implements the capability trait (on itself or on a part it owns) and returns `Some`. The
+/// client hands the capability out ([`Client::groups`](crate::Client::groups)) and turns `None`
+/// into [`Error::Unsupported`](crate::Error::Unsupported), naming the connector and the capability,
+/// before anything is sent.
+///
+/// Adding a capability takes four steps: the trait in its own module, with a default for every
+/// method; a defaulted accessor here, forwarded by the `Box` and `Arc` implementations; a `Client`
+/// method that returns it or the `Unsupported` error; and a root re-export.
 #[async_trait]
 pub trait Connector: Send + Sync + fmt::Debug {
     /// A short, stable identifier of the connector type, used in traces: `"interact"`, `"scim"`,
@@ -183,6 +201,14 @@ pub trait Connector: Send + Sync + fmt::Debug {
 
     /// Reads one page of users.
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage>;
+
+    /// The group operations, if this app has groups. Defaults to `None`:
+    /// [`Client::groups`](crate::Client::groups) then reports
+    /// [`Error::Unsupported`](crate::Error::Unsupported). See
+    /// [optional capabilities](Connector#optional-capabilities).
+    fn groups(&self) -> Option<&dyn GroupConnector> {
+        None
+    }
 }
 
 macro_rules! forward_connector {
@@ -242,6 +268,9 @@ macro_rules! forward_connector {
             }
             async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
                 (**self).list_users(http, page).await
+            }
+            fn groups(&self) -> Option<&dyn GroupConnector> {
+                (**self).groups()
             }
         }
     };

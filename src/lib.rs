@@ -129,6 +129,7 @@ mod error;
 mod extension;
 mod flight;
 pub mod freshservice;
+mod group;
 mod http;
 pub mod interact;
 mod outcome;
@@ -160,6 +161,7 @@ pub use freshservice::{
     AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
     FreshserviceUserKind,
 };
+pub use group::GroupConnector;
 pub use http::{
     DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, RetryPolicy,
     parse_retry_after,
