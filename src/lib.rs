@@ -13,26 +13,39 @@
 //!
 //! # Architecture
 //!
-//! - [`Connector`] (`connector.rs`) is what one app must provide: its normalised base URL, its
-//!   `Authorization` header, and seven user primitives (create, get, find, update, set active,
-//!   delete, list a page) mapped onto its API. Connectors are object safe, so a service can keep
-//!   `Vec<Box<dyn Connector>>` built from configuration.
-//! - [`Client`] (`client.rs`) is what a service calls. It owns everything that is the same for
+//! Layers, top to bottom; a module imports only from layers below it (no cycle, checked by
+//! `tests/architecture.rs`):
+//!
+//! - `client.rs` ([`Client`]) is what a service calls. It owns everything that is the same for
 //!   every app: idempotent [`provision`](Client::provision) (look up by the connector's match key,
 //!   then link, reactivate, update or create; reconcile "already exists" and lost responses by
 //!   looking up again), [`deprovision`](Client::deprovision) that succeeds for people already
-//!   inactive or gone, and [`list`](Client::list) as a stream bounded by one page.
-//! - [`Http`] (`http.rs`) is the one request path every connector sends through: authorisation
-//!   header (marked sensitive), timeout, response-size cap, retries per [`RetryPolicy`],
-//!   rate-limit pacing from `X-RateLimit-*` headers, an in-flight cap, typed errors and tracing.
-//! - [`User`] (`user.rs`) is the common user model: SCIM 2.0 core + enterprise attributes, and a
-//!   typed slot for each app's own ([`UserExtension`], `extension.rs`), so an app's attributes,
-//!   their diff and their apply live in the app's module. It knows no app and no wire format.
-//! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
-//!   status and the server's own message, with accessors that drive retries.
-//! - Protocol and app modules: [`scim`] (the SCIM JSON codec with its extension registry,
-//!   filters, PATCH, list parsing, shared by every SCIM app), [`interact`] and [`freshservice`]
-//!   (each with its typed attributes and their `User`/`UserBuilder` shorthands).
+//!   inactive or gone, [`list`](Client::list) as a stream bounded by one page, and the optional
+//!   capabilities ([`groups`](Client::groups)). `flight.rs`: single-flight per match key;
+//!   `bulk.rs`: many people at a time.
+//! - `scim/`, `interact/`, `freshservice/`: the protocol and app modules. [`scim`] holds the SCIM
+//!   JSON codec with its extension registry, filters, PATCH and list parsing, shared by every SCIM
+//!   app; [`interact`] and [`freshservice`] each hold their connector, their typed attributes and
+//!   their `User`/`UserBuilder` shorthands.
+//! - `connector.rs` ([`Connector`]) is what one app must provide: its normalised base URL, its
+//!   `Authorization` header, its error-body reading, and seven user primitives (create, get, find,
+//!   update, set active, delete, list a page) mapped onto its API. Other resources are optional
+//!   capabilities, each a trait in its own module (`group.rs`: [`GroupConnector`]). Connectors are
+//!   object safe, so a service can keep `Vec<Box<dyn Connector>>` built from configuration.
+//! - `outcome.rs`: what lifecycle calls did ([`ProvisionOutcome`], [`UpdateOutcome`], …), shared by
+//!   the trait and the client.
+//! - `http/` ([`Http`]) is the one request path every connector sends through, and knows no
+//!   connector: `mod.rs` holds the send path and the target it sends to (base URL, headers and
+//!   error parser, built by the client from the connector); `request.rs`, `response.rs`,
+//!   `credential.rs` (the `Authorization` header, built once, marked sensitive, replaceable),
+//!   `retry.rs` ([`RetryPolicy`]) and `pacing.rs` (rate-limit pacing from `X-RateLimit-*`).
+//! - `resource.rs`: the user resource as an app holds it ([`UserId`], [`Lookup`], [`RemoteUser`],
+//!   pages). `user.rs` ([`User`]): the common model, SCIM 2.0 core + enterprise attributes and a
+//!   typed slot for each app's own ([`UserExtension`], `extension.rs`); it knows no app and no wire
+//!   format.
+//! - `error.rs` ([`Error`]): one error type by cause, whose `Display` always carries the HTTP
+//!   status and the server's own message, with accessors that drive retries. `auth.rs`
+//!   ([`Authorization`]) and `base_url.rs`: credentials and URL rules.
 //!
 //! # Example
 //!

@@ -42,7 +42,7 @@ impl fmt::Display for ProvisionOutcome {
     }
 }
 
-/// The result of [`Client::provision`].
+/// The result of [`Client::provision`](crate::Client::provision).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Provisioned {

@@ -58,7 +58,7 @@ impl fmt::Display for Method {
     }
 }
 
-/// A request a connector asks [`Http`] to send.
+/// A request a connector asks [`Http`](crate::Http) to send.
 #[derive(Clone)]
 pub struct Request {
     method: Method,

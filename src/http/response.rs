@@ -64,7 +64,7 @@ impl Response {
     }
 
     /// Parses the body as JSON into `T`. An empty body or a shape mismatch is an
-    /// [`Error::Decode`] with a short excerpt of the body.
+    /// [`Error::Decode`](crate::Error::Decode) with a short excerpt of the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         if self.is_empty() {
             return Err(DecodeError::new(Some(self.status), "expected a JSON body, got an empty one", &[]).into());
