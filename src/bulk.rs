@@ -5,8 +5,9 @@ use std::fmt;
 use futures_core::Stream;
 use futures_util::StreamExt as _;
 
-use crate::client::{Client, DeprovisionOutcome, ProvisionOutcome, Provisioned};
+use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, Provisioned};
 use crate::user::User;
 
 /// The result of one person in a bulk run.
@@ -214,8 +215,8 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connector::{RemoteUser, UserId};
     use crate::error::ApiError;
+    use crate::resource::{RemoteUser, UserId};
 
     #[test]
     fn summary_counts_and_orders_failures() {

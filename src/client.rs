@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::connector::Connector;
+
 use crate::error::{Error, Result};
 use crate::flight::Flights;
-use crate::http::{Http, HttpConfig, RateLimitStatus};
-use crate::retry::RetryPolicy;
+use crate::group::GroupConnector;
+use crate::http::{Http, HttpConfig, RateLimitStatus, RetryPolicy, Target};
+use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
+use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::user::User;
 
 /// The default request timeout.
@@ -176,113 +179,19 @@ impl ClientBuilder {
             max_in_flight: self.max_in_flight,
             rate_limit_window: self.rate_limit_window,
         };
-        let http = Http::new(self.connector.clone(), config)?;
+        // The request path gets a description of the app, not the connector itself.
+        let connector = &self.connector;
+        let parser = Arc::clone(connector);
+        let target = Target::new(
+            connector.kind(),
+            connector.base_url().clone(),
+            connector.accept(),
+            connector.authorization(),
+            Arc::new(move |response| parser.api_error(response)),
+        )?;
+        let http = Http::new(target, config)?;
         Ok(Client { connector: self.connector, http, flights: Arc::default() })
     }
-}
-
-/// What provisioning did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ProvisionOutcome {
-    /// The user did not exist and was created.
-    Created,
-    /// The user did not exist and a create was sent whose outcome was unknown (a timeout, a
-    /// dropped connection, a `5xx`, or a success answer that could not be read); the look-up
-    /// after it found the user, so the create was applied. The user is as found, updated where
-    /// attributes differed. Counted as created by [`BulkSummary`](crate::BulkSummary). (Within
-    /// one client the create was this call's; another process creating the same person at that
-    /// moment would look the same.)
-    CreatedConfirmed,
-    /// The user already existed and was linked as it was (nothing differed, or the policy said not
-    /// to update). Also the outcome when a create was answered "already exists" and a look-up
-    /// found the user.
-    Linked,
-    /// The user already existed and the attributes that differed were updated.
-    Updated,
-    /// The user existed but was inactive, and was reactivated (and updated where attributes
-    /// differed).
-    Reactivated,
-}
-
-impl fmt::Display for ProvisionOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ProvisionOutcome::Created => "created",
-            ProvisionOutcome::CreatedConfirmed => "created (confirmed by look-up)",
-            ProvisionOutcome::Linked => "already existed, linked",
-            ProvisionOutcome::Updated => "already existed, updated",
-            ProvisionOutcome::Reactivated => "was inactive, reactivated",
-        })
-    }
-}
-
-/// The result of [`Client::provision`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Provisioned {
-    /// What happened.
-    pub outcome: ProvisionOutcome,
-    /// The user as it now is (as returned by the app, or as last read with the changes applied).
-    pub user: RemoteUser,
-}
-
-/// What provisioning may do to a user who already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ProvisionPolicy {
-    /// Update the attributes that differ (default `true`).
-    pub update_existing: bool,
-    /// Reactivate an inactive user (default `true`).
-    pub reactivate: bool,
-}
-
-impl Default for ProvisionPolicy {
-    fn default() -> Self {
-        ProvisionPolicy { update_existing: true, reactivate: true }
-    }
-}
-
-impl ProvisionPolicy {
-    /// Link existing users only: never update or reactivate them.
-    pub fn link_only() -> Self {
-        ProvisionPolicy { update_existing: false, reactivate: false }
-    }
-}
-
-/// What deprovisioning or deleting did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeprovisionOutcome {
-    /// The user was active and is now deactivated.
-    Deactivated,
-    /// The user was already inactive; nothing was sent.
-    AlreadyInactive,
-    /// The user was permanently deleted.
-    Deleted,
-    /// No such user exists (any more); nothing to do.
-    AlreadyGone,
-}
-
-impl fmt::Display for DeprovisionOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DeprovisionOutcome::Deactivated => "deactivated",
-            DeprovisionOutcome::AlreadyInactive => "was already inactive",
-            DeprovisionOutcome::Deleted => "deleted",
-            DeprovisionOutcome::AlreadyGone => "was already gone",
-        })
-    }
-}
-
-/// What an update did.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum UpdateOutcome {
-    /// The changes were sent. Holds the updated user when the app returned it.
-    Updated(Option<Box<RemoteUser>>),
-    /// There was nothing to change (or nothing the app stores); nothing was sent.
-    Unchanged,
 }
 
 impl Client {
@@ -308,6 +217,12 @@ impl Client {
     /// The connector this client drives.
     pub fn connector(&self) -> &dyn Connector {
         &*self.connector
+    }
+
+    /// The connector's group operations, or [`Error::Unsupported`] naming the connector and the
+    /// capability when its app has none (the connector's [`groups`](Connector::groups) is `None`).
+    pub fn groups(&self) -> Result<&dyn GroupConnector> {
+        self.connector.groups().ok_or_else(|| Error::unsupported(self.connector.display_name(), "groups"))
     }
 
     /// The latest rate-limit budget the app reported (`X-RateLimit-*` headers), if it reports one.

@@ -5,7 +5,8 @@
 //! Everything that is the same for every app (idempotent provisioning, deprovisioning that
 //! tolerates missing users, paging as a stream, retries, rate-limit pacing, tracing) lives in
 //! [`Client`](crate::Client) and in the one request path, [`Http`]. A new connector is therefore one
-//! module that implements this trait.
+//! module that implements this trait. Resources other than users are optional capabilities (see
+//! [`Connector`]'s "Optional capabilities"): a connector without them compiles unchanged.
 //!
 //! The trait uses [`async_trait`] so that `Box<dyn Connector>` and `Arc<dyn Connector>` work
 //! (rustdoc shows the desugared `Pin<Box<dyn Future>>` signatures; implement the methods as
@@ -98,9 +99,11 @@ use async_trait::async_trait;
 use url::Url;
 
 use crate::auth::Authorization;
-use crate::client::UpdateOutcome;
 use crate::error::{ApiError, Result};
+use crate::group::GroupConnector;
 use crate::http::{Http, Response};
+use crate::outcome::UpdateOutcome;
+use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::user::User;
 
 /// One downstream app's API, as seen by the [`Client`](crate::Client).
@@ -108,6 +111,22 @@ use crate::user::User;
 /// Implementations must be cheap to share (`Send + Sync`) and must redact credentials in `Debug`.
 /// Methods that take `http` must send every request through it, so that timeouts, retries,
 /// rate-limit pacing, body-size limits and tracing apply uniformly.
+///
+/// # Optional capabilities
+///
+/// Users are the one resource every app has. Every other resource is a capability: its own
+/// object-safe trait in its own module (`Send + Sync + Debug`, such as [`GroupConnector`]), handed
+/// out by an accessor on this trait that defaults to `None`
+/// ([`groups`](Connector::groups)). So the trait set grows without breaking a connector that
+/// lacks the new resource: it compiles unchanged and keeps the default. A connector whose app has
+/// it implements the capability trait (on itself or on a part it owns) and returns `Some`. The
+/// client hands the capability out ([`Client::groups`](crate::Client::groups)) and turns `None`
+/// into [`Error::Unsupported`](crate::Error::Unsupported), naming the connector and the capability,
+/// before anything is sent.
+///
+/// Adding a capability takes four steps: the trait in its own module, with a default for every
+/// method; a defaulted accessor here, forwarded by the `Box` and `Arc` implementations; a `Client`
+/// method that returns it or the `Unsupported` error; and a root re-export.
 #[async_trait]
 pub trait Connector: Send + Sync + fmt::Debug {
     /// A short, stable identifier of the connector type, used in traces: `"interact"`, `"scim"`,
@@ -182,156 +201,13 @@ pub trait Connector: Send + Sync + fmt::Debug {
 
     /// Reads one page of users.
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage>;
-}
 
-/// The id a downstream app gave a user (SCIM `id`, Freshservice user id), as text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(String);
-
-impl UserId {
-    /// Wraps an id.
-    pub fn new(id: impl Into<String>) -> Self {
-        UserId(id.into())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for UserId {
-    fn from(id: &str) -> Self {
-        UserId(id.to_string())
-    }
-}
-
-impl From<String> for UserId {
-    fn from(id: String) -> Self {
-        UserId(id)
-    }
-}
-
-/// How to find a user. Its `Debug` hides the value, so a look-up can be logged without leaking an
-/// e-mail address.
-#[derive(Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Lookup {
-    /// By user name (SCIM `userName`, compared case-insensitively by SCIM servers).
-    UserName(String),
-    /// By e-mail address.
-    Email(String),
-    /// By the HR system's id (SCIM `externalId`).
-    ExternalId(String),
-}
-
-impl Lookup {
-    /// The attribute's name, for messages: `userName`, `email`, `externalId`.
-    pub fn attribute(&self) -> &'static str {
-        match self {
-            Lookup::UserName(_) => "userName",
-            Lookup::Email(_) => "email",
-            Lookup::ExternalId(_) => "externalId",
-        }
-    }
-
-    /// The value looked up.
-    pub fn value(&self) -> &str {
-        match self {
-            Lookup::UserName(v) | Lookup::Email(v) | Lookup::ExternalId(v) => v,
-        }
-    }
-}
-
-impl fmt::Debug for Lookup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Lookup({} = [REDACTED])", self.attribute())
-    }
-}
-
-/// A user as it exists in a downstream app: its id there and its attributes in the common model.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RemoteUser {
-    /// The app's id for the user.
-    pub id: UserId,
-    /// The user's attributes, in the common model. Attributes the model has no field for are kept
-    /// in [`User::extra`].
-    pub user: User,
-}
-
-impl RemoteUser {
-    /// A remote user from its id and attributes.
-    pub fn new(id: UserId, user: User) -> Self {
-        RemoteUser { id, user }
-    }
-
-    /// Whether the user is active. A user whose app did not say is taken as active.
-    pub fn is_active(&self) -> bool {
-        self.user.active.unwrap_or(true)
-    }
-}
-
-/// Which page of users to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PageRequest {
-    /// Where to continue: `None` for the first page, else the [`UserPage::next`] of the previous one.
-    pub token: Option<PageToken>,
-    /// How many users to ask for. Connectors clamp it to what their API allows.
-    pub size: u32,
-}
-
-impl PageRequest {
-    /// The first page, of `size` users.
-    pub fn first(size: u32) -> Self {
-        PageRequest { token: None, size }
-    }
-
-    /// The page after the one that returned `token`.
-    pub fn next(token: PageToken, size: u32) -> Self {
-        PageRequest { token: Some(token), size }
-    }
-}
-
-/// An opaque position in a listing, produced by a connector and passed back to it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PageToken(String);
-
-impl PageToken {
-    /// Wraps a connector's position.
-    pub fn new(token: impl Into<String>) -> Self {
-        PageToken(token.into())
-    }
-
-    /// The position as the connector wrote it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// One page of users.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct UserPage {
-    /// The users on this page.
-    pub users: Vec<RemoteUser>,
-    /// Where the next page starts, or `None` when this is the last.
-    pub next: Option<PageToken>,
-    /// The total number of users, when the app says.
-    pub total: Option<u64>,
-}
-
-impl UserPage {
-    /// A page of users.
-    pub fn new(users: Vec<RemoteUser>, next: Option<PageToken>, total: Option<u64>) -> Self {
-        UserPage { users, next, total }
+    /// The group operations, if this app has groups. Defaults to `None`:
+    /// [`Client::groups`](crate::Client::groups) then reports
+    /// [`Error::Unsupported`](crate::Error::Unsupported). See
+    /// [optional capabilities](Connector#optional-capabilities).
+    fn groups(&self) -> Option<&dyn GroupConnector> {
+        None
     }
 }
 
@@ -392,6 +268,9 @@ macro_rules! forward_connector {
             }
             async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
                 (**self).list_users(http, page).await
+            }
+            fn groups(&self) -> Option<&dyn GroupConnector> {
+                (**self).groups()
             }
         }
     };

@@ -75,6 +75,17 @@ pub enum Error {
         matches: usize,
     },
 
+    /// The connector does not support a capability the caller asked for (its app has no groups,
+    /// say). Nothing was sent; retrying cannot help.
+    #[error("the {connector} connector does not support {capability}")]
+    Unsupported {
+        /// The connector's [`display_name`](crate::Connector::display_name), as one bounded line
+        /// with e-mail addresses masked.
+        connector: String,
+        /// The capability asked for, such as `groups`.
+        capability: &'static str,
+    },
+
     /// Any other non-success response.
     #[error("API error: {0}")]
     Api(ApiError),
@@ -123,6 +134,11 @@ impl Error {
         Error::Validation(ValidationError { status: None, code: None, message: one_line(&message.into()), fields })
     }
 
+    /// Builds an [`Error::Unsupported`]: the connector named `connector` lacks `capability`.
+    pub(crate) fn unsupported(connector: &str, capability: &'static str) -> Self {
+        Error::Unsupported { connector: one_line(connector), capability }
+    }
+
     /// Maps a non-success response to the variant its status calls for.
     ///
     /// `retry_after` is the parsed `Retry-After` header, if any. A `400`/`409` whose body names a
@@ -159,7 +175,9 @@ impl Error {
             | Error::RateLimited { error: e, .. } => Some(e.status),
             Error::Validation(v) => v.status,
             Error::Decode(d) => d.status,
-            Error::InvalidConfig { .. } | Error::Transport(_) | Error::Ambiguous { .. } => None,
+            Error::InvalidConfig { .. } | Error::Transport(_) | Error::Ambiguous { .. } | Error::Unsupported { .. } => {
+                None
+            }
         }
     }
 

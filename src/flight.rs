@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::connector::Lookup;
+use crate::resource::Lookup;
 
 /// The normalised match key: the attribute and the value as the server compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -13,29 +13,42 @@
 //!
 //! # Architecture
 //!
-//! - [`Connector`] (`connector.rs`) is what one app must provide: its normalised base URL, its
-//!   `Authorization` header, and seven user primitives (create, get, find, update, set active,
-//!   delete, list a page) mapped onto its API. Connectors are object safe, so a service can keep
-//!   `Vec<Box<dyn Connector>>` built from configuration.
-//! - [`Client`] (`client.rs`) is what a service calls. It owns everything that is the same for
+//! Layers, top to bottom; a module imports only from layers below it (no cycle, checked by
+//! `tests/architecture.rs`):
+//!
+//! - `client.rs` ([`Client`]) is what a service calls. It owns everything that is the same for
 //!   every app: idempotent [`provision`](Client::provision) (look up by the connector's match key,
 //!   then link, reactivate, update or create; reconcile "already exists" and lost responses by
 //!   looking up again), [`deprovision`](Client::deprovision) that succeeds for people already
-//!   inactive or gone, and [`list`](Client::list) as a stream bounded by one page.
-//! - [`Http`] (`http.rs`) is the one request path every connector sends through: authorisation
-//!   header (marked sensitive), timeout, response-size cap, retries per [`RetryPolicy`],
-//!   rate-limit pacing from `X-RateLimit-*` headers, an in-flight cap, typed errors and tracing.
-//! - [`User`] (`user.rs`) is the common user model: SCIM 2.0 core + enterprise attributes, and a
-//!   typed slot for each app's own ([`UserExtension`], `extension.rs`), so an app's attributes,
-//!   their diff and their apply live in the app's module. It knows no app and no wire format.
-//! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
-//!   status and the server's own message, with accessors that drive retries.
+//!   inactive or gone, [`list`](Client::list) as a stream bounded by one page, and the optional
+//!   capabilities ([`groups`](Client::groups)). `flight.rs`: single-flight per match key;
+//!   `bulk.rs`: many people at a time.
+//! - `scim/`, `interact/`, `freshservice/`: the protocol and app modules. [`scim`] holds the SCIM
+//!   JSON codec with its extension registry, filters, PATCH and list parsing, shared by every SCIM
+//!   app; [`interact`] and [`freshservice`] each hold their connector, their typed attributes and
+//!   their `User`/`UserBuilder` shorthands.
+//! - `connector.rs` ([`Connector`]) is what one app must provide: its normalised base URL, its
+//!   `Authorization` header, its error-body reading, and seven user primitives (create, get, find,
+//!   update, set active, delete, list a page) mapped onto its API. Other resources are optional
+//!   capabilities, each a trait in its own module (`group.rs`: [`GroupConnector`]). Connectors are
+//!   object safe, so a service can keep `Vec<Box<dyn Connector>>` built from configuration.
+//! - `outcome.rs`: what lifecycle calls did ([`ProvisionOutcome`], [`UpdateOutcome`], …), shared by
+//!   the trait and the client.
+//! - `http/` ([`Http`]) is the one request path every connector sends through, and knows no
+//!   connector: `mod.rs` holds the send path and the target it sends to (base URL, headers and
+//!   error parser, built by the client from the connector); `request.rs`, `response.rs`,
+//!   `credential.rs` (the `Authorization` header, built once, marked sensitive, replaceable),
+//!   `retry.rs` ([`RetryPolicy`]) and `pacing.rs` (rate-limit pacing from `X-RateLimit-*`).
+//! - `resource.rs`: the user resource as an app holds it ([`UserId`], [`Lookup`], [`RemoteUser`],
+//!   pages). `user.rs` ([`User`]): the common model, SCIM 2.0 core + enterprise attributes and a
+//!   typed slot for each app's own ([`UserExtension`], `extension.rs`); it knows no app and no wire
+//!   format.
+//! - `error.rs` ([`Error`]): one error type by cause, whose `Display` always carries the HTTP
+//!   status and the server's own message, with accessors that drive retries. `auth.rs`
+//!   ([`Authorization`]) and `base_url.rs`: credentials and URL rules.
 //! - [`config`] (`config/`) builds connectors and clients from configuration files (TOML, JSON,
 //!   any serde format), with secrets read from environment variables or files, and one error
 //!   naming every bad field by its path.
-//! - Protocol and app modules: [`scim`] (the SCIM JSON codec with its extension registry,
-//!   filters, PATCH, list parsing, shared by every SCIM app), [`interact`] and [`freshservice`]
-//!   (each with its typed attributes and their `User`/`UserBuilder` shorthands).
 //!
 //! # Example
 //!
@@ -133,10 +146,11 @@ mod error;
 mod extension;
 mod flight;
 pub mod freshservice;
+mod group;
 mod http;
 pub mod interact;
-mod pacing;
-mod retry;
+mod outcome;
+mod resource;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
@@ -150,12 +164,9 @@ struct ReadmeDoctests;
 
 pub use auth::Authorization;
 pub use bulk::{BulkFailure, BulkItem, BulkSummary};
-pub use client::{
-    Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DeprovisionOutcome,
-    ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome,
-};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use config::{ConfigError, ConnectionsConfig, ConnectorConfig, SecretSource};
-pub use connector::{Connector, Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
+pub use connector::Connector;
 pub use error::{
     ApiError, DecodeError, EXCERPT_CHARS, Error, ErrorKind, FieldError, Result, TransportError, TransportErrorKind,
     ValidationError,
@@ -165,12 +176,17 @@ pub use freshservice::{
     AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
     FreshserviceUserKind,
 };
-pub use http::{Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, parse_retry_after};
+pub use group::GroupConnector;
+pub use http::{
+    DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, RetryPolicy,
+    parse_retry_after,
+};
 pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
-pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
+pub use outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
+pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use scim::ScimBearer;
 pub use user::{
     CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User, UserBuilder,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::client::ClientBuilder;
 use crate::config::error::ConfigProblem;
-use crate::retry::RetryPolicy;
+use crate::http::RetryPolicy;
 
 /// [`ClientBuilder`]'s own upper bound on requests in flight.
 const MAX_IN_FLIGHT: usize = 1024;

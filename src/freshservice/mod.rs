@@ -84,10 +84,11 @@ pub use attributes::{
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::client::UpdateOutcome;
-use crate::connector::{Connector, Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
+use crate::connector::Connector;
 use crate::error::{ApiError, DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
+use crate::outcome::UpdateOutcome;
+use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::user::User;
 use names::NameCache;
 

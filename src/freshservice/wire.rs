@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
-use crate::connector::{RemoteUser, UserId};
 use crate::error::{DecodeError, Error, Result};
 use crate::http::Response;
+use crate::resource::{RemoteUser, UserId};
 use crate::scim::codec;
 use crate::user::{EnterpriseAttributes, Manager, MultiValue, Name, User};
 

@@ -52,10 +52,11 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::client::UpdateOutcome;
-use crate::connector::{Connector, Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::connector::Connector;
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
+use crate::outcome::UpdateOutcome;
+use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, lift_outcome, lift_page, lift_remote, ops};
 use crate::user::User;
 

@@ -33,9 +33,9 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::connector::{RemoteUser, UserId};
 use crate::error::{DecodeError, Error, Result};
 use crate::extension::{ErasedExtension, UserExtension};
+use crate::resource::{RemoteUser, UserId};
 use crate::user::{CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User};
 
 impl User {

@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use crate::connector::RemoteUser;
 use crate::error::{DecodeError, Result};
 use crate::http::Response;
+use crate::resource::RemoteUser;
 use crate::scim::codec::{self, remote_user_from_scim};
 
 /// The URN of a SCIM list response.

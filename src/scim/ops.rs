@@ -8,10 +8,10 @@
 
 use serde_json::Value;
 
-use crate::client::UpdateOutcome;
-use crate::connector::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::error::{DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
+use crate::outcome::UpdateOutcome;
+use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 use crate::scim::codec::remote_user_from_scim;
 use crate::scim::{Filter, ListResponse, PatchOp};
 use crate::user::User;

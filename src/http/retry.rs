@@ -4,8 +4,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
+use super::request::Method;
 use crate::error::{Error, ErrorKind, TransportErrorKind};
-use crate::http::Method;
 
 /// How the client retries failed requests. A value on the [`ClientBuilder`](crate::ClientBuilder).
 ///

@@ -1,5 +1,5 @@
-//! Rate-limit pacing: what the request path has learnt about the server's budget, and how long a
-//! request should wait before it is sent.
+//! Rate-limit pacing: the budget the server reported ([`RateLimitStatus`]), what the request path
+//! has learnt about its window, and how long a request should wait before it is sent.
 //!
 //! Everything here comes from the network, so none of it is trusted further than the caller's own
 //! settings: a reset moment is never taken to be more than one `rate_limit_window` ahead, every
@@ -12,7 +12,18 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::http::RateLimitStatus;
+/// The budget a server reported in its latest `X-RateLimit-Total` / `X-RateLimit-Remaining`
+/// headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitStatus {
+    /// Requests allowed per window (`X-RateLimit-Total`), if sent.
+    pub total: Option<u64>,
+    /// Requests left in the current window (`X-RateLimit-Remaining`).
+    pub remaining: u64,
+    /// When the headers were read.
+    pub observed_at: Instant,
+}
 
 /// What the request path knows about the server's rate-limit window, shared by a client and its
 /// clones.
@@ -188,15 +199,15 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let connector = crate::ScimBearer::for_loopback(&format!("http://127.0.0.1:{port}/scim/v2"), "t").unwrap();
         let window = Duration::from_secs(60);
-        let config = crate::http::HttpConfig {
-            timeout: Duration::from_secs(1),
-            user_agent: "test".into(),
-            max_response_bytes: 1024,
-            retry: crate::RetryPolicy::none().with_deadline(Duration::from_secs(120)),
-            max_in_flight: 2,
-            rate_limit_window: window,
-        };
-        let http = crate::Http::new(std::sync::Arc::new(connector), config).unwrap();
+        let client = crate::Client::builder(connector)
+            .timeout(Duration::from_secs(1))
+            .max_response_bytes(1024)
+            .retry_policy(crate::RetryPolicy::none().with_deadline(Duration::from_secs(120)))
+            .max_in_flight(2)
+            .rate_limit_window(window)
+            .build()
+            .unwrap();
+        let http = client.http().clone();
         let now = Instant::now();
         pacer(&http).record(RateLimitStatus { total: Some(400), remaining: 0, observed_at: now });
         pacer(&http).learn_reset(Duration::from_secs(30), window, now);

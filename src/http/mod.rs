@@ -1,0 +1,420 @@
+//! The one request path: every HTTP request of every connector goes through [`Http::send`].
+//!
+//! That is where the `Authorization` header is attached (marked sensitive), the timeout and
+//! response-size cap apply, retries and rate-limit pacing happen, `X-RateLimit-*` headers are
+//! recorded, non-success responses become typed [`Error`]s, and each attempt is traced. No
+//! `reqwest` type appears in this module's public items.
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderValue;
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::auth::Authorization;
+use crate::error::{ApiError, DecodeError, Error, Result, TransportError, TransportErrorKind};
+
+mod credential;
+mod pacing;
+mod request;
+mod response;
+mod retry;
+
+use credential::Credential;
+pub use pacing::RateLimitStatus;
+use pacing::{Pacer, PacingLimits, fits};
+pub use request::{Method, Request};
+pub(crate) use response::generic_api_error;
+pub use response::{MAX_RETRY_AFTER, Response, parse_retry_after};
+use retry::RetryDecision;
+pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
+
+/// Reads a non-success response into the server's status, code and message (a connector's
+/// [`api_error`](crate::Connector::api_error)).
+pub(crate) type ErrorParser = Arc<dyn Fn(&Response) -> ApiError + Send + Sync>;
+
+/// What the request path knows of the app it sends to: everything it needs from a connector,
+/// built once by the [`Client`](crate::Client) from it, so this layer knows no connector trait.
+pub(crate) struct Target {
+    /// The connector's kind, for traces.
+    kind: &'static str,
+    base_url: Url,
+    accept: HeaderValue,
+    /// Swapped as a whole (header and redaction together) when the credential changes; requests
+    /// take a snapshot, so each is sent and redacted with one credential.
+    credential: RwLock<Arc<Credential>>,
+    api_error: ErrorParser,
+}
+
+impl Target {
+    /// A target from a connector's parts. The `Authorization` and `Accept` header values are built
+    /// here, once; one that cannot be sent in a header is an [`Error::InvalidConfig`].
+    pub(crate) fn new(
+        kind: &'static str,
+        base_url: Url,
+        accept: &str,
+        authorization: &Authorization,
+        api_error: ErrorParser,
+    ) -> Result<Self> {
+        let accept = HeaderValue::from_str(accept)
+            .map_err(|_| Error::invalid_config("the Accept header cannot be sent in an HTTP header"))?;
+        let credential = RwLock::new(Arc::new(Credential::new(authorization)?));
+        Ok(Target { kind, base_url, accept, credential, api_error })
+    }
+
+    fn credential(&self) -> Arc<Credential> {
+        // A poisoned lock still holds a whole credential: it is only ever replaced whole.
+        Arc::clone(&self.credential.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The settings of the request path, fixed when a [`Client`](crate::Client) is built.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpConfig {
+    pub(crate) timeout: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_in_flight: usize,
+    pub(crate) rate_limit_window: Duration,
+}
+
+/// The handle a connector sends its requests through. Cheap to clone.
+#[derive(Clone)]
+pub struct Http {
+    inner: reqwest::Client,
+    target: Arc<Target>,
+    config: Arc<HttpConfig>,
+    in_flight: Arc<Semaphore>,
+    rate: Arc<Pacer>,
+}
+
+impl fmt::Debug for Http {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Http")
+            .field("connector", &self.target.kind)
+            .field("timeout", &self.config.timeout)
+            .field("max_response_bytes", &self.config.max_response_bytes)
+            .field("retry", &self.config.retry)
+            .field("max_in_flight", &self.config.max_in_flight)
+            .field("rate_limit_window", &self.config.rate_limit_window)
+            .finish()
+    }
+}
+
+impl Http {
+    pub(crate) fn new(target: Target, config: HttpConfig) -> Result<Self> {
+        let inner = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(config.user_agent.clone())
+            // A redirect could carry the Authorization header to another host; APIs we speak
+            // never redirect, so a 3xx is reported instead of followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                Error::invalid_config(format!("the HTTP client could not be built: {}", error_without_url(&e)))
+            })?;
+        let max_in_flight = config.max_in_flight.max(1);
+        Ok(Http {
+            inner,
+            target: Arc::new(target),
+            config: Arc::new(config),
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            rate: Arc::new(Pacer::new()),
+        })
+    }
+
+    /// The connector's base URL with `segments` appended, each as one percent-encoded segment.
+    /// An empty, `.` or `..` segment is rejected, so an id can never change the addressed resource.
+    pub fn endpoint(&self, segments: &[&str]) -> Result<Url> {
+        crate::base_url::endpoint(&self.target.base_url, segments)
+    }
+
+    /// Replaces the credential for every later request of this handle and its clones (requests
+    /// already under way keep theirs). The header value is built here, once.
+    // Credential rotation (issue 14) calls it; until then only the tests do.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn set_authorization(&self, authorization: &Authorization) -> Result<()> {
+        let credential = Arc::new(Credential::new(authorization)?);
+        *self.target.credential.write().unwrap_or_else(PoisonError::into_inner) = credential;
+        Ok(())
+    }
+
+    /// The client's retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.config.retry
+    }
+
+    /// How many requests may be in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.config.max_in_flight
+    }
+
+    /// The latest rate-limit budget the server reported, if it reports one.
+    pub fn rate_limit(&self) -> Option<RateLimitStatus> {
+        self.rate.status()
+    }
+
+    /// The pacing state and the number of free in-flight slots, for the pacing tests.
+    #[cfg(test)]
+    pub(crate) fn pacing_parts(&self) -> (&Pacer, usize) {
+        (&self.rate, self.in_flight.available_permits())
+    }
+
+    /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
+    /// through the connector's
+    /// [`api_error`](crate::Connector::api_error); throttled and transient failures are retried per the
+    /// client's [`RetryPolicy`] when the request is safe to repeat.
+    ///
+    /// Every wait of the request (retry waits and rate-limit pacing) counts against the policy's
+    /// [`deadline`](RetryPolicy::deadline), measured from this call: a retry whose wait would end
+    /// after it is not made (the last error is returned), and a pacing wait that would is skipped
+    /// (the request is sent at once and the server's answer decides).
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        let span = tracing::debug_span!(
+            "http_request",
+            connector = self.target.kind,
+            method = request.method().as_str(),
+            path = request.path_template(),
+        );
+        self.send_with_retries(&request).instrument(span).await
+    }
+
+    async fn send_with_retries(&self, request: &Request) -> Result<Response> {
+        // `None` when the deadline is too far ahead to represent: no deadline.
+        let deadline = Instant::now().checked_add(self.config.retry.deadline());
+        let mut attempt: u32 = 1;
+        loop {
+            let result = self.attempt(request, attempt, deadline).await;
+            let error = match result {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            match self.config.retry.decide(request.method(), &error, attempt) {
+                RetryDecision::GiveUp => return Err(error),
+                RetryDecision::RetryAfter(wait) if !fits(deadline, wait) => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "not retrying: the wait would end after the deadline");
+                    return Err(error);
+                }
+                RetryDecision::RetryAfter(wait) => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, request: &Request, attempt: u32, deadline: Option<Instant>) -> Result<Response> {
+        let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
+        let work = async {
+            // Pacing waits without an in-flight slot, so a waiting request never keeps another
+            // from being sent; the budget is checked again once a slot is taken, as it may have
+            // been spent while this request queued for one.
+            let _permit = loop {
+                self.pace(deadline).await;
+                let permit =
+                    self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
+                if self.pacing_wait(deadline).is_none() {
+                    break permit;
+                }
+            };
+            let started = Instant::now();
+            let result = self.exchange(request).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let status = match &result {
+                Ok(response) => Some(response.status()),
+                Err(error) => error.status(),
+            };
+            if let Some(status) = status {
+                tracing::Span::current().record("status", status);
+            }
+            match &result {
+                Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
+                Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
+            }
+            result
+        };
+        work.instrument(span).await
+    }
+
+    /// Waits before a request when the server's reported budget is nearly spent (no more left than
+    /// may be in flight) until the window that budget belongs to has reset, instead of running
+    /// into `429`. The reset moment is known once the server has sent one `Retry-After`.
+    ///
+    /// The wait ends early when anything new is learnt (a response that shows budget ends it at
+    /// once), and is not started at all when it would end after `deadline`: the request is then
+    /// sent at once, and the server's answer decides.
+    async fn pace(&self, deadline: Option<Instant>) {
+        loop {
+            // Subscribed before reading the state, so no change between the two is missed.
+            let mut changed = self.rate.subscribe();
+            let Some(wait) = self.pacing_wait(deadline) else {
+                return;
+            };
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget nearly spent");
+            // Either outcome means "check again": the wait is over, or the state changed.
+            let _ = tokio::time::timeout(wait, changed.changed()).await;
+        }
+    }
+
+    /// The pacing wait a request should make now: `None` when there is no need, or when the wait
+    /// would end after `deadline`.
+    fn pacing_wait(&self, deadline: Option<Instant>) -> Option<Duration> {
+        let limits = PacingLimits {
+            max_in_flight: self.config.max_in_flight,
+            window: self.config.rate_limit_window,
+            max_delay: self.config.retry.max_delay(),
+        };
+        let wait = self.rate.delay(limits, Instant::now())?;
+        if fits(deadline, wait) {
+            Some(wait)
+        } else {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "pacing: the wait would end after the deadline; not waiting"
+            );
+            None
+        }
+    }
+
+    async fn exchange(&self, request: &Request) -> Result<Response> {
+        // One credential for the request and the redaction of its answer, even if it is replaced
+        // meanwhile.
+        let credential = self.target.credential();
+        let mut builder = self
+            .inner
+            .request(request.method().to_reqwest(), request.url().clone())
+            .header(reqwest::header::ACCEPT, self.target.accept.clone())
+            .header(reqwest::header::AUTHORIZATION, credential.header().clone());
+        if let Some((content_type, body)) = request.body() {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body.to_vec());
+        }
+        let response = builder.send().await.map_err(|e| self.transport_error(request, &e))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .collect();
+        let body = self.read_body(request, status, response).await?;
+        let response = Response::received(status, headers, body, Arc::clone(&credential));
+        self.record_rate_limit(&response);
+        if response.is_success() {
+            return Ok(response);
+        }
+        let retry_after = response.header("retry-after").and_then(parse_retry_after);
+        if status == 429 {
+            if let Some(wait) = retry_after {
+                self.rate.learn_reset(wait, self.config.rate_limit_window, Instant::now());
+            }
+        }
+        let error = (self.target.api_error)(&response).sanitized(|text| credential.redact(text));
+        Err(Error::from_response(error, retry_after))
+    }
+
+    async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Vec<u8>> {
+        let cap = self.config.max_response_bytes;
+        let too_large = || -> Error {
+            DecodeError::new(Some(status), format!("the response body exceeds the {cap}-byte limit"), &[]).into()
+        };
+        if response.content_length().is_some_and(|len| len > cap as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(request, &e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn record_rate_limit(&self, response: &Response) {
+        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(remaining) = number("x-ratelimit-remaining") {
+            let status = RateLimitStatus { total: number("x-ratelimit-total"), remaining, observed_at: Instant::now() };
+            self.rate.record(status);
+        }
+    }
+
+    fn transport_error(&self, request: &Request, error: &reqwest::Error) -> Error {
+        let kind = if error.is_timeout() {
+            TransportErrorKind::Timeout
+        } else if error.is_connect() {
+            TransportErrorKind::Connect
+        } else {
+            TransportErrorKind::Other
+        };
+        // `without_url` keeps the query string (which may hold an e-mail address) out of the
+        // message; the path template names the endpoint instead.
+        let message = error_without_url(error);
+        TransportError::new(kind, request.method().as_str(), request.path_template().to_string(), message, None).into()
+    }
+}
+
+fn error_without_url(error: &reqwest::Error) -> String {
+    // reqwest::Error is not Clone; render its text and its sources without the URL.
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), "<url>");
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text.replace(" for url (<url>)", "")
+}
+
+#[cfg(test)]
+mod tests {
+    use httpmock::Method::GET;
+    use httpmock::MockServer;
+
+    use crate::{Authorization, Client, Request, ScimBearer};
+
+    #[tokio::test]
+    async fn a_replaced_credential_is_sent_and_redacted_by_every_clone() {
+        let server = MockServer::start_async().await;
+        let old = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/scim/v2/Users/u1").header("authorization", "Bearer old-token-123456");
+                then.status(200).body("{}");
+            })
+            .await;
+        let new = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/scim/v2/Users/u1").header("authorization", "Bearer new-token-654321");
+                then.status(401).json_body(serde_json::json!({"detail": "token new-token-654321 is revoked"}));
+            })
+            .await;
+        let connector = ScimBearer::for_loopback(&server.url("/scim/v2"), "old-token-123456").unwrap();
+        let client = Client::builder(connector).retry_policy(crate::RetryPolicy::none()).build().unwrap();
+        let http = client.http();
+        let request = || Request::get(http.endpoint(&["Users", "u1"]).unwrap(), "/Users/{id}");
+        assert_eq!(http.send(request()).await.unwrap().status(), 200);
+
+        // Replaced through a clone: the original handle sends the new one, and redacts it.
+        let rotated = Authorization::bearer(&"new-token-654321".into()).unwrap();
+        http.clone().set_authorization(&rotated).unwrap();
+        let error = http.send(request()).await.unwrap_err();
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(
+            error.to_string(),
+            "unauthorized: HTTP 401: token [REDACTED] is revoked. check the bearer token configured for this SCIM \
+             service (it may be wrong, expired or revoked)"
+        );
+        old.assert_calls_async(1).await;
+        new.assert_calls_async(1).await;
+    }
+}

@@ -1,0 +1,139 @@
+//! What a connector asks the request path to send: a [`Method`] and a [`Request`].
+
+use std::fmt;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// An HTTP method. Only the ones the lifecycle needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`: never retried blindly, since it may create.
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    /// The method's name, as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether repeating the request has the same effect as sending it once. `POST` is not.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post)
+    }
+
+    /// The method as reqwest names it, for the send path.
+    pub(super) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request a connector asks [`Http`](crate::Http) to send.
+#[derive(Clone)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    path_template: &'static str,
+    body: Option<(&'static str, Vec<u8>)>,
+}
+
+impl Request {
+    /// A request to `url`. `path_template` names the endpoint in traces and errors without ids,
+    /// query strings or e-mail addresses, for example `/Users/{id}`.
+    pub fn new(method: Method, url: Url, path_template: &'static str) -> Self {
+        Request { method, url, path_template, body: None }
+    }
+
+    /// A `GET` request.
+    pub fn get(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Get, url, path_template)
+    }
+
+    /// A `POST` request.
+    pub fn post(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Post, url, path_template)
+    }
+
+    /// A `PUT` request.
+    pub fn put(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Put, url, path_template)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Patch, url, path_template)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(url: Url, path_template: &'static str) -> Self {
+        Request::new(Method::Delete, url, path_template)
+    }
+
+    /// Sets a JSON body, sent with exactly one `Content-Type: <content_type>` header.
+    pub fn json<T: Serialize + ?Sized>(mut self, content_type: &'static str, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::invalid_input(format!("the request body could not be encoded: {e}"), Vec::new()))?;
+        self.body = Some((content_type, bytes));
+        Ok(self)
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The full URL (which may carry a query with personal data: do not log it).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The endpoint's template, safe to log.
+    pub fn path_template(&self) -> &'static str {
+        self.path_template
+    }
+
+    /// The body, if any, with its content type.
+    pub fn body(&self) -> Option<(&'static str, &[u8])> {
+        self.body.as_ref().map(|(ct, b)| (*ct, b.as_slice()))
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path_template)
+            .field("body_bytes", &self.body.as_ref().map(|(_, b)| b.len()))
+            .finish()
+    }
+}

@@ -1,0 +1,231 @@
+//! What the request path hands back: a [`Response`] read in full, the `Retry-After` parser, and the
+//! generic reading of an error body.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::credential::Credential;
+use crate::error::{ApiError, DecodeError, FieldError, Result};
+
+/// A response, with its body read in full (up to the client's size cap).
+#[derive(Clone)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// The credential its request was sent with, redacted from every excerpt and message built
+    /// from the body (servers echo what they were sent). `None` when built by hand.
+    credential: Option<Arc<Credential>>,
+}
+
+impl Response {
+    /// A response from its parts (for connector tests and the sandbox).
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        Response { status, headers, body, credential: None }
+    }
+
+    /// A response the request path received for a request sent with `credential`.
+    pub(super) fn received(
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        credential: Arc<Credential>,
+    ) -> Self {
+        Response { status, headers, body, credential: Some(credential) }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether the status is `2xx`.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The first value of header `name` (case-insensitive), if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Whether the body is empty or only whitespace.
+    pub fn is_empty(&self) -> bool {
+        self.body.iter().all(u8::is_ascii_whitespace)
+    }
+
+    /// Parses the body as JSON into `T`. An empty body or a shape mismatch is an
+    /// [`Error::Decode`](crate::Error::Decode) with a short excerpt of the body.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if self.is_empty() {
+            return Err(DecodeError::new(Some(self.status), "expected a JSON body, got an empty one", &[]).into());
+        }
+        // serde's message can quote a value from the body, so it is redacted like the excerpt.
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.decode_error(format!("unexpected response body: {e}")).into())
+    }
+
+    /// A decode error for this response: `message` and an excerpt of the body, with e-mail
+    /// addresses masked and, for a response an [`Http`](crate::Http) received, the credential its
+    /// request was sent with redacted (before the excerpt is cut, so none survives half-visible).
+    /// Connectors build every decode error that quotes a body this way.
+    pub fn decode_error(&self, message: impl Into<String>) -> DecodeError {
+        DecodeError::redacted(Some(self.status), message, &self.body, &|text| self.redact(text))
+    }
+
+    /// `text` with the credential its request was sent with replaced by `[REDACTED]`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        match &self.credential {
+            Some(credential) => credential.redact(text),
+            None => text.to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response").field("status", &self.status).field("body_bytes", &self.body.len()).finish()
+    }
+}
+
+/// The longest `Retry-After` taken at face value; a larger one (or a date further ahead) is read
+/// as this, so no server-sent number can overflow a clock computation.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses `Retry-After` in both forms: delta-seconds (`120`) and an HTTP-date; at most
+/// [`MAX_RETRY_AFTER`].
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        // Any run of digits is a valid (if absurd) delay: saturate instead of rejecting it.
+        value.parse::<u64>().map_or(MAX_RETRY_AFTER, Duration::from_secs)
+    } else {
+        let when = httpdate::parse_http_date(value).ok()?;
+        when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// Extracts status, code, message and field errors from any JSON error body this crate knows
+/// (SCIM, Freshservice, `{"message"}`, `{"error"}`), or an excerpt of any other body.
+pub(crate) fn generic_api_error(response: &Response) -> ApiError {
+    let status = response.status();
+    let parsed: Option<Value> = serde_json::from_slice(response.body()).ok();
+    let Some(Value::Object(map)) = parsed else {
+        let message = if response.is_empty() {
+            reason_phrase(status).to_string()
+        } else {
+            let excerpt = crate::error::excerpt(response.body(), &|text| response.redact(text));
+            format!("{} (body starts: {excerpt:?})", reason_phrase(status))
+        };
+        return ApiError::new(status, message);
+    };
+    let get = |key: &str| -> Option<&Value> { map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) };
+    let text = |key: &str| -> Option<String> {
+        match get(key)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let code = text("scimType").or_else(|| text("code"));
+    let fields: Vec<FieldError> = match get("errors") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| {
+                let field = item.get("field").and_then(Value::as_str).unwrap_or("").to_string();
+                let message = item.get("message").and_then(Value::as_str)?.to_string();
+                let code = item.get("code").and_then(Value::as_str).map(str::to_string);
+                Some(FieldError::new(field, message).with_code(code))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let message = text("detail")
+        .or_else(|| text("description"))
+        .or_else(|| text("message"))
+        .or_else(|| text("error_description"))
+        .or_else(|| text("error"))
+        .unwrap_or_else(|| reason_phrase(status).to_string());
+    ApiError::new(status, message).with_code(code).with_fields(fields)
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("unexpected status")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_both_forms() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(90));
+        let parsed = parse_retry_after(&future).unwrap();
+        assert!(parsed <= Duration::from_secs(90) && parsed >= Duration::from_secs(88), "{parsed:?}");
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after("9999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("99999999999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+    }
+
+    fn response(status: u16, body: &str) -> Response {
+        Response::new(status, vec![], body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn generic_error_reads_scim_bodies() {
+        let e = generic_api_error(&response(
+            409,
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"scimType":"uniqueness","detail":"User already exists","status":"409"}"#,
+        ));
+        assert_eq!(e.to_string(), "HTTP 409 (uniqueness): User already exists");
+        assert!(e.is_duplicate());
+        let e = generic_api_error(&response(404, r#"{"detail":"Resource 42 not found","status":404}"#));
+        assert_eq!(e.to_string(), "HTTP 404: Resource 42 not found");
+    }
+
+    #[test]
+    fn generic_error_reads_freshservice_bodies() {
+        let e = generic_api_error(&response(
+            400,
+            r#"{"description":"Validation failed","errors":[{"field":"primary_email","message":"It should be a/an String","code":"datatype_mismatch"},{"field":"x","message":"Unexpected/invalid field in request","code":"invalid_field"}]}"#,
+        ));
+        assert_eq!(
+            e.to_string(),
+            "HTTP 400: Validation failed; primary_email: It should be a/an String (datatype_mismatch); x: Unexpected/invalid field in request (invalid_field)"
+        );
+        let e = generic_api_error(&response(
+            403,
+            r#"{"code":"access_denied","message":"You are not authorized to perform this action."}"#,
+        ));
+        assert_eq!(e.to_string(), "HTTP 403 (access_denied): You are not authorized to perform this action.");
+    }
+
+    #[test]
+    fn generic_error_excerpts_non_json() {
+        let e = generic_api_error(&response(500, "<html><body>Internal Server Error</body></html>"));
+        assert_eq!(
+            e.to_string(),
+            "HTTP 500: Internal Server Error (body starts: \"<html><body>Internal Server Error</body></html>\")"
+        );
+        let e = generic_api_error(&response(502, ""));
+        assert_eq!(e.to_string(), "HTTP 502: Bad Gateway");
+        let e = generic_api_error(&Response::new(500, vec![], vec![0xff, 0x00, 0xfe]));
+        assert_eq!(e.status, 500);
+    }
+}
