@@ -132,6 +132,7 @@ pub mod freshservice;
 mod http;
 pub mod interact;
 mod pacing;
+mod redact;
 mod retry;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]

@@ -121,7 +121,7 @@ fn no_parser_panics_on_any_input() {
         let r = response(status, vec![("link".into(), header.clone()), ("retry-after".into(), header.clone())], body);
 
         let _ = generic_api_error(&r);
-        let _ = crate::error::excerpt(r.body(), &|t| t.to_string());
+        let _ = crate::redact::excerpt(r.body(), &|t| t.to_string());
         let _ = r.json::<Value>();
         let _ = r.json::<User>();
         let _ = ListResponse::from_response(&r);
