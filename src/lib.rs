@@ -126,6 +126,7 @@ mod bulk;
 mod client;
 mod connector;
 mod error;
+mod error_body;
 mod extension;
 mod flight;
 pub mod freshservice;

@@ -121,6 +121,10 @@ fn no_parser_panics_on_any_input() {
         let r = response(status, vec![("link".into(), header.clone()), ("retry-after".into(), header.clone())], body);
 
         let _ = generic_api_error(&r);
+        let same = |t: &str| t.to_string();
+        let _ = crate::error_body::api_error_from_body(status, r.body(), &same);
+        let _ = crate::scim::api_error_with_401_hint(&r, "hint");
+        let _ = crate::freshservice::error::api_error(&r);
         let _ = crate::redact::excerpt(r.body(), &|t| t.to_string());
         let _ = r.json::<Value>();
         let _ = r.json::<User>();

@@ -65,6 +65,7 @@
 //! - Connection test: `GET /requesters?per_page=1`.
 
 mod attributes;
+pub(crate) mod error;
 mod instance;
 mod names;
 pub(crate) mod wire;
@@ -94,11 +95,6 @@ use names::NameCache;
 /// The most users one listing page may hold (`per_page`).
 const MAX_PAGE_SIZE: u32 = 100;
 const JSON: &str = "application/json";
-
-const HINT_UNAUTHORIZED: &str = "Check the API key: it is under Profile settings > Your API key in Freshservice, and must belong to an active administrator";
-const HINT_FORBIDDEN: &str = "The API key works, but its owner lacks the permission: use the key of an administrator (with Manage Agents); creating a full-time agent also fails this way when no agent licence is left";
-const HINT_NOT_FOUND: &str =
-    "Check the instance name: API v2 answers only on `<name>.freshservice.com`, not on a custom domain";
 
 /// A Freshservice account, reached through API v2 with an administrator's API key.
 ///
@@ -297,13 +293,6 @@ fn required_email(user: &User) -> Result<&str> {
             vec![FieldError::new("emails", "a primary e-mail address is required")],
         )),
     }
-}
-
-/// Adds what to check to a server error. The message's final full stop goes, since the hint is
-/// printed after it as a sentence of its own.
-fn with_hint(mut error: ApiError, hint: &str) -> ApiError {
-    error.message = error.message.trim_end_matches('.').to_string();
-    error.with_hint(Some(hint.to_string()))
 }
 
 fn decode(response: &Response, message: String) -> Error {
@@ -558,12 +547,7 @@ impl Connector for FreshserviceApiKey {
 
     /// Adds what to check to `401` (the API key) and `403` (the key owner's rights).
     fn api_error(&self, response: &Response) -> ApiError {
-        let error = crate::http::generic_api_error(response);
-        match error.status {
-            401 => with_hint(error, HINT_UNAUTHORIZED),
-            403 => with_hint(error, HINT_FORBIDDEN),
-            _ => error,
-        }
+        error::api_error(response)
     }
 
     /// The primary e-mail address: Freshservice users are unique by e-mail.
@@ -591,7 +575,7 @@ impl Connector for FreshserviceApiKey {
         let response = match http.send(Request::get(url, REQUESTERS.collection)).await {
             Ok(response) => response,
             Err(Error::NotFound(error)) => {
-                return Err(Error::NotFound(with_hint(error, HINT_NOT_FOUND)));
+                return Err(Error::NotFound(error::with_not_found_hint(error)));
             }
             Err(error) => return Err(error),
         };
