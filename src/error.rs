@@ -9,11 +9,8 @@ use std::fmt;
 use std::time::Duration;
 
 pub use crate::redact::EXCERPT_CHARS;
-// `http` still reaches the excerpt through here; it can name `redact` directly instead.
-pub(crate) use crate::redact::excerpt;
-use crate::redact::{
-    MAX_CODE_CHARS, MAX_FIELD_MESSAGE_CHARS, MAX_FIELDS, MAX_MESSAGE_CHARS, one_line, sanitize_server_text,
-};
+pub(crate) use crate::redact::excerpt; // For `http`, until it names `redact` itself.
+use crate::redact::{self, MAX_FIELDS, MAX_MESSAGE_CHARS, one_line, sanitize_server_text};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -463,7 +460,7 @@ impl ApiError {
     pub(crate) fn sanitized(mut self, clean: impl Fn(&str) -> String) -> Self {
         let clean: &dyn Fn(&str) -> String = &clean;
         self.message = sanitize_server_text(&self.message, MAX_MESSAGE_CHARS, clean);
-        self.code = self.code.map(|c| sanitize_server_text(&c, MAX_CODE_CHARS, clean));
+        self.code = self.code.map(|c| sanitize_server_text(&c, redact::MAX_CODE_CHARS, clean));
         self.hint = self.hint.map(|h| sanitize_server_text(&h, MAX_MESSAGE_CHARS, clean));
         let (mut fields, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.fields).into_iter().partition(|f| {
             f.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("uniqueness") || c == "duplicate_value")
@@ -471,9 +468,9 @@ impl ApiError {
         fields.extend(rest);
         fields.truncate(MAX_FIELDS);
         for field in &mut fields {
-            field.field = sanitize_server_text(&field.field, MAX_CODE_CHARS, clean);
-            field.message = sanitize_server_text(&field.message, MAX_FIELD_MESSAGE_CHARS, clean);
-            field.code = field.code.take().map(|c| sanitize_server_text(&c, MAX_CODE_CHARS, clean));
+            field.field = sanitize_server_text(&field.field, redact::MAX_CODE_CHARS, clean);
+            field.message = sanitize_server_text(&field.message, redact::MAX_FIELD_MESSAGE_CHARS, clean);
+            field.code = field.code.take().map(|c| sanitize_server_text(&c, redact::MAX_CODE_CHARS, clean));
         }
         self.fields = fields;
         self
