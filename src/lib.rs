@@ -29,7 +29,9 @@
 //!   typed slot for each app's own ([`UserExtension`], `extension.rs`), so an app's attributes,
 //!   their diff and their apply live in the app's module. It knows no app and no wire format.
 //! - [`Error`] (`error.rs`) is one error type by cause, whose `Display` always carries the HTTP
-//!   status and the server's own message, with accessors that drive retries.
+//!   status and the server's own message, with accessors that drive retries. `redact.rs` holds
+//!   every masking and redaction rule server texts pass through; `error_body.rs` reads an error
+//!   body knowing no app (SCIM's and Freshservice's shapes are read in their own modules).
 //! - Protocol and app modules: [`scim`] (the SCIM JSON codec with its extension registry,
 //!   filters, PATCH, list parsing, shared by every SCIM app), [`interact`] and [`freshservice`]
 //!   (each with its typed attributes and their `User`/`UserBuilder` shorthands).
