@@ -6,6 +6,7 @@ use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
+use crate::redact;
 
 /// A ready-to-send `Authorization` header value, built once when a connector is constructed.
 ///
@@ -62,39 +63,8 @@ impl Authorization {
     pub(crate) fn redact(&self, text: &str) -> String {
         let header = self.header.expose_secret();
         let encoded = header.split_once(' ').map_or(header, |(_, value)| value);
-        let mut out = text.to_string();
-        for secret in self.credentials.iter().map(|c| c.expose_secret()).chain([encoded]).filter(|s| s.len() >= 4) {
-            for spelling in spellings(secret) {
-                if out.contains(&spelling) {
-                    out = out.replace(&spelling, "[REDACTED]");
-                }
-            }
-        }
-        out
+        redact::credentials(text, self.credentials.iter().map(|c| c.expose_secret()).chain([encoded]))
     }
-}
-
-/// The ways a server may echo `secret`: as is, percent-encoded (upper- and lower-case hex), and
-/// JSON-escaped (`/` as `\/`). A base64 header value holds `+`, `/` and `=`, which a query string
-/// or a JSON body encodes.
-fn spellings(secret: &str) -> Vec<String> {
-    let percent = |upper: bool| -> String {
-        secret
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-                _ if upper => format!("%{b:02X}"),
-                _ => format!("%{b:02x}"),
-            })
-            .collect()
-    };
-    let mut forms = vec![secret.to_string()];
-    for form in [percent(true), percent(false), secret.replace('/', "\\/")] {
-        if !forms.contains(&form) {
-            forms.push(form);
-        }
-    }
-    forms
 }
 
 impl fmt::Debug for Authorization {

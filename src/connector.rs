@@ -154,7 +154,7 @@ pub trait Connector: Send + Sync + fmt::Debug {
     /// and falls back to a short excerpt of any other body. Connectors override it to add a
     /// [`hint`](ApiError::hint).
     fn api_error(&self, response: &Response) -> ApiError {
-        crate::http::generic_api_error(response)
+        crate::error_body::api_error_from_body(response.status(), response.body(), &|text| response.redact(text))
     }
 
     /// The look-up that identifies `user` in this app: the key provisioning uses to stay

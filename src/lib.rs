@@ -44,8 +44,10 @@
 //!   typed slot for each app's own ([`UserExtension`], `extension.rs`); it knows no app and no wire
 //!   format.
 //! - `error.rs` ([`Error`]): one error type by cause, whose `Display` always carries the HTTP
-//!   status and the server's own message, with accessors that drive retries. `auth.rs`
-//!   ([`Authorization`]) and `base_url.rs`: credentials and URL rules.
+//!   status and the server's own message, with accessors that drive retries. `redact.rs` holds
+//!   every masking and redaction rule server texts pass through; `error_body.rs` reads an error
+//!   body knowing no app (SCIM's and Freshservice's shapes are read in their own modules).
+//!   `auth.rs` ([`Authorization`]) and `base_url.rs`: credentials and URL rules.
 //! - [`config`] (`config/`) builds connectors and clients from configuration files (TOML, JSON,
 //!   any serde format), with secrets read from environment variables or files, and one error
 //!   naming every bad field by its path.
@@ -143,6 +145,7 @@ mod client;
 pub mod config;
 mod connector;
 mod error;
+mod error_body;
 mod extension;
 mod flight;
 pub mod freshservice;
@@ -150,6 +153,7 @@ mod group;
 mod http;
 pub mod interact;
 mod outcome;
+mod redact;
 mod resource;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]

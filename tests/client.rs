@@ -208,7 +208,7 @@ async fn a_conflict_whose_user_cannot_be_found_is_returned_with_the_servers_word
     let server = MockServer::start_async().await;
     let find = find_mock(&server, json!([])).await;
     let create = create_mock(&server, |then| {
-        then.status(400).json_body(json!({"description": "Validation failed", "errors": [
+        then.status(400).json_body(json!({"message": "Validation failed", "errors": [
             {"field": "primary_email", "message": "It already exists", "code": "duplicate_value"}]}))
     })
     .await;
@@ -659,7 +659,7 @@ async fn server_messages_are_bounded_and_never_echo_emails_or_the_token() {
     let server = MockServer::start_async().await;
     let echo = format!("User {EMAIL} (token {TOKEN}) \u{7}exists ") + &"x".repeat(1_000_000);
     let conflict = get_mock(&server, |then| {
-        then.status(409).json_body(json!({"detail": echo, "scimType": "uniqueness", "errors": [
+        then.status(409).json_body(json!({"detail": echo, "code": "uniqueness", "errors": [
             {"field": "email", "message": format!("{EMAIL} is taken"), "code": "duplicate_value"}]}))
     })
     .await;

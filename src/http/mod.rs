@@ -27,7 +27,6 @@ use credential::Credential;
 pub use pacing::RateLimitStatus;
 use pacing::{Pacer, PacingLimits, fits};
 pub use request::{Method, Request};
-pub(crate) use response::generic_api_error;
 pub use response::{MAX_RETRY_AFTER, Response, parse_retry_after};
 use retry::RetryDecision;
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};

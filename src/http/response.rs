@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::credential::Credential;
-use crate::error::{ApiError, DecodeError, FieldError, Result};
+use crate::error::{DecodeError, Result};
 
 /// A response, with its body read in full (up to the client's size cap).
 #[derive(Clone)]
@@ -115,54 +114,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// Extracts status, code, message and field errors from any JSON error body this crate knows
-/// (SCIM, Freshservice, `{"message"}`, `{"error"}`), or an excerpt of any other body.
-pub(crate) fn generic_api_error(response: &Response) -> ApiError {
-    let status = response.status();
-    let parsed: Option<Value> = serde_json::from_slice(response.body()).ok();
-    let Some(Value::Object(map)) = parsed else {
-        let message = if response.is_empty() {
-            reason_phrase(status).to_string()
-        } else {
-            let excerpt = crate::error::excerpt(response.body(), &|text| response.redact(text));
-            format!("{} (body starts: {excerpt:?})", reason_phrase(status))
-        };
-        return ApiError::new(status, message);
-    };
-    let get = |key: &str| -> Option<&Value> { map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) };
-    let text = |key: &str| -> Option<String> {
-        match get(key)? {
-            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    let code = text("scimType").or_else(|| text("code"));
-    let fields: Vec<FieldError> = match get("errors") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|item| {
-                let field = item.get("field").and_then(Value::as_str).unwrap_or("").to_string();
-                let message = item.get("message").and_then(Value::as_str)?.to_string();
-                let code = item.get("code").and_then(Value::as_str).map(str::to_string);
-                Some(FieldError::new(field, message).with_code(code))
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let message = text("detail")
-        .or_else(|| text("description"))
-        .or_else(|| text("message"))
-        .or_else(|| text("error_description"))
-        .or_else(|| text("error"))
-        .unwrap_or_else(|| reason_phrase(status).to_string());
-    ApiError::new(status, message).with_code(code).with_fields(fields)
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("unexpected status")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,51 +132,5 @@ mod tests {
         assert_eq!(parse_retry_after("9999999999999999999"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("99999999999999999999999999"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
-    }
-
-    fn response(status: u16, body: &str) -> Response {
-        Response::new(status, vec![], body.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn generic_error_reads_scim_bodies() {
-        let e = generic_api_error(&response(
-            409,
-            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"scimType":"uniqueness","detail":"User already exists","status":"409"}"#,
-        ));
-        assert_eq!(e.to_string(), "HTTP 409 (uniqueness): User already exists");
-        assert!(e.is_duplicate());
-        let e = generic_api_error(&response(404, r#"{"detail":"Resource 42 not found","status":404}"#));
-        assert_eq!(e.to_string(), "HTTP 404: Resource 42 not found");
-    }
-
-    #[test]
-    fn generic_error_reads_freshservice_bodies() {
-        let e = generic_api_error(&response(
-            400,
-            r#"{"description":"Validation failed","errors":[{"field":"primary_email","message":"It should be a/an String","code":"datatype_mismatch"},{"field":"x","message":"Unexpected/invalid field in request","code":"invalid_field"}]}"#,
-        ));
-        assert_eq!(
-            e.to_string(),
-            "HTTP 400: Validation failed; primary_email: It should be a/an String (datatype_mismatch); x: Unexpected/invalid field in request (invalid_field)"
-        );
-        let e = generic_api_error(&response(
-            403,
-            r#"{"code":"access_denied","message":"You are not authorized to perform this action."}"#,
-        ));
-        assert_eq!(e.to_string(), "HTTP 403 (access_denied): You are not authorized to perform this action.");
-    }
-
-    #[test]
-    fn generic_error_excerpts_non_json() {
-        let e = generic_api_error(&response(500, "<html><body>Internal Server Error</body></html>"));
-        assert_eq!(
-            e.to_string(),
-            "HTTP 500: Internal Server Error (body starts: \"<html><body>Internal Server Error</body></html>\")"
-        );
-        let e = generic_api_error(&response(502, ""));
-        assert_eq!(e.to_string(), "HTTP 502: Bad Gateway");
-        let e = generic_api_error(&Response::new(500, vec![], vec![0xff, 0x00, 0xfe]));
-        assert_eq!(e.status, 500);
     }
 }

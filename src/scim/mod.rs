@@ -44,12 +44,14 @@ use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::user::User;
 
 pub mod codec;
+mod error;
 mod filter;
 mod list;
 pub mod ops;
 mod patch;
 
 pub use codec::{ScimExtension, ScimExtensions};
+pub(crate) use error::api_error_with_401_hint;
 pub use filter::Filter;
 pub use list::{LIST_RESPONSE_SCHEMA, ListResponse};
 pub use ops::{SCIM_ACCEPT, SCIM_CONTENT_TYPE};
@@ -131,12 +133,6 @@ impl fmt::Debug for ScimBearer {
 /// The hint a `401` from a generic SCIM service gets.
 const SCIM_UNAUTHORIZED_HINT: &str =
     "check the bearer token configured for this SCIM service (it may be wrong, expired or revoked)";
-
-/// The server's error, with `hint` added to a `401`.
-pub(crate) fn api_error_with_401_hint(response: &Response, hint: &str) -> ApiError {
-    let error = crate::http::generic_api_error(response);
-    if error.status == 401 && error.hint.is_none() { error.with_hint(Some(hint.to_string())) } else { error }
-}
 
 /// `user` with its registered extension objects typed.
 pub(crate) fn lift_remote(extensions: &ScimExtensions, mut user: RemoteUser) -> RemoteUser {

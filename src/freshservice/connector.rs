@@ -1,0 +1,370 @@
+//! [`FreshserviceApiKey`]: its configuration and its [`Connector`] implementation.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret as _, SecretString};
+use url::Url;
+
+use super::attributes::{AgentRole, FreshserviceAttributes, FreshserviceUserKind};
+use super::body::BodyBuilder;
+use super::names::NameCache;
+use super::users::{REQUESTERS, Reader, api, item_url, kind_of, numeric_id, required_email};
+use super::{error, instance, wire};
+use crate::auth::Authorization;
+use crate::base_url::{Scheme, parse_base_url};
+use crate::connector::Connector;
+use crate::error::{ApiError, Error, FieldError, Result};
+use crate::http::{Http, Request, Response};
+use crate::outcome::UpdateOutcome;
+use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
+use crate::user::User;
+
+/// The most users one listing page may hold (`per_page`).
+const MAX_PAGE_SIZE: u32 = 100;
+const JSON: &str = "application/json";
+
+/// A Freshservice account, reached through API v2 with an administrator's API key.
+///
+/// ```
+/// use identity_connectors::FreshserviceApiKey;
+///
+/// for instance in ["acme", "ACME.freshservice.com", "https://acme.freshservice.com/a/tickets/1"] {
+///     let fs = FreshserviceApiKey::new(instance, "api-key")?;
+///     assert_eq!(fs.base_url().as_str(), "https://acme.freshservice.com/api/v2");
+/// }
+/// assert!(FreshserviceApiKey::new("https://help.acme.com", "api-key").is_err());
+/// # Ok::<(), identity_connectors::Error>(())
+/// ```
+///
+/// See the [module documentation](crate::freshservice) for the mapping and the requests each operation sends.
+/// Clones share the cached department and location lists.
+#[derive(Clone)]
+pub struct FreshserviceApiKey {
+    pub(crate) base_url: Url,
+    pub(crate) authorization: Authorization,
+    pub(crate) display_name: String,
+    pub(crate) default_kind: FreshserviceUserKind,
+    default_agent_roles: Vec<AgentRole>,
+    default_occasional: Option<bool>,
+    employee_number_field: Option<String>,
+    names: Arc<NameCache>,
+}
+
+impl FreshserviceApiKey {
+    /// A Freshservice account from its instance name and an admin's API key.
+    ///
+    /// `instance` may be the bare name (`acme`), the host (`acme.freshservice.com`) or any URL
+    /// copied from the browser or the API docs (`https://acme.freshservice.com/a/tickets/1`,
+    /// `https://acme.freshservice.com/api/v2/`); `http` is upgraded to `https`. Custom domains,
+    /// other Freshworks products' hosts, ports, user info and `/api/` paths other than v2 are
+    /// rejected with an explanation.
+    ///
+    /// Errors never repeat either argument. An API key given as the instance (or an address given
+    /// as the key) is refused: the arguments are the instance first, the key second.
+    pub fn new(instance: &str, api_key: impl Into<SecretString>) -> Result<Self> {
+        let api_key = api_key.into();
+        instance::check_argument_order(instance, api_key.expose_secret())?;
+        let name = instance::normalise_instance(instance)?;
+        let base_url = Url::parse(&format!("https://{name}.freshservice.com/api/v2"))
+            .map_err(|e| Error::invalid_config(format!("the Freshservice instance name is not usable: {e}")))?;
+        Self::with_base(base_url, api_key, format!("Freshservice ({name})"))
+    }
+
+    /// A Freshservice-compatible API at a loopback base URL such as `http://127.0.0.1:8080/api/v2`:
+    /// for tests and the crate's sandbox. Any other host is rejected.
+    pub fn for_loopback(base_url: &str, api_key: impl Into<SecretString>) -> Result<Self> {
+        let base_url = parse_base_url(base_url, Scheme::Loopback, "Freshservice base URL")?;
+        let display_name = format!("Freshservice ({})", base_url.host_str().unwrap_or_default());
+        Self::with_base(base_url, api_key.into(), display_name)
+    }
+
+    fn with_base(base_url: Url, api_key: SecretString, display_name: String) -> Result<Self> {
+        let authorization = Authorization::basic(&api_key, "X")?;
+        Ok(FreshserviceApiKey {
+            base_url,
+            authorization,
+            display_name,
+            default_kind: FreshserviceUserKind::Requester,
+            default_agent_roles: Vec::new(),
+            default_occasional: None,
+            employee_number_field: None,
+            names: Arc::new(NameCache::default()),
+        })
+    }
+
+    /// Makes users without an explicit [`FreshserviceAttributes::kind`] agents (or requesters,
+    /// the default) when they are created.
+    pub fn with_default_kind(mut self, kind: FreshserviceUserKind) -> Self {
+        self.default_kind = kind;
+        self
+    }
+
+    /// The roles an agent is created with when its [`FreshserviceAttributes::roles`] is empty.
+    /// Freshservice needs at least one role to create an agent.
+    pub fn with_default_agent_roles(mut self, roles: Vec<AgentRole>) -> Self {
+        self.default_agent_roles = roles;
+        self
+    }
+
+    /// Whether agents are created occasional (day-pass) or full-time when their
+    /// [`FreshserviceAttributes::occasional`] is unset. Unset here too, the field is not sent and
+    /// Freshservice decides.
+    pub fn with_default_occasional(mut self, occasional: bool) -> Self {
+        self.default_occasional = Some(occasional);
+        self
+    }
+
+    /// Maps the enterprise employee number to this custom field (its *name* in
+    /// `GET /api/v2/requester_fields`, such as `employee_id`), both ways.
+    pub fn with_employee_number_field(mut self, field_name: impl Into<String>) -> Self {
+        self.employee_number_field = Some(field_name.into());
+        self
+    }
+
+    /// How long the department and location lists are trusted (default 60 s): a name that is not
+    /// in a list older than this makes the connector read the list again once before reporting the
+    /// name unknown. Lists are read on first use and shared by clones of this connector.
+    pub fn with_name_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.names = Arc::new(NameCache::with_ttl(ttl));
+        self
+    }
+
+    /// The normalised API base URL, `https://<name>.freshservice.com/api/v2`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+}
+
+impl fmt::Debug for FreshserviceApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FreshserviceApiKey")
+            .field("base_url", &self.base_url.as_str())
+            .field("api_key", &"[REDACTED]")
+            .field("default_kind", &self.default_kind)
+            .field("default_agent_roles", &self.default_agent_roles)
+            .field("default_occasional", &self.default_occasional)
+            .field("employee_number_field", &self.employee_number_field)
+            .finish()
+    }
+}
+
+impl FreshserviceApiKey {
+    fn reader(&self) -> Reader<'_> {
+        Reader { names: &self.names, employee_number_field: self.employee_number_field.as_deref() }
+    }
+
+    fn body_builder(&self) -> BodyBuilder<'_> {
+        BodyBuilder {
+            reader: self.reader(),
+            default_agent_roles: &self.default_agent_roles,
+            default_occasional: self.default_occasional,
+        }
+    }
+
+    fn desired_kind(&self, user: &User) -> FreshserviceUserKind {
+        user.extension::<FreshserviceAttributes>().and_then(|f| f.kind).unwrap_or(self.default_kind)
+    }
+
+    fn check_agent_roles(&self, user: &User, fields: &mut Vec<FieldError>) {
+        let roles = user.extension::<FreshserviceAttributes>().map(|f| f.roles.len()).unwrap_or(0);
+        if self.desired_kind(user) == FreshserviceUserKind::Agent && roles == 0 && self.default_agent_roles.is_empty() {
+            fields.push(FieldError::new(
+                "roles",
+                "an agent needs at least one role: set FreshserviceAttributes::roles or FreshserviceApiKey::with_default_agent_roles",
+            ));
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for FreshserviceApiKey {
+    fn kind(&self) -> &'static str {
+        "freshservice"
+    }
+
+    fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    fn authorization(&self) -> &Authorization {
+        &self.authorization
+    }
+
+    /// Adds what to check to `401` (the API key) and `403` (the key owner's rights).
+    fn api_error(&self, response: &Response) -> ApiError {
+        error::api_error(response)
+    }
+
+    /// The primary e-mail address: Freshservice users are unique by e-mail.
+    fn match_key(&self, user: &User) -> Result<Lookup> {
+        Ok(Lookup::Email(required_email(user)?.to_string()))
+    }
+
+    /// A usable e-mail address, and at least one role for an agent.
+    fn check_new_user(&self, user: &User) -> Result<()> {
+        let mut fields = Vec::new();
+        if let Err(Error::Validation(e)) = required_email(user) {
+            fields.extend(e.fields);
+        }
+        self.check_agent_roles(user, &mut fields);
+        if fields.is_empty() {
+            return Ok(());
+        }
+        Err(Error::invalid_input("the user cannot be created in Freshservice", fields))
+    }
+
+    /// `GET /requesters?per_page=1`. A `404` means the instance name is wrong.
+    async fn test_connection(&self, http: &Http) -> Result<()> {
+        let mut url = http.endpoint(&[REQUESTERS.segment])?;
+        url.query_pairs_mut().append_pair("per_page", "1");
+        let response = match http.send(Request::get(url, REQUESTERS.collection)).await {
+            Ok(response) => response,
+            Err(Error::NotFound(error)) => {
+                return Err(Error::NotFound(error::with_not_found_hint(error)));
+            }
+            Err(error) => return Err(error),
+        };
+        wire::many(&response, REQUESTERS.segment, REQUESTERS.envelope).map(|_| ())
+    }
+
+    async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+        self.check_new_user(user)?;
+        let kind = self.desired_kind(user);
+        let api = api(kind);
+        let body = self.body_builder().body(http, user, kind, None).await?.unwrap_or_default();
+        let request = Request::post(http.endpoint(&[api.segment])?, api.collection).json(JSON, &body)?;
+        let response = http.send(request).await?;
+        let record = wire::one(&response, api.envelope)?;
+        self.reader().to_remote(http, &response, kind, record).await
+    }
+
+    async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
+        let id = numeric_id(id)?;
+        match self.reader().fetch(http, &REQUESTERS, id).await {
+            Ok((_, record)) if wire::is_agent(&record) => self.reader().read_agent(http, id).await,
+            Ok((response, record)) => {
+                self.reader().to_remote(http, &response, FreshserviceUserKind::Requester, record).await
+            }
+            Err(e) if e.is_not_found() => self.reader().read_agent(http, id).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// By e-mail. A [`Lookup::UserName`] that contains `@` is taken as the e-mail address (this
+    /// connector's user name is the primary e-mail); other look-ups are validation errors.
+    async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        let email = match lookup {
+            Lookup::Email(email) => email,
+            Lookup::UserName(name) if name.contains('@') => name,
+            other => {
+                return Err(Error::invalid_input(
+                    format!("Freshservice users can be looked up by e-mail address only, not by {}", other.attribute()),
+                    vec![FieldError::new(other.attribute(), "not searchable in Freshservice")],
+                ));
+            }
+        };
+        let email = email.trim();
+        if email.is_empty() {
+            return Err(Error::invalid_input(
+                "the e-mail address to look up is empty",
+                vec![FieldError::new("email", "must not be empty")],
+            ));
+        }
+        self.reader().find_by_email(http, email).await
+    }
+
+    async fn update_user(
+        &self,
+        http: &Http,
+        id: &UserId,
+        changes: &User,
+        current: Option<&RemoteUser>,
+    ) -> Result<UpdateOutcome> {
+        let numeric = numeric_id(id)?;
+        let mut current = match current.filter(|c| kind_of(c).is_some()) {
+            Some(current) => current.clone(),
+            None => self.get_user(http, id).await?,
+        };
+        let current_kind = kind_of(&current).unwrap_or_default();
+        let target = changes.extension::<FreshserviceAttributes>().and_then(|f| f.kind).unwrap_or(current_kind);
+        let mut converted = false;
+        if target != current_kind {
+            let from = api(current_kind);
+            let url = item_url(http, from, numeric, Some(from.convert_action))?;
+            let response = http.send(Request::put(url, from.convert)).await?;
+            let record = wire::one(&response, api(target).envelope)?;
+            current = self.reader().to_remote(http, &response, target, record).await?;
+            converted = true;
+        }
+        let Some(body) = self.body_builder().body(http, changes, target, Some(&current)).await? else {
+            return Ok(if converted {
+                UpdateOutcome::Updated(Some(Box::new(current)))
+            } else {
+                UpdateOutcome::Unchanged
+            });
+        };
+        let api = api(target);
+        let request = Request::put(item_url(http, api, numeric, None)?, api.item).json(JSON, &body)?;
+        let response = http.send(request).await?;
+        let record = wire::one(&response, api.envelope)?;
+        Ok(UpdateOutcome::Updated(Some(Box::new(self.reader().to_remote(http, &response, target, record).await?))))
+    }
+
+    /// Reads the user first (to learn requester or agent); sends nothing when they already are as
+    /// asked.
+    async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
+        let current = self.get_user(http, id).await?;
+        if current.user.active == Some(active) {
+            return Ok(());
+        }
+        let numeric = numeric_id(id)?;
+        let api = api(kind_of(&current).unwrap_or_default());
+        let request = if active {
+            Request::put(item_url(http, api, numeric, Some("reactivate"))?, api.reactivate)
+        } else {
+            Request::delete(item_url(http, api, numeric, None)?, api.item)
+        };
+        http.send(request).await.map(|_| ())
+    }
+
+    /// `DELETE …/{id}/forget`: irreversible, and also deletes every ticket the person requested.
+    async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
+        let current = self.get_user(http, id).await?;
+        let api = api(kind_of(&current).unwrap_or_default());
+        let url = item_url(http, api, numeric_id(id)?, Some("forget"))?;
+        http.send(Request::delete(url, api.forget)).await.map(|_| ())
+    }
+
+    /// A page of requesters and agents; the token is the next page number.
+    async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
+        let number = match &page.token {
+            None => 1,
+            Some(token) => token.as_str().parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                Error::invalid_input(
+                    "the page token is not one this connector produced",
+                    vec![FieldError::new("token", "must be a page number")],
+                )
+            })?,
+        };
+        let size = page.size.clamp(1, MAX_PAGE_SIZE);
+        let mut url = http.endpoint(&[REQUESTERS.segment])?;
+        url.query_pairs_mut()
+            .append_pair("per_page", &size.to_string())
+            .append_pair("page", &number.to_string())
+            .append_pair("include_agents", "true");
+        let response = http.send(Request::get(url.clone(), REQUESTERS.collection)).await?;
+        let next = wire::next_page(&response, &url, number)?;
+        let mut users = Vec::new();
+        for record in wire::many(&response, REQUESTERS.segment, REQUESTERS.envelope)? {
+            users.push(self.reader().to_remote(http, &response, FreshserviceUserKind::Requester, record).await?);
+        }
+        Ok(UserPage::new(users, next.map(|n| PageToken::new(n.to_string())), None))
+    }
+}
