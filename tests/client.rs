@@ -1,15 +1,16 @@
 //! The Client's shared lifecycle logic and the one request path, against a test-only connector
-//! (`client_support`) on httpmock: provisioning outcomes, reconciliation, deprovisioning, paging,
+//! (`support/fake_connector.rs`) on httpmock: provisioning outcomes, reconciliation, deprovisioning, paging,
 //! retries, limits, sanitised errors, redaction and trace hygiene.
 //!
 //! Every test starts one mock server, asserts each request's method, path, query, headers and
 //! whole body, and ends with a catch-all mock that must have seen no request.
 
-mod client_support;
+#[path = "support/fake_connector.rs"]
+mod fake_connector;
 
 use std::time::{Duration, Instant};
 
-use client_support::{EMAIL, Fake, TOKEN, wire};
+use fake_connector::{EMAIL, Fake, TOKEN, wire};
 use futures_util::StreamExt as _;
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use httpmock::{Mock, MockServer, Then, When};

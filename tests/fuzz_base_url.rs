@@ -14,6 +14,7 @@
 //! FUZZ_CASES=1000000 cargo test --release --test fuzz_base_url -- --nocapture
 //! ```
 
+#[path = "support/fuzz/mod.rs"]
 mod fuzz_support;
 
 use std::net::IpAddr;

@@ -12,6 +12,7 @@
 //! FUZZ_CASES=100000 cargo test --release --test fuzz_http -- --nocapture
 //! ```
 
+#[path = "support/fuzz/mod.rs"]
 mod fuzz_support;
 
 use std::sync::OnceLock;

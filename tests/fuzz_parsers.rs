@@ -13,6 +13,7 @@
 //! FUZZ_CASES=1000000 cargo test --release --test fuzz_parsers -- --nocapture
 //! ```
 
+#[path = "support/fuzz/mod.rs"]
 mod fuzz_support;
 
 use fuzz_support::inputs::Body;

@@ -4,6 +4,7 @@
 //! an independent implementation like the core attributes. See `common/peer.rs` for how the server
 //! is installed and started, and `IDENTITY_CONNECTORS_SKIP_PEER`.
 
+#[path = "support/common/mod.rs"]
 mod common;
 
 use common::lifecycle::{self, Target};

@@ -3,6 +3,7 @@
 //! `ScimBearer` and tested in `scim_requests.rs`. One mock server per test; a catch-all answers
 //! anything unexpected with 599 and must never be hit.
 
+#[path = "support/common/mod.rs"]
 mod common;
 
 use common::mock::{self, BASE, TOKEN, catch_all, path, raw_query, with_body, without_body};

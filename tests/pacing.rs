@@ -7,6 +7,7 @@
 //! Timings are real and bounds generous: the bug waits 60 s (the default `max_delay`), the tests
 //! allow a few seconds.
 
+#[path = "support/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

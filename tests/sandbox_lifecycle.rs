@@ -3,6 +3,7 @@
 //! extension) and once through the generic `ScimBearer`. The same functions run against the real
 //! `scim2-server` in `interact_peer.rs` and `scim_peer.rs`.
 
+#[path = "support/common/mod.rs"]
 mod common;
 
 use common::lifecycle::{self, Target};

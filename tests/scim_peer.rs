@@ -2,6 +2,7 @@
 //! server: python-scim's `scim2-server` 0.8.3 with RFC 7643's schemas (see `common/peer.rs` for
 //! how it is installed and started, and `IDENTITY_CONNECTORS_SKIP_PEER`).
 
+#[path = "support/common/mod.rs"]
 mod common;
 
 use common::lifecycle::{self, Target};

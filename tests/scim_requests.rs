@@ -2,6 +2,7 @@
 //! body, and each response variant a SCIM server may send. One mock server per test; a catch-all
 //! answers anything unexpected with 599 and must never be hit.
 
+#[path = "support/common/mod.rs"]
 mod common;
 
 use common::mock::{self, BASE, TOKEN, catch_all, path, raw_query, with_body, without_body};

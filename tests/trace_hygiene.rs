@@ -5,11 +5,12 @@
 //! listens, process-wide, and a test thread without a subscriber can race a capturing one into
 //! caching "nobody listens". Alone in its process, the capture sees every span.
 
-mod client_support;
+#[path = "support/fake_connector.rs"]
+mod fake_connector;
 #[path = "support/trace_capture.rs"]
 mod trace_capture;
 
-use client_support::{EMAIL, Fake, TOKEN};
+use fake_connector::{EMAIL, Fake, TOKEN};
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use identity_connectors::{Client, DeprovisionOutcome, RetryPolicy, User};
