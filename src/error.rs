@@ -478,7 +478,10 @@ impl ApiError {
         let clean: &dyn Fn(&str) -> String = &clean;
         self.message = sanitize_server_text(&self.message, MAX_MESSAGE_CHARS, clean);
         self.code = self.code.map(|c| sanitize_server_text(&c, redact::MAX_CODE_CHARS, clean));
-        self.hint = self.hint.map(|h| sanitize_server_text(&h, MAX_MESSAGE_CHARS, clean));
+        // A hint is the connector's own advice, not server text: bounded and stripped of addresses,
+        // but not run through the credential redaction (a test token such as `wrong` would blank a
+        // word of it).
+        self.hint = self.hint.map(|h| sanitize_server_text(&h, MAX_MESSAGE_CHARS, &|text| text.to_string()));
         let (mut fields, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.fields).into_iter().partition(|f| {
             f.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("uniqueness") || c == "duplicate_value")
         });

@@ -23,7 +23,7 @@ fn target(tenant: &str) -> Option<Target> {
         token: peer::TOKEN.to_string(),
         connect,
         interact_extension: true,
-        unauthorized_hint: "check the SCIM profile source's key (Control Panel > Profile Sources)",
+        unauthorized_hint: "Check the SCIM profile source's key (Control Panel > Profile Sources)",
     })
 }
 

@@ -266,7 +266,7 @@ async fn unauthorized_points_at_the_profile_source_key() {
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "unauthorized: HTTP 401: Invalid token. check the SCIM profile source's key (Control Panel > Profile \
+        "unauthorized: HTTP 401: Invalid token. Check the SCIM profile source's key (Control Panel > Profile \
          Sources): it may be wrong or regenerated, or the profile source may not be active"
     );
     assert!(!format!("{error} {error:?}").contains(TOKEN));

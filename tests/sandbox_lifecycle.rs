@@ -26,7 +26,7 @@ async fn interact_target() -> (ScimSandbox, Target) {
         token: sandbox.token().to_string(),
         connect: interact,
         interact_extension: true,
-        unauthorized_hint: "check the SCIM profile source's key (Control Panel > Profile Sources)",
+        unauthorized_hint: "Check the SCIM profile source's key (Control Panel > Profile Sources)",
     };
     (sandbox, target)
 }
@@ -38,7 +38,7 @@ async fn scim_target() -> (ScimSandbox, Target) {
         token: sandbox.token().to_string(),
         connect: scim,
         interact_extension: false,
-        unauthorized_hint: "check the bearer token configured for this SCIM service",
+        unauthorized_hint: "Check the bearer token configured for this SCIM service",
     };
     (sandbox, target)
 }

@@ -21,7 +21,7 @@ fn target(tenant: &str) -> Option<Target> {
         token: peer::TOKEN.to_string(),
         connect,
         interact_extension: false,
-        unauthorized_hint: "check the bearer token configured for this SCIM service",
+        unauthorized_hint: "Check the bearer token configured for this SCIM service",
     })
 }
 

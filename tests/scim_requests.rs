@@ -711,6 +711,28 @@ async fn test_connection_proves_url_and_token() {
 }
 
 #[tokio::test]
+async fn a_token_that_is_a_word_of_the_hint_is_redacted_from_the_server_text_only() {
+    // The hint is the crate's own advice: a test token such as `wrong` must not blank a word of
+    // it, while the server's echo of the token is still redacted.
+    let server = MockServer::start_async().await;
+    let probe = server
+        .mock_async(|when, then| {
+            when.method("GET").path(path("/Users"));
+            then.status(401).json_body(mock::error(401, None, "token wrong is not valid"));
+        })
+        .await;
+    let connector = ScimBearer::for_loopback(&server.url(BASE), "wrong").expect("connector");
+    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client");
+    let error = client.test_connection().await.expect_err("401");
+    assert_eq!(
+        error.to_string(),
+        "unauthorized: HTTP 401: token [REDACTED] is not valid. Check the bearer token configured for this SCIM \
+         service: it may be wrong, expired or revoked"
+    );
+    probe.assert_calls_async(1).await;
+}
+
+#[tokio::test]
 async fn unauthorized_says_what_to_check_and_hides_the_token() {
     let server = MockServer::start_async().await;
     let probe = server
@@ -729,8 +751,8 @@ async fn unauthorized_says_what_to_check_and_hides_the_token() {
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "unauthorized: HTTP 401: Authorization failure. check the bearer token configured for this SCIM service \
-         (it may be wrong, expired or revoked)"
+        "unauthorized: HTTP 401: Authorization failure. Check the bearer token configured for this SCIM service: \
+         it may be wrong, expired or revoked"
     );
     assert!(!format!("{error} {error:?}").contains(TOKEN));
     probe.assert_calls_async(1).await;
@@ -749,7 +771,7 @@ async fn test_connection_names_the_url_on_404() {
     let unexpected = catch_all(&server).await;
     let error = client(&server).test_connection().await.expect_err("404");
     assert!(error.is_not_found(), "{error:?}");
-    assert!(error.to_string().contains("check the SCIM base URL"), "{error}");
+    assert!(error.to_string().contains("Check the SCIM base URL"), "{error}");
     not_found.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }

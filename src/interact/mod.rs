@@ -124,7 +124,7 @@ impl fmt::Debug for InteractBearer {
 }
 
 /// The hint a `401` from Interact gets.
-const INTERACT_UNAUTHORIZED_HINT: &str = "check the SCIM profile source's key (Control Panel > Profile Sources): it may be wrong or regenerated, \
+const INTERACT_UNAUTHORIZED_HINT: &str = "Check the SCIM profile source's key (Control Panel > Profile Sources): it may be wrong or regenerated, \
      or the profile source may not be active";
 
 impl InteractBearer {

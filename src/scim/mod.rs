@@ -132,7 +132,7 @@ impl fmt::Debug for ScimBearer {
 
 /// The hint a `401` from a generic SCIM service gets.
 const SCIM_UNAUTHORIZED_HINT: &str =
-    "check the bearer token configured for this SCIM service (it may be wrong, expired or revoked)";
+    "Check the bearer token configured for this SCIM service: it may be wrong, expired or revoked";
 
 /// `user` with its registered extension objects typed.
 pub(crate) fn lift_remote(extensions: &ScimExtensions, mut user: RemoteUser) -> RemoteUser {

@@ -47,7 +47,7 @@ pub async fn test_connection(http: &Http) -> Result<()> {
     url.query_pairs_mut().append_pair("startIndex", "1").append_pair("count", "1");
     let response = http.send(Request::get(url, "/Users")).await.map_err(|error| match error {
         Error::NotFound(api) if api.hint.is_none() => Error::NotFound(api.with_hint(Some(
-            "check the SCIM base URL: it must be the one `/Users` hangs off, such as https://host/scim/v2".to_string(),
+            "Check the SCIM base URL: it must be the one `/Users` hangs off, such as https://host/scim/v2".to_string(),
         ))),
         other => other,
     })?;
