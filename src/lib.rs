@@ -104,7 +104,9 @@
 //! | `response` | DEBUG | `status`, `elapsed_ms` | an attempt got a `2xx` |
 //! | `request failed` | DEBUG | `status` (if any), `elapsed_ms`, `error_kind` ([`ErrorKind`]) | an attempt failed |
 //! | `retrying` | DEBUG | `attempt`, `wait_ms`, `error_kind` | before a retry's wait |
+//! | `not retrying: the wait would end after the deadline` | DEBUG | `attempt`, `wait_ms`, `error_kind` | a retry's wait would cross [`RetryPolicy::deadline`]; the error is returned |
 //! | `pacing: rate-limit budget nearly spent` | DEBUG | `wait_ms` | before waiting for a rate-limit window to reset |
+//! | `pacing: the wait would end after the deadline; not waiting` | DEBUG | `wait_ms` | the request is sent at once instead |
 //! | `PATCH answered with a body that is not a user` | DEBUG | `status`, `error` (an [`Error`]'s `Display`) | a SCIM `PATCH` was applied but its answer is unusable (treated like a `204`) |
 //!
 //! Never recorded: credentials (tokens, API keys, the `Authorization` header), URLs and query
