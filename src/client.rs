@@ -306,6 +306,11 @@ impl Client {
                 Some(wait) => wait,
                 None => self.http_retry().backoff(attempt),
             };
+            // The wait counts against the call's deadline, like every retry wait of the request path.
+            let ends = std::time::Instant::now().checked_add(wait);
+            if crate::http::current_call_deadline().is_some_and(|deadline| ends.is_none_or(|end| end > deadline)) {
+                return Err(error);
+            }
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -318,7 +323,7 @@ impl Client {
         work: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let span = tracing::info_span!("operation", connector = self.connector.kind(), operation);
-        tracing::Instrument::instrument(work, span).await
+        self.http.within_call_deadline(tracing::Instrument::instrument(work, span)).await
     }
 
     fn http_retry(&self) -> RetryPolicy {

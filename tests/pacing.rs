@@ -199,3 +199,39 @@ async fn the_first_response_that_shows_budget_wakes_waiting_requests() {
     refused.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
+
+#[tokio::test]
+async fn the_deadline_is_shared_by_every_request_of_one_call() {
+    // A provision's look-up takes 700 ms; its create is answered 429 with a 1 s Retry-After. With a
+    // 1.5 s deadline per call, that wait would end at about 1.7 s: the create is not retried and the
+    // server's answer comes back. (A deadline per request would start the create's clock at 0.7 s
+    // and retry it once.)
+    let server = MockServer::start_async().await;
+    let lookup = server
+        .mock_async(|when, then| {
+            without_body(when.method("GET").path(path("/Users")));
+            then.status(200)
+                .header("content-type", "application/scim+json")
+                .delay(Duration::from_millis(700))
+                .json_body(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                                  "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []}));
+        })
+        .await;
+    let create = server
+        .mock_async(|when, then| {
+            when.method("POST").path(path("/Users"));
+            then.status(429).header("retry-after", "1").body("busy");
+        })
+        .await;
+    let unexpected = catch_all(&server).await;
+    let policy = RetryPolicy::default().with_deadline(Duration::from_millis(1500));
+    let client = builder(&server).timeout(Duration::from_secs(5)).retry_policy(policy).build().unwrap();
+
+    let started = Instant::now();
+    let error = client.provision(&identity_connectors::User::builder("late@example.com").build()).await.unwrap_err();
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_millis(1400), "waited: {:?}", started.elapsed());
+    lookup.assert_calls_async(1).await;
+    create.assert_calls_async(1).await;
+    unexpected.assert_calls_async(0).await;
+}

@@ -24,6 +24,23 @@ mod response;
 mod retry;
 
 use credential::Credential;
+
+tokio::task_local! {
+    /// The deadline of the client call the current task is running, if any.
+    static CALL_DEADLINE: Option<Instant>;
+}
+
+/// The deadline of the client call in progress on this task, if any.
+pub(crate) fn current_call_deadline() -> Option<Instant> {
+    CALL_DEADLINE.try_with(|deadline| *deadline).ok().flatten()
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
 pub use pacing::RateLimitStatus;
 use pacing::{Pacer, PacingLimits, fits};
 pub use request::{Method, Request};
@@ -164,6 +181,14 @@ impl Http {
         (&self.rate, self.in_flight.available_permits())
     }
 
+    /// Runs `work` (one [`Client`](crate::Client) call) with a deadline of the policy's
+    /// [`deadline`](RetryPolicy::deadline) from now, shared by every request it sends. A call made
+    /// inside another keeps the outer, earlier deadline.
+    pub(crate) async fn within_call_deadline<T>(&self, work: impl Future<Output = T>) -> T {
+        let own = Instant::now().checked_add(self.config.retry.deadline());
+        CALL_DEADLINE.scope(earliest(own, current_call_deadline()), work).await
+    }
+
     /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
     /// through the connector's
     /// [`api_error`](crate::Connector::api_error); throttled and transient failures are retried per the
@@ -184,8 +209,9 @@ impl Http {
     }
 
     async fn send_with_retries(&self, request: &Request) -> Result<Response> {
-        // `None` when the deadline is too far ahead to represent: no deadline.
-        let deadline = Instant::now().checked_add(self.config.retry.deadline());
+        // `None` when the deadline is too far ahead to represent: no deadline. Inside a client call
+        // the call's own deadline, if earlier, bounds every request it sends.
+        let deadline = earliest(Instant::now().checked_add(self.config.retry.deadline()), current_call_deadline());
         let mut attempt: u32 = 1;
         loop {
             let result = self.attempt(request, attempt, deadline).await;

@@ -28,12 +28,13 @@ use crate::error::{Error, ErrorKind, TransportErrorKind};
 /// [`Client::provision`](crate::Client::provision) also makes at most `max_attempts` creates of one
 /// person (each reconciled by a look-up), and each create gets this policy for `429`s.
 ///
-/// # The deadline: how long the waits of one request may last
+/// # The deadline: how long the waits of one call may last
 ///
-/// Each request the client sends (one look-up, one create, one update, …: a lifecycle call such as
-/// [`Client::provision`](crate::Client::provision) may send several) has a
-/// [`deadline`](RetryPolicy::deadline), measured from when it is first tried. Every wait of the
-/// request counts against it, and a wait that would end after it is never started:
+/// Each [`Client`](crate::Client) call (one `provision`, one `deprovision`, one `get`, …) has a
+/// [`deadline`](RetryPolicy::deadline), measured from when the call starts and shared by every
+/// request it sends (a `provision` may send a look-up, a create and an update); a request sent
+/// through [`Http`](crate::Http) outside a client call gets the same deadline of its own. Every wait
+/// counts against it, and a wait that would end after it is never started:
 /// - a retry wait (backoff or `Retry-After`): the retry is not made, and the last error is
 ///   returned at once, with [`Error::retry_after`] set where the server sent one;
 /// - a rate-limit pacing wait (the server's `X-RateLimit-Remaining` is no more than may be in
@@ -43,7 +44,10 @@ use crate::error::{Error, ErrorKind, TransportErrorKind};
 ///   `429` with its `Retry-After` to schedule the work by) within the time it allowed, not a
 ///   locally made-up refusal.
 ///
-/// So a request returns within its deadline plus the time of its last attempt (each attempt is
+/// Provisioning's wait between two creates (after an unknown outcome) counts too: when it would
+/// cross the deadline, the create's error is returned.
+///
+/// So a call returns within its deadline plus the time of the attempt in flight (each attempt is
 /// bounded by the client's [timeout](crate::ClientBuilder::timeout)). Waiting for an in-flight
 /// slot (see [`ClientBuilder::max_in_flight`](crate::ClientBuilder::max_in_flight)) is queueing,
 /// not waiting, and does not count.
@@ -108,7 +112,7 @@ impl RetryPolicy {
 
     /// Sets how long the waits of one request may last in all, retry waits and rate-limit pacing
     /// alike, measured from when the request is first tried (default 120 s; `Duration::ZERO`: never
-    /// wait). See [the deadline](RetryPolicy#the-deadline-how-long-the-waits-of-one-request-may-last).
+    /// wait). See [the deadline](RetryPolicy#the-deadline-how-long-the-waits-of-one-call-may-last).
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
