@@ -47,33 +47,8 @@ impl Recorder {
 /// Serves one keep-alive connection: request after request until the client closes it.
 async fn serve(mut stream: TcpStream, lines: Arc<Mutex<Vec<String>>>, respond: Responder) {
     let mut buffer: Vec<u8> = Vec::new();
-    loop {
-        let head_end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    while let Some(head) = read_request(&mut stream, &mut buffer).await {
         let line = head.split("\r\n").next().unwrap_or_default().to_string();
-        let length: usize = head
-            .split("\r\n")
-            .filter_map(|h| h.split_once(':'))
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, value)| value.trim().parse().ok())
-            .unwrap_or(0);
-        while buffer.len() < head_end + length {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buffer.drain(..head_end + length);
         lines.lock().unwrap().push(line.clone());
         let (status, body) = respond(&line);
         let response = format!(
@@ -84,4 +59,38 @@ async fn serve(mut stream: TcpStream, lines: Arc<Mutex<Vec<String>>>, respond: R
             return;
         }
     }
+}
+
+/// Reads one request (head and `Content-Length` body) from `stream`, leaving any bytes after it in
+/// `buffer`, and returns its head. `None` when the client closed the connection or sent something
+/// unreadable (a head over 64 KiB). Also the reader of the fuzz tests' hostile server.
+pub async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<String> {
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        if buffer.len() > 64 * 1024 {
+            return None;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(n) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
+            _ => return None,
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let length: usize = head
+        .split("\r\n")
+        .filter_map(|h| h.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse().ok())
+        .unwrap_or(0);
+    while buffer.len() < head_end + length {
+        match stream.read(&mut chunk).await {
+            Ok(n) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
+            _ => return None,
+        }
+    }
+    buffer.drain(..head_end + length);
+    Some(head)
 }

@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 
 use super::inputs::{self, Family};
+use super::raw_recorder::read_request;
 
 /// How a canned body is framed on the wire.
 #[derive(Debug, Clone, Copy)]
@@ -183,7 +184,7 @@ impl HostileServer {
     async fn serve(self, mut stream: TcpStream) {
         let mut buffer = Vec::new();
         loop {
-            if !read_request(&mut stream, &mut buffer).await {
+            if read_request(&mut stream, &mut buffer).await.is_none() {
                 return;
             }
             self.requests.fetch_add(1, Ordering::SeqCst);
@@ -214,38 +215,6 @@ impl HostileServer {
             }
         }
     }
-}
-
-/// Reads one request (head and `Content-Length` body) from `stream`, leaving any bytes after it in
-/// `buffer`. `false` when the client closed the connection or sent something unreadable.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        if buffer.len() > 64 * 1024 {
-            return false;
-        }
-        match stream.read(&mut chunk).await {
-            Ok(n) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
-            _ => return false,
-        }
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buffer.len() < head_end + length {
-        match stream.read(&mut chunk).await {
-            Ok(n) if n > 0 => buffer.extend_from_slice(&chunk[..n]),
-            _ => return false,
-        }
-    }
-    buffer.drain(..head_end + length);
-    true
 }
 
 /// The bytes of one response.

@@ -17,6 +17,10 @@
 
 pub mod hostile;
 pub mod inputs;
+// Its request reader serves the hostile server too; the recorder itself is unused here.
+#[allow(dead_code)]
+#[path = "../raw_recorder.rs"]
+pub mod raw_recorder;
 
 use std::fmt::Debug;
 use std::io::Write;
