@@ -150,6 +150,21 @@ fn mask_emails(text: &str) -> String {
     out
 }
 
+/// Whether `value` has the shape of an API key (Freshservice's among them): 16 or more ASCII
+/// letters and digits, both present, nothing else. Instance names and variable names rarely do.
+pub(crate) fn looks_like_api_key(value: &str) -> bool {
+    value.len() >= 16
+        && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// Whether `value` has both upper- and lower-case ASCII letters, as generated keys do and names
+/// written by people rarely do.
+pub(crate) fn has_mixed_case(value: &str) -> bool {
+    value.bytes().any(|b| b.is_ascii_uppercase()) && value.bytes().any(|b| b.is_ascii_lowercase())
+}
+
 /// `text` with every occurrence of each of `secrets` (raw, percent-encoded in either case, or
 /// JSON-escaped) replaced by `[REDACTED]`: for server messages that echo what they were sent.
 /// Values shorter than 4 characters are left alone: they would match ordinary words.

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::auth::Authorization;
@@ -11,7 +12,7 @@ use crate::config::secret::SecretSource;
 use crate::config::settings::ClientSettings;
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::freshservice::{AgentRole, FreshserviceApiKey, FreshserviceUserKind};
+use crate::freshservice::{AgentRole, FreshserviceApiKey, FreshserviceUserKind, Misplaced, argument_order_problem};
 use crate::interact::InteractBearer;
 use crate::scim::ScimBearer;
 
@@ -197,25 +198,25 @@ impl FreshserviceConfig {
             }
         };
         let connector = match (place, key) {
-            (Some((place, loopback)), Some(key)) => {
-                let built = if loopback {
-                    FreshserviceApiKey::for_loopback(place, key)
-                } else {
-                    FreshserviceApiKey::new(place, key)
-                };
-                built
-                    .map_err(|error| {
-                        // The key was checked on its own above, so what is left is about the
-                        // instance, unless the key was found to look like an address.
-                        let message = message_of(error);
-                        let field = match loopback {
-                            _ if message.starts_with("the API key") => "api_key",
-                            true => "loopback_url",
-                            false => "instance",
-                        };
-                        problems.push(ConfigProblem::new(field, message));
-                    })
-                    .ok()
+            (Some((place, true)), Some(key)) => FreshserviceApiKey::for_loopback(place, key)
+                .map_err(|error| problems.push(ConfigProblem::new("loopback_url", message_of(error))))
+                .ok(),
+            (Some((place, false)), Some(key)) => {
+                // The order check names the argument it blames; the key was checked on its own
+                // above, so anything else the constructor refuses is about the instance.
+                match argument_order_problem(place, key.expose_secret()) {
+                    Some((Misplaced::ApiKey, error)) => {
+                        problems.push(ConfigProblem::new("api_key", message_of(error)));
+                        None
+                    }
+                    Some((Misplaced::Instance, error)) => {
+                        problems.push(ConfigProblem::new("instance", message_of(error)));
+                        None
+                    }
+                    None => FreshserviceApiKey::new(place, key)
+                        .map_err(|error| problems.push(ConfigProblem::new("instance", message_of(error))))
+                        .ok(),
+                }
             }
             _ => None,
         };

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use crate::redact::{has_mixed_case, looks_like_api_key};
+
 /// The largest secret file read, in bytes: a token or an API key is far smaller, and a wrong path
 /// (a log, a disk image) must not be read into memory whole.
 const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
@@ -92,15 +94,10 @@ impl SecretSource {
     }
 }
 
-/// 16 or more ASCII letters and digits, in both cases and with digits: the shape of an API key
-/// (Freshservice's among them), not of a variable name (`INTERACT_TOKEN`) or a file name.
+/// The shape of a generated API key in both cases, not of a variable name (`INTERACT_TOKEN`) or a
+/// file name.
 fn looks_like_credential(value: &str) -> bool {
-    let has = |f: fn(&u8) -> bool| value.as_bytes().iter().any(f);
-    value.len() >= 16
-        && value.bytes().all(|b| b.is_ascii_alphanumeric())
-        && has(u8::is_ascii_lowercase)
-        && has(u8::is_ascii_uppercase)
-        && has(u8::is_ascii_digit)
+    looks_like_api_key(value) && has_mixed_case(value)
 }
 
 fn read_secret_file(path: &std::path::Path) -> Result<SecretString, String> {

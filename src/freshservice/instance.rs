@@ -3,6 +3,7 @@
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::redact::{has_mixed_case, looks_like_api_key};
 
 const ACCEPTED_FORMS: &str = "use the instance name (`acme`), its host (`acme.freshservice.com`) or a URL on that host";
 
@@ -88,31 +89,37 @@ pub(crate) fn normalise_instance(input: &str) -> Result<String> {
 /// does not look like a key itself. A key holding an address is refused outright. Neither value is
 /// ever repeated in the error.
 pub(crate) fn check_argument_order(instance: &str, api_key: &str) -> Result<()> {
+    argument_order_problem(instance, api_key).map_or(Ok(()), |(_, error)| Err(error))
+}
+
+/// The argument [`argument_order_problem`] finds out of place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Misplaced {
+    /// The API key holds an address.
+    ApiKey,
+    /// The instance looks like an API key.
+    Instance,
+}
+
+/// [`check_argument_order`]'s finding with the argument it is about, so configuration can name
+/// the field without reading the message.
+pub(crate) fn argument_order_problem(instance: &str, api_key: &str) -> Option<(Misplaced, Error)> {
     let key = api_key.trim();
     let key_lower = key.to_ascii_lowercase();
     if key_lower.contains("freshservice.com") || key_lower.starts_with("http://") || key_lower.starts_with("https://") {
-        return Err(Error::invalid_config(
+        let error = Error::invalid_config(
             "the API key looks like a Freshservice address: pass the instance (`acme`) first and the API key second",
-        ));
+        );
+        return Some((Misplaced::ApiKey, error));
     }
     let instance = instance.trim();
-    let mixed_case =
-        instance.bytes().any(|b| b.is_ascii_uppercase()) && instance.bytes().any(|b| b.is_ascii_lowercase());
-    if looks_like_key(instance) && (mixed_case || !looks_like_key(key)) {
-        return Err(Error::invalid_config(
+    if looks_like_api_key(instance) && (has_mixed_case(instance) || !looks_like_api_key(key)) {
+        let error = Error::invalid_config(
             "the Freshservice instance looks like an API key (a long run of letters and digits): pass the instance name (`acme`) first and the API key second; an instance name that really looks like this is accepted in lower case",
-        ));
+        );
+        return Some((Misplaced::Instance, error));
     }
-    Ok(())
-}
-
-/// Whether `value` has the shape of a Freshservice API key: 16 or more ASCII letters and digits,
-/// both present, nothing else.
-fn looks_like_key(value: &str) -> bool {
-    value.len() >= 16
-        && value.bytes().all(|b| b.is_ascii_alphanumeric())
-        && value.bytes().any(|b| b.is_ascii_digit())
-        && value.bytes().any(|b| b.is_ascii_alphabetic())
+    None
 }
 
 /// Accepts an empty path, `/api/v2` (with or without a trailing slash) and UI paths; rejects other

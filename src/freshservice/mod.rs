@@ -77,3 +77,4 @@ pub use attributes::{
     AgentRole, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt, FreshserviceUserKind,
 };
 pub use connector::FreshserviceApiKey;
+pub(crate) use instance::{Misplaced, argument_order_problem};
