@@ -286,6 +286,14 @@ pub trait GroupConnector: Send + Sync + fmt::Debug {
         vec![self.default_kind(Some(member))]
     }
 
+    /// Checks that `group` is a reference this app can use (a kind it has, an id of the right
+    /// form) without sending anything. [`Client`](crate::Client) calls it before any request.
+    /// Defaults to accepting every reference.
+    fn check_group_ref(&self, group: &GroupRef) -> Result<()> {
+        let _ = group;
+        Ok(())
+    }
+
     /// Finds the group `group` names (its kind set, or the default kind for no person). `Ok(None)`
     /// when there is none; [`Error::Ambiguous`] when several groups have the name.
     async fn find_group(&self, http: &Http, group: &GroupRef) -> Result<Option<Group>> {

@@ -145,6 +145,7 @@ impl Client {
     pub async fn find_group(&self, group: &GroupRef) -> Result<Group> {
         self.group_call("find_group", async {
             let groups = self.group_connector()?;
+            groups.check_group_ref(group)?;
             self.resolve(groups, group, None).await
         })
         .await
@@ -208,6 +209,7 @@ impl Client {
     pub async fn grant(&self, person: &User, group: &GroupRef) -> Result<MembershipChange> {
         self.group_call("grant", async {
             let groups = self.group_connector()?;
+            groups.check_group_ref(group)?;
             let key = self.connector().match_key(person)?;
             let _flight = self.flights().acquire(&key).await;
             let member = self.member(person).await?;
@@ -227,6 +229,7 @@ impl Client {
     pub async fn revoke(&self, person: &User, group: &GroupRef) -> Result<MembershipChange> {
         self.group_call("revoke", async {
             let groups = self.group_connector()?;
+            groups.check_group_ref(group)?;
             let key = self.connector().match_key(person)?;
             let _flight = self.flights().acquire(&key).await;
             let member = self.member(person).await?;
@@ -241,10 +244,10 @@ impl Client {
         .await
     }
 
-    /// Makes `person`'s memberships exactly `desired`, for the kinds of group it manages: the
-    /// person's default kind (Freshservice: requester groups for a requester, agent groups for
-    /// an agent) and every kind `desired` names. Memberships of other kinds (an agent's roles,
-    /// unless `desired` names a role) are left alone.
+    /// Makes `person`'s memberships exactly `desired`, for the kinds of group `desired` names
+    /// (for an empty `desired`, the person's default kind: Freshservice requester groups for a
+    /// requester, agent groups for an agent). Memberships of other kinds are left alone: giving
+    /// an agent their agent groups never touches their roles.
     ///
     /// Every group is resolved before anything is written, so an unknown or ambiguous one
     /// changes nothing. Adds run before removes (an agent swapping roles always keeps one). On an
@@ -252,6 +255,7 @@ impl Client {
     pub async fn set_memberships(&self, person: &User, desired: &[GroupRef]) -> Result<MembershipChange> {
         self.group_call("set_memberships", async {
             let groups = self.group_connector()?;
+            desired.iter().try_for_each(|group| groups.check_group_ref(group))?;
             let key = self.connector().match_key(person)?;
             let _flight = self.flights().acquire(&key).await;
             let member = self.member(person).await?;
@@ -269,8 +273,10 @@ impl Client {
                     wanted.push(found);
                 }
             }
-            let mut managed = vec![groups.default_kind(Some(&member))];
-            managed.extend(wanted.iter().map(|g| g.kind));
+            let mut managed: Vec<GroupKind> = wanted.iter().map(|g| g.kind).collect();
+            if managed.is_empty() {
+                managed.push(groups.default_kind(Some(&member)));
+            }
             let current: Vec<Group> = groups
                 .memberships(self.http(), &member)
                 .await?

@@ -193,6 +193,17 @@ impl GroupConnector for FreshserviceApiKey {
         }
     }
 
+    /// A Freshservice kind of group, and a numeric id.
+    fn check_group_ref(&self, group: &GroupRef) -> Result<()> {
+        if let Some(kind) = group.kind() {
+            place(kind)?;
+        }
+        match group.key() {
+            GroupKey::Id(id) => numeric_group_id(id).map(drop),
+            GroupKey::Name(_) => Ok(()),
+        }
+    }
+
     async fn find_group(&self, http: &Http, group: &GroupRef) -> Result<Option<Group>> {
         let kind = group.kind().unwrap_or_else(|| self.default_kind(None));
         let place = place(kind)?;
