@@ -2,27 +2,19 @@
 //! (`/requester_groups`, `/requester_groups/{id}/members[/{requester_id}]`) and agent groups
 //! (`/groups`), whose members and observers are the agents' `member_of` and `observer_of`.
 
-use std::collections::BTreeSet;
-
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
 use super::api::FreshserviceApi;
 use super::error::{FsError, JSON, field_error};
 use super::fields::Kind;
-use super::names::Named;
+use super::names::{Named, RequesterGroup};
 use super::store::FreshserviceState;
 use crate::sandbox::server::{ApiRequest, ApiResponse};
 
 /// Freshservice ids are large integers; the sandbox's start in the same range.
 pub(super) const FIRST_REQUESTER_GROUP_ID: u64 = 21_000_400_000;
 pub(super) const FIRST_AGENT_GROUP_ID: u64 = 21_000_500_000;
-
-/// A manual requester group and its members (requester ids).
-pub(super) struct RequesterGroup {
-    pub(super) named: Named,
-    pub(super) members: BTreeSet<u64>,
-}
 
 type Handled = Result<ApiResponse, FsError>;
 

@@ -24,8 +24,8 @@ mod store;
 
 use api::{BASE_PATH, FreshserviceApi};
 use fields::Kind;
-use groups::{FIRST_AGENT_GROUP_ID, FIRST_REQUESTER_GROUP_ID, RequesterGroup};
-use names::{FIRST_DEPARTMENT_ID, FIRST_LOCATION_ID, FIRST_ROLE_ID, Named, ROLES};
+use groups::{FIRST_AGENT_GROUP_ID, FIRST_REQUESTER_GROUP_ID};
+use names::{FIRST_DEPARTMENT_ID, FIRST_LOCATION_ID, FIRST_ROLE_ID, Named, ROLES, RequesterGroup};
 use store::{FIRST_USER_ID, FreshserviceState};
 
 use crate::FreshserviceApiKey;

@@ -10,8 +10,7 @@ use serde_json::{Map, Value};
 
 use super::error::{FieldError, FsError, field_error};
 use super::fields::{ASSIGNMENT_SCOPES, Field, FieldType, Kind, is_email};
-use super::groups::RequesterGroup;
-use super::names::Named;
+use super::names::{Named, RequesterGroup};
 use crate::sandbox::rng::SplitMix64;
 use crate::sandbox::server::rfc3339;
 
