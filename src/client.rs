@@ -317,13 +317,18 @@ impl Client {
     }
 
     /// Runs `work` inside an `operation` span naming the connector and the operation.
-    async fn traced<T>(
+    pub(crate) async fn traced<T>(
         &self,
         operation: &'static str,
         work: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let span = tracing::info_span!("operation", connector = self.connector.kind(), operation);
         self.http.within_call_deadline(tracing::Instrument::instrument(work, span)).await
+    }
+
+    /// The per-match-key locks, for the client's other modules (memberships).
+    pub(crate) fn flights(&self) -> &Arc<Flights> {
+        &self.flights
     }
 
     fn http_retry(&self) -> RetryPolicy {

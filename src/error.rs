@@ -70,12 +70,24 @@ pub enum Error {
     /// A look-up that must identify one person matched several: acting on any of them could
     /// update or deactivate the wrong one. The server answered successfully; the data is the
     /// problem (two accounts share an e-mail address, say).
-    #[error("ambiguous look-up: {matches} users match the {attribute}; use a key that identifies one person")]
+    #[error("ambiguous look-up: {matches} {} match the {attribute}; use a key that identifies one {}", ambiguous_nouns(attribute).0, ambiguous_nouns(attribute).1)]
     Ambiguous {
         /// The attribute looked up (`userName`, `email`, `externalId`).
         attribute: &'static str,
         /// How many users matched.
         matches: usize,
+    },
+
+    /// A group or person the call refers to does not exist in the app: it was looked up (by id or
+    /// name) and not found. Nothing was changed. Unlike [`Error::NotFound`] it carries no response:
+    /// the look-up succeeded and found nothing.
+    #[error("{resource} {reference} does not exist; nothing was changed")]
+    Missing {
+        /// What was looked up: `group`, `requester group`, `agent role`, `user`, …
+        resource: &'static str,
+        /// How it was named (`"Sales"`, `with id 42`, `matching the email`), as one bounded
+        /// line with e-mail addresses masked.
+        reference: String,
     },
 
     /// The connector does not support a capability the caller asked for (its app has no groups,
@@ -96,6 +108,12 @@ pub enum Error {
     /// A response arrived but could not be understood (not JSON, wrong shape, too large).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+/// What an [`Error::Ambiguous`] look-up matched, by its attribute: groups (`group name`, …) or
+/// users, in the plural and the singular.
+fn ambiguous_nouns(attribute: &str) -> (&'static str, &'static str) {
+    if attribute.contains("group") || attribute.contains("role") { ("groups", "group") } else { ("users", "person") }
 }
 
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
@@ -142,6 +160,12 @@ impl Error {
         Error::Unsupported { connector: one_line(connector), capability }
     }
 
+    /// Builds an [`Error::Missing`]: no `resource` named `reference` exists. The reference is
+    /// made one bounded line with e-mail addresses masked.
+    pub(crate) fn missing(resource: &'static str, reference: &str) -> Self {
+        Error::Missing { resource, reference: one_line(reference) }
+    }
+
     /// Maps a non-success response to the variant its status calls for.
     ///
     /// `retry_after` is the parsed `Retry-After` header, if any. A `400`/`409` whose body names a
@@ -178,9 +202,11 @@ impl Error {
             | Error::RateLimited { error: e, .. } => Some(e.status),
             Error::Validation(v) => v.status,
             Error::Decode(d) => d.status,
-            Error::InvalidConfig { .. } | Error::Transport(_) | Error::Ambiguous { .. } | Error::Unsupported { .. } => {
-                None
-            }
+            Error::InvalidConfig { .. }
+            | Error::Transport(_)
+            | Error::Ambiguous { .. }
+            | Error::Unsupported { .. }
+            | Error::Missing { .. } => None,
         }
     }
 

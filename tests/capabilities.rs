@@ -102,10 +102,6 @@ fn unsupported(client: &Client) -> Error {
 fn a_connector_without_groups_is_reported_by_name_and_capability() {
     let connectors: Vec<(Box<dyn Connector>, &str)> = vec![
         (
-            Box::new(FreshserviceApiKey::new("acme", "api-key-123456").unwrap()),
-            "the Freshservice (acme) connector does not support groups",
-        ),
-        (
             Box::new(InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "token-123456").unwrap()),
             "the Interact (intranet.example.com) connector does not support groups",
         ),
@@ -125,6 +121,14 @@ fn a_connector_without_groups_is_reported_by_name_and_capability() {
         assert_eq!(error.status(), None);
         assert!(!error.outcome_unknown());
     }
+}
+
+#[test]
+fn freshservice_has_groups_through_every_wrapper() {
+    let boxed: Box<dyn Connector> = Box::new(FreshserviceApiKey::new("acme", "api-key-123456").unwrap());
+    let client = Client::new(boxed).unwrap();
+    let groups = client.groups().expect("Freshservice has requester groups, agent groups and roles");
+    assert!(format!("{groups:?}").starts_with("FreshserviceApiKey {"));
 }
 
 #[test]

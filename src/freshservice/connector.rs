@@ -17,6 +17,7 @@ use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
 use crate::connector::Connector;
 use crate::error::{ApiError, Error, FieldError, Result};
+use crate::group::GroupConnector;
 use crate::http::{Http, Request, Response};
 use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
@@ -25,6 +26,10 @@ use crate::user::User;
 /// The most users one listing page may hold (`per_page`).
 const MAX_PAGE_SIZE: u32 = 100;
 const JSON: &str = "application/json";
+/// The `assignment_scope` values Freshservice accepts for an agent role.
+const ROLE_SCOPES: [&str; 4] = ["entire_helpdesk", "member_groups", "specified_groups", "assigned_items"];
+/// The scope a role granted through the groups capability gets unless configured.
+const DEFAULT_GRANTED_ROLE_SCOPE: &str = "entire_helpdesk";
 
 /// A Freshservice account, reached through API v2 with an administrator's API key.
 ///
@@ -50,7 +55,8 @@ pub struct FreshserviceApiKey {
     default_agent_roles: Vec<AgentRole>,
     default_occasional: Option<bool>,
     employee_number_field: Option<String>,
-    names: Arc<NameCache>,
+    pub(super) names: Arc<NameCache>,
+    pub(super) granted_role_scope: String,
 }
 
 impl FreshserviceApiKey {
@@ -92,6 +98,7 @@ impl FreshserviceApiKey {
             default_occasional: None,
             employee_number_field: None,
             names: Arc::new(NameCache::default()),
+            granted_role_scope: DEFAULT_GRANTED_ROLE_SCOPE.to_string(),
         })
     }
 
@@ -130,6 +137,21 @@ impl FreshserviceApiKey {
     pub fn with_name_cache_ttl(mut self, ttl: Duration) -> Self {
         self.names = Arc::new(NameCache::with_ttl(ttl));
         self
+    }
+
+    /// The `assignment_scope` an agent role is granted with through the groups capability
+    /// ([`Client::grant`](crate::Client::grant) with a [`GroupKind::AgentRole`](crate::GroupKind::AgentRole)):
+    /// `entire_helpdesk` (the default), `member_groups`, `specified_groups` or `assigned_items`.
+    /// Any other value is refused.
+    pub fn with_granted_role_scope(mut self, scope: &str) -> Result<Self> {
+        if !ROLE_SCOPES.contains(&scope) {
+            return Err(Error::invalid_config(format!(
+                "the role assignment scope must be one of {}",
+                ROLE_SCOPES.join(", ")
+            )));
+        }
+        self.granted_role_scope = scope.to_string();
+        Ok(self)
     }
 
     /// The normalised API base URL, `https://<name>.freshservice.com/api/v2`.
@@ -366,5 +388,10 @@ impl Connector for FreshserviceApiKey {
             users.push(self.reader().to_remote(http, &response, FreshserviceUserKind::Requester, record).await?);
         }
         Ok(UserPage::new(users, next.map(|n| PageToken::new(n.to_string())), None))
+    }
+
+    /// Requester groups, agent groups and agent roles: see [`GroupConnector`].
+    fn groups(&self) -> Option<&dyn GroupConnector> {
+        Some(self)
     }
 }

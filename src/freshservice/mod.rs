@@ -68,6 +68,7 @@ mod attributes;
 mod body;
 mod connector;
 pub(crate) mod error;
+mod groups;
 mod instance;
 mod names;
 mod users;

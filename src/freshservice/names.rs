@@ -35,6 +35,27 @@ impl Directory {
         })
     }
 
+    /// The id of the one entry called `name`: the exact matches, else the case-insensitive ones.
+    /// `Ok(None)` when there is none; [`Error::Ambiguous`] (naming `what`) when several match.
+    pub(crate) fn resolve_unique(&self, what: &'static str, name: &str) -> Result<Option<u64>> {
+        let name = name.trim();
+        let mut found: Vec<u64> = self.entries.iter().filter(|e| e.name == name).map(|e| e.id).collect();
+        if found.is_empty() {
+            let lower = name.to_lowercase();
+            found = self.entries.iter().filter(|e| e.name.to_lowercase() == lower).map(|e| e.id).collect();
+        }
+        match found.as_slice() {
+            [] => Ok(None),
+            [id] => Ok(Some(*id)),
+            _ => Err(Error::Ambiguous { attribute: what, matches: found.len() }),
+        }
+    }
+
+    /// Every entry, in the order the API listed them.
+    pub(crate) fn entries(&self) -> &[NamedEntry] {
+        &self.entries
+    }
+
     /// The name of entry `id`.
     pub(crate) fn name_of(&self, id: u64) -> Option<&str> {
         self.entries.iter().find(|e| e.id == id).map(|e| e.name.as_str())
@@ -86,30 +107,49 @@ impl CachedList {
     /// The id of `name`; when it is unknown and the list is older than `ttl`, the list is read
     /// again once (someone may have just created the department).
     async fn resolve(&self, http: &Http, ttl: Duration, what: &str, name: &str) -> Result<u64> {
+        let found = self.resolve_with(http, ttl, |d| Ok(d.resolve(what, name).ok())).await?;
+        match found {
+            Some(id) => Ok(id),
+            None => self.get(http).await?.resolve(what, name),
+        }
+    }
+
+    /// What `look` finds in the list; when it finds nothing (`Ok(None)`) and the list is older
+    /// than `ttl`, the list is read again once and `look` asked again.
+    async fn resolve_with<T>(
+        &self,
+        http: &Http,
+        ttl: Duration,
+        look: impl Fn(&Directory) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         let seen = self.get(http).await?;
-        let unknown = match seen.resolve(what, name) {
-            Ok(id) => return Ok(id),
-            Err(error) => error,
-        };
+        if let Some(found) = look(&seen)? {
+            return Ok(Some(found));
+        }
         let _gate = self.refreshing.lock().await;
         // Another task may have refreshed while this one waited: look in that list first.
         if let Some((latest, read_at)) = self.current() {
             if !Arc::ptr_eq(&latest, &seen) {
-                return latest.resolve(what, name);
+                return look(&latest);
             }
             if read_at.elapsed() < ttl {
-                return Err(unknown);
+                return Ok(None);
             }
         }
-        self.fetch_now(http).await?.resolve(what, name)
+        let fresh = self.fetch_now(http).await?;
+        look(&fresh)
     }
 }
 
-/// The two lists.
+/// The cached lists: departments and locations for user fields; requester groups, agent groups
+/// and roles for memberships.
 #[derive(Debug)]
 pub(crate) struct NameCache {
     departments: CachedList,
     locations: CachedList,
+    requester_groups: CachedList,
+    agent_groups: CachedList,
+    roles: CachedList,
     ttl: Duration,
 }
 
@@ -118,9 +158,23 @@ impl Default for NameCache {
         NameCache {
             departments: CachedList::new("departments", "/departments"),
             locations: CachedList::new("locations", "/locations"),
+            requester_groups: CachedList::new("requester_groups", "/requester_groups"),
+            agent_groups: CachedList::new("groups", "/groups"),
+            roles: CachedList::new("roles", "/roles"),
             ttl: DEFAULT_NAME_CACHE_TTL,
         }
     }
+}
+
+/// Which group-like list a look-up reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GroupList {
+    /// `/requester_groups`.
+    RequesterGroups,
+    /// `/groups`.
+    AgentGroups,
+    /// `/roles`.
+    Roles,
 }
 
 impl NameCache {
@@ -142,6 +196,37 @@ impl NameCache {
 
     pub(crate) async fn location_id(&self, http: &Http, name: &str) -> Result<u64> {
         self.locations.resolve(http, self.ttl, "location", name).await
+    }
+
+    fn group_list(&self, list: GroupList) -> &CachedList {
+        match list {
+            GroupList::RequesterGroups => &self.requester_groups,
+            GroupList::AgentGroups => &self.agent_groups,
+            GroupList::Roles => &self.roles,
+        }
+    }
+
+    /// The whole list, read on first use.
+    pub(crate) async fn groups(&self, http: &Http, list: GroupList) -> Result<Arc<Directory>> {
+        self.group_list(list).get(http).await
+    }
+
+    /// The id of the one entry called `name` (`what` names the attribute in an ambiguity error);
+    /// `Ok(None)` when none is, even after re-reading a list older than the cache's time to live.
+    pub(crate) async fn group_id(
+        &self,
+        http: &Http,
+        list: GroupList,
+        what: &'static str,
+        name: &str,
+    ) -> Result<Option<u64>> {
+        self.group_list(list).resolve_with(http, self.ttl, |d| d.resolve_unique(what, name)).await
+    }
+
+    /// The name of entry `id`, re-reading a list older than the time to live when it is unknown
+    /// (`Ok(None)`: no such entry).
+    pub(crate) async fn group_name(&self, http: &Http, list: GroupList, id: u64) -> Result<Option<String>> {
+        self.group_list(list).resolve_with(http, self.ttl, |d| Ok(d.name_of(id).map(str::to_string))).await
     }
 }
 

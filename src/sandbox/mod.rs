@@ -91,6 +91,15 @@
 //! - `GET /departments`, `/locations` and `/roles` (and `/{id}`), with `query="name:'…'"` on the
 //!   lists. Seeded with Finance, Engineering and Sales; London and Berlin; Account Admin, Admin,
 //!   SD Supervisor and SD Agent (add more with the builder).
+//! - Requester groups (seeded Employees, Contractors): `GET /requester_groups` (paged) and
+//!   `/{id}`; `GET /requester_groups/{id}/members` → `{"requesters":[…]}` (paged);
+//!   `POST /requester_groups/{id}/members/{requester_id}` → `201` with no body (`409
+//!   duplicate_value` for a member already in, `404` for an unknown group or requester);
+//!   `DELETE` on the same path → `204` (`404` when not a member). Forgetting a requester, or
+//!   converting them to an agent, takes them out of every requester group.
+//! - Agent groups (seeded Service Desk, Hardware, Network): `GET /groups` (paged) and `/{id}`,
+//!   whose `members` and `observers` are the agents whose `member_of` / `observer_of` name the
+//!   group; unknown group ids in those fields → `invalid_value`.
 //! - A request budget per window (100 per 60 s by default, configurable): every response carries
 //!   `X-RateLimit-Total`, `X-RateLimit-Remaining` and `X-RateLimit-Used-CurrentRequest`; past the
 //!   budget the answer is `429` with `Retry-After` in seconds until the window resets.

@@ -110,6 +110,21 @@ impl FreshserviceApi {
             (Some(kind), &Method::DELETE, [_, id, "forget"]) => self.forget(kind, id),
             (Some(Kind::Requester), &Method::PUT, [_, id, "convert_to_agent"]) => self.convert(Kind::Requester, id),
             (Some(Kind::Agent), &Method::PUT, [_, id, "convert_to_requester"]) => self.convert(Kind::Agent, id),
+            (None, &Method::GET, ["requester_groups"]) => self.list_requester_groups(request),
+            (None, &Method::GET, ["requester_groups", id]) => self.show_requester_group(id),
+            (None, &Method::GET, ["requester_groups", id, "members"]) => self.list_requester_group_members(request, id),
+            (None, &Method::POST, ["requester_groups", id, "members", requester]) => {
+                self.add_requester_group_member(id, requester)
+            }
+            (None, &Method::DELETE, ["requester_groups", id, "members", requester]) => {
+                self.remove_requester_group_member(id, requester)
+            }
+            (None, &Method::GET, ["groups"]) => self.list_agent_groups(request),
+            (None, &Method::GET, ["groups", id]) => self.show_agent_group(id),
+            (None, _, ["requester_groups" | "groups"] | ["requester_groups" | "groups", _])
+            | (None, _, ["requester_groups", _, "members"] | ["requester_groups", _, "members", _]) => {
+                Err(FsError::Flat(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed".into()))
+            }
             (None, &Method::GET, [collection @ ("departments" | "locations" | "roles")]) => {
                 self.list_named(request, collection)
             }
@@ -191,6 +206,9 @@ impl FreshserviceApi {
         }
         user.kind = to;
         user.updated_at = rfc3339(SystemTime::now());
+        if to == Kind::Agent {
+            state.leave_requester_groups(id);
+        }
         drop(state);
         self.wrapped(StatusCode::OK, to, id)
     }
@@ -199,6 +217,7 @@ impl FreshserviceApi {
         let mut state = self.state();
         let id = state.get(kind, id)?.id;
         state.users.remove(&id);
+        state.leave_requester_groups(id);
         Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
     }
 
@@ -302,7 +321,7 @@ impl FreshserviceApi {
     }
 
     /// One page of `items` under `key`, with `Link: <…>; rel="next"` while more pages exist.
-    fn page(&self, request: &ApiRequest, items: Vec<Value>, key: &str) -> Handled {
+    pub(super) fn page(&self, request: &ApiRequest, items: Vec<Value>, key: &str) -> Handled {
         let number = |name: &str, default: usize, max: usize| -> Result<usize, FsError> {
             match request.query_param(name) {
                 None => Ok(default),

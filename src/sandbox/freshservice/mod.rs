@@ -2,8 +2,9 @@
 //!
 //! [`FreshserviceSandbox`] and its builder live here; `api` authorises and routes requests, `store`
 //! keeps and checks requesters and agents, `render` shapes them as the API returns them, `fields`
-//! lists what each kind accepts, `names` holds departments, locations and roles, and `error`
-//! Freshservice's error bodies.
+//! lists what each kind accepts, `names` holds departments, locations and roles, `groups` the
+//! requester groups (with their members) and agent groups, and `error` Freshservice's error
+//! bodies.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,13 +17,15 @@ use serde_json::Value;
 mod api;
 mod error;
 mod fields;
+mod groups;
 mod names;
 mod render;
 mod store;
 
 use api::{BASE_PATH, FreshserviceApi};
 use fields::Kind;
-use names::{FIRST_DEPARTMENT_ID, FIRST_LOCATION_ID, FIRST_ROLE_ID, Named, ROLES};
+use groups::{FIRST_AGENT_GROUP_ID, FIRST_REQUESTER_GROUP_ID};
+use names::{FIRST_DEPARTMENT_ID, FIRST_LOCATION_ID, FIRST_ROLE_ID, Named, ROLES, RequesterGroup};
 use store::{FIRST_USER_ID, FreshserviceState};
 
 use crate::FreshserviceApiKey;
@@ -63,11 +66,14 @@ pub struct FreshserviceSandboxBuilder {
     rate_limit: Option<RateLimit>,
     departments: Vec<String>,
     locations: Vec<String>,
+    requester_groups: Vec<String>,
+    agent_groups: Vec<String>,
 }
 
 impl FreshserviceSandbox {
     /// Starts a sandbox with a generated API key, the default departments (Finance, Engineering,
-    /// Sales) and locations (London, Berlin), no faults, and 100 requests per minute.
+    /// Sales), locations (London, Berlin), requester groups (Employees, Contractors) and agent
+    /// groups (Service Desk, Hardware, Network), no faults, and 100 requests per minute.
     pub async fn start() -> io::Result<FreshserviceSandbox> {
         FreshserviceSandbox::builder().start().await
     }
@@ -81,6 +87,8 @@ impl FreshserviceSandbox {
             rate_limit: Some(RateLimit::new(100, Duration::from_secs(60))),
             departments: ["Finance", "Engineering", "Sales"].map(String::from).to_vec(),
             locations: ["London", "Berlin"].map(String::from).to_vec(),
+            requester_groups: ["Employees", "Contractors"].map(String::from).to_vec(),
+            agent_groups: ["Service Desk", "Hardware", "Network"].map(String::from).to_vec(),
         }
     }
 
@@ -143,6 +151,28 @@ impl FreshserviceSandbox {
         self.shared.api.state().roles.iter().find(|r| r.name == name).map(|r| r.id)
     }
 
+    /// The id of a requester group, by exact name (the first, if several share it).
+    pub fn requester_group_id(&self, name: &str) -> Option<u64> {
+        self.shared.api.state().requester_groups.iter().find(|g| g.named.name == name).map(|g| g.named.id)
+    }
+
+    /// The members (requester ids) of requester group `id`, in id order; empty for an unknown
+    /// group.
+    pub fn requester_group_members(&self, id: u64) -> Vec<u64> {
+        let state = self.shared.api.state();
+        state
+            .requester_groups
+            .iter()
+            .find(|g| g.named.id == id)
+            .map(|g| g.members.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The id of an agent group, by exact name (the first, if several share it).
+    pub fn agent_group_id(&self, name: &str) -> Option<u64> {
+        self.shared.api.state().agent_groups.iter().find(|g| g.name == name).map(|g| g.id)
+    }
+
     /// Stores a requester directly (as if created earlier by someone else); the body is checked
     /// like a `POST /requesters` body. Returns the new id.
     pub fn insert_requester(&self, body: Value) -> Result<u64, String> {
@@ -183,6 +213,8 @@ impl fmt::Debug for FreshserviceSandboxBuilder {
             .field("rate_limit", &self.rate_limit)
             .field("departments", &self.departments)
             .field("locations", &self.locations)
+            .field("requester_groups", &self.requester_groups)
+            .field("agent_groups", &self.agent_groups)
             .finish()
     }
 }
@@ -230,6 +262,18 @@ impl FreshserviceSandboxBuilder {
         self
     }
 
+    /// Adds a requester group (a name given twice makes two groups, for ambiguity tests).
+    pub fn requester_group(mut self, name: impl Into<String>) -> Self {
+        self.requester_groups.push(name.into());
+        self
+    }
+
+    /// Adds an agent group.
+    pub fn agent_group(mut self, name: impl Into<String>) -> Self {
+        self.agent_groups.push(name.into());
+        self
+    }
+
     /// Binds a free port on `127.0.0.1` and starts serving on the current tokio runtime.
     pub async fn start(self) -> io::Result<FreshserviceSandbox> {
         let mut rng = SplitMix64::new(self.seed);
@@ -252,6 +296,11 @@ impl FreshserviceSandboxBuilder {
             departments: named(FIRST_DEPARTMENT_ID, self.departments),
             locations: named(FIRST_LOCATION_ID, self.locations),
             roles,
+            requester_groups: named(FIRST_REQUESTER_GROUP_ID, self.requester_groups)
+                .into_iter()
+                .map(|named| RequesterGroup { named, members: Default::default() })
+                .collect(),
+            agent_groups: named(FIRST_AGENT_GROUP_ID, self.agent_groups),
         };
         let (listener, addr) = Server::bind().await?;
         let origin = format!("http://{addr}");

@@ -1,4 +1,4 @@
-//! Departments, locations and roles: the seeded lists, `query="name:'…'"` parsing, and their
+//! Departments, locations, roles and requester groups: the seeded lists, `query="name:'…'"` parsing, and their
 //! wire shape.
 
 use serde_json::{Value, json};
@@ -19,6 +19,12 @@ pub(super) struct Named {
     /// Roles only: 1 admin, 2 agent.
     pub(super) role_type: u8,
     pub(super) created_at: String,
+}
+
+/// A manual requester group and its members (requester ids).
+pub(super) struct RequesterGroup {
+    pub(super) named: Named,
+    pub(super) members: std::collections::BTreeSet<u64>,
 }
 
 /// `"name:'Sales'"` (outer double quotes optional) → `Sales`.

@@ -64,7 +64,14 @@ impl FreshserviceState {
                 ("language", _) => Value::from("en"),
                 ("time_format", _) => Value::from("12h"),
                 ("occasional" | "can_see_all_tickets_from_associated_departments", _) => Value::Bool(false),
-                (_, FieldType::Emails | FieldType::Departments | FieldType::IntegerList | FieldType::Roles) => {
+                (
+                    _,
+                    FieldType::Emails
+                    | FieldType::Departments
+                    | FieldType::IntegerList
+                    | FieldType::AgentGroups
+                    | FieldType::Roles,
+                ) => {
                     json!([])
                 }
                 (_, FieldType::Object) => json!({}),

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::error::{FieldError, FsError, field_error};
 use super::fields::{ASSIGNMENT_SCOPES, Field, FieldType, Kind, is_email};
-use super::names::Named;
+use super::names::{Named, RequesterGroup};
 use crate::sandbox::rng::SplitMix64;
 use crate::sandbox::server::rfc3339;
 
@@ -42,7 +42,8 @@ impl FsUser {
     }
 }
 
-/// Every user, and the departments, locations and roles they may refer to.
+/// Every user, the departments, locations, roles and agent groups they may refer to, and the
+/// requester groups that hold requesters.
 pub(super) struct FreshserviceState {
     pub(super) users: BTreeMap<u64, FsUser>,
     pub(super) next_id: u64,
@@ -50,6 +51,8 @@ pub(super) struct FreshserviceState {
     pub(super) departments: Vec<Named>,
     pub(super) locations: Vec<Named>,
     pub(super) roles: Vec<Named>,
+    pub(super) requester_groups: Vec<RequesterGroup>,
+    pub(super) agent_groups: Vec<Named>,
 }
 
 impl FreshserviceState {
@@ -123,6 +126,17 @@ impl FreshserviceState {
             },
             FieldType::Bool => value.is_boolean().then_some(value).ok_or_else(|| mismatch("Boolean")),
             FieldType::PositiveInteger => positive(&value).map(Value::from).ok_or_else(|| mismatch("Positive Integer")),
+            FieldType::AgentGroups => match value.as_array() {
+                Some(items) if items.iter().all(|i| positive(i).is_some()) => {
+                    match items.iter().find(|i| !self.agent_groups.iter().any(|g| Some(g.id) == i.as_u64())) {
+                        Some(unknown) => {
+                            Err(field_error(name, format!("There is no group with id {unknown}"), "invalid_value"))
+                        }
+                        None => Ok(value),
+                    }
+                }
+                _ => Err(mismatch("Array of Positive Integer")),
+            },
             FieldType::IntegerList => match value.as_array() {
                 Some(items) if items.iter().all(|i| positive(i).is_some()) => Ok(value),
                 _ => Err(mismatch("Array of Positive Integer")),
@@ -296,6 +310,8 @@ mod tests {
             departments: vec![Named { id: 7, name: "Finance".into(), role_type: 0, created_at: String::new() }],
             locations: Vec::new(),
             roles: vec![Named { id: 4, name: "SD Agent".into(), role_type: 2, created_at: String::new() }],
+            requester_groups: Vec::new(),
+            agent_groups: Vec::new(),
         }
     }
 
