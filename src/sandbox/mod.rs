@@ -115,4 +115,4 @@ mod server;
 
 pub use freshservice::{FreshserviceSandbox, FreshserviceSandboxBuilder};
 pub use gate::{Fault, FaultKind, Faults, RateLimit, RequestRecord, SandboxStats};
-pub use scim::{ScimSandbox, ScimSandboxBuilder};
+pub use scim::{ScimProfile, ScimSandbox, ScimSandboxBuilder};
