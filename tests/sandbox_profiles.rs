@@ -431,7 +431,7 @@ async fn garbage_discovery_answers_200_with_the_wrong_shapes() {
 /// and `/Schemas` say is what the server does.
 #[tokio::test]
 async fn every_served_discovery_document_agrees_with_the_behaviour() {
-    for profile in ScimProfile::ALL {
+    for &profile in ScimProfile::ALL {
         if matches!(profile, ScimProfile::NoDiscovery | ScimProfile::GarbageDiscovery) {
             continue;
         }

@@ -169,7 +169,7 @@ fn expected_misses(profile: ScimProfile) -> &'static [(&'static str, &'static st
 /// the checker cannot describe the server and stops, as it should.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_profile_passes_the_checks_that_apply_to_it() {
-    for profile in ScimProfile::ALL {
+    for &profile in ScimProfile::ALL {
         let sandbox = ScimSandbox::builder().profile(profile).start().await.expect("start");
         let Some(run) = run_checker(&sandbox, "scim2_tester_profiles").await else { return };
         if matches!(profile, ScimProfile::NoDiscovery | ScimProfile::GarbageDiscovery) {

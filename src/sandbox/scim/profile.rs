@@ -20,7 +20,7 @@ use super::schema::Rules;
 /// use identity_connectors::sandbox::{ScimProfile, ScimSandbox};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
-/// for profile in ScimProfile::ALL {
+/// for &profile in ScimProfile::ALL {
 ///     let sandbox = ScimSandbox::builder().profile(profile).start().await?;
 ///     assert_eq!(sandbox.profile(), profile);
 ///     // … drive sandbox.scim_connector() through the lifecycle …
@@ -94,8 +94,9 @@ pub(super) enum Discovery {
 const IGNORED_FILTER_PAGE_SIZE: usize = 2;
 
 impl ScimProfile {
-    /// Every profile, for test suites that run under each.
-    pub const ALL: [ScimProfile; 10] = [
+    /// Every profile, for test suites that run under each (a slice, so a new profile is not a
+    /// breaking change).
+    pub const ALL: &'static [ScimProfile] = &[
         ScimProfile::Standard,
         ScimProfile::NoPatch,
         ScimProfile::NoFilter,
@@ -165,5 +166,31 @@ impl ScimProfile {
 impl std::fmt::Display for ScimProfile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_variant_in_declaration_order() {
+        // An exhaustive match: a new variant does not compile until it is placed here and in ALL.
+        let position = |profile: ScimProfile| match profile {
+            ScimProfile::Standard => 0,
+            ScimProfile::NoPatch => 1,
+            ScimProfile::NoFilter => 2,
+            ScimProfile::FilterIgnoredPaged => 3,
+            ScimProfile::NoEtag => 4,
+            ScimProfile::ReadOnlyExternalId => 5,
+            ScimProfile::NoEnterpriseExtension => 6,
+            ScimProfile::CaseSensitiveUserName => 7,
+            ScimProfile::NoDiscovery => 8,
+            ScimProfile::GarbageDiscovery => 9,
+        };
+        assert_eq!(ScimProfile::ALL.len(), 10);
+        for (index, &profile) in ScimProfile::ALL.iter().enumerate() {
+            assert_eq!(position(profile), index, "{profile}");
+        }
     }
 }
