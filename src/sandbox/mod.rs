@@ -26,8 +26,13 @@
 //! # The SCIM side ([`ScimSandbox`], plays Interact)
 //!
 //! Base URL `http://127.0.0.1:<port>/scim/v2`. It reproduces what the `scim2-server` reference
-//! peer (0.8.3) does, so code that passes against one passes against the other:
+//! peer (0.8.3) does, so code that passes against one passes against the other, and it passes
+//! every check of python-scim's conformance checker (`scim2 test`, scim2-tester 0.5.2):
 //!
+//! - Discovery (RFC 7644 §4): `GET /ServiceProviderConfig` (patch, filter and ETags supported;
+//!   no bulk, sort or password change), `GET /ResourceTypes[/User]` and `GET /Schemas[/{urn}]`,
+//!   rendered from the attributes the server enforces: the core User schema, the enterprise
+//!   extension and Interact's. Other methods on them → `405`; an unknown id → `404`.
 //! - `Authorization: Bearer <token>` on everything but `GET /ServiceProviderConfig`; otherwise
 //!   `401` with `WWW-Authenticate: Bearer realm="SCIM"` and a SCIM error body.
 //! - `POST /Users` → `201` with `Location`, `ETag: W/"<n>"` and the full resource (32-hex `id`,
@@ -37,27 +42,34 @@
 //! - Bodies are `application/scim+json` or `application/json` (else `415`). Attribute names are
 //!   case-insensitive; unknown attributes → `400 invalidSyntax` ("Extra inputs are not
 //!   permitted"); a missing `userName` → `400 invalidValue`; malformed JSON → `400
-//!   invalidSyntax`. `id`, `meta`, `schemas` and `groups` in a body are ignored. Known schemas:
-//!   core User, the enterprise extension and Interact's
-//!   `urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User` (`loginType`,
-//!   `location`, `jobStartDate`, `forcePasswordReset`, `omitFromSearch`, `pronouns`,
-//!   `dateOfBirth`, `name.title`, `name.initials`).
+//!   invalidSyntax`. `id`, `meta`, `schemas` and read-only attributes (`groups`,
+//!   `manager.displayName`) in a body are ignored. Known schemas: core User, the enterprise
+//!   extension and Interact's `urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User`
+//!   (`loginType`, `location`, `jobStartDate`, `forcePasswordReset`, `omitFromSearch`,
+//!   `pronouns`, `dateOfBirth`, `name.title`, `name.initials`). `password` is stored but never
+//!   returned (`returned: never`).
 //! - `GET /Users/{id}`, `PUT /Users/{id}` (a true replace: attributes not sent are removed),
 //!   `DELETE /Users/{id}` (`204`, then `404`). `If-Match` with a stale ETag → `412`;
 //!   `If-None-Match` with the current one → `304`.
 //! - `PATCH /Users/{id}` → `204` with no body (`200` with the resource only when `attributes=` or
 //!   `excludedAttributes=` is given). Operations are atomic and `op` is case-insensitive. Paths:
 //!   simple (`active`, `title`), sub-attributes (`name.givenName`), value filters
-//!   (`emails[type eq "work"].value`; no match → `400 noTarget`), and URN-prefixed extension
-//!   attributes. Path-less `add`/`replace` take an object whose keys may be attributes, dotted or
-//!   URN-prefixed paths, or extension URNs. `"True"`/`"False"` strings are accepted as booleans.
+//!   (`emails[type eq "work"].value`; no match → `400 noTarget`), URN-prefixed extension
+//!   attributes, and a whole extension object (its URN). Path-less `add`/`replace` take an
+//!   object whose keys may be attributes, dotted or URN-prefixed paths, or extension URNs. A
+//!   read-only attribute → `400 mutability`. `"True"`/`"False"` strings are accepted as booleans.
 //! - `GET /Users` → a ListResponse (`totalResults`, `startIndex`, `itemsPerPage`, `Resources`,
 //!   always present) with `filter` (`eq ne co sw ew gt ge lt le pr`, `and`, `or`, `not`,
 //!   parentheses, `emails[type eq "work"]`), compared case-insensitively except `id` and
 //!   `externalId`; an unparsable filter → `400 invalidFilter`. `startIndex` (1-based, values
 //!   below 1 mean 1) and `count` (negative means 0; capped by
 //!   [`max_results`](ScimSandboxBuilder::max_results), 1000 by default) paginate in creation
-//!   order.
+//!   order. `POST /Users/.search` and `POST /.search` take the same query as a SearchRequest.
+//!
+//! [`ScimProfile`]s, chosen with [`ScimSandboxBuilder::profile`], play the ways real servers
+//! differ: no PATCH, no filter, a filter ignored with paging, no ETags, a read-only
+//! `externalId`, no enterprise extension, case-sensitive `userName`, no discovery endpoints,
+//! and garbage discovery documents. [`ScimProfile::ALL`] lists them for test suites.
 //!
 //! # The Freshservice side ([`FreshserviceSandbox`])
 //!
@@ -124,4 +136,4 @@ mod server;
 
 pub use freshservice::{FreshserviceSandbox, FreshserviceSandboxBuilder};
 pub use gate::{Fault, FaultKind, Faults, RateLimit, RequestRecord, SandboxStats};
-pub use scim::{ScimSandbox, ScimSandboxBuilder};
+pub use scim::{ScimProfile, ScimSandbox, ScimSandboxBuilder};

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::{Result, ScimError};
-use super::schema::{CORE, get_ci, has_urn_prefix, split_urn};
+use super::schema::{CORE, Rules, get_ci, has_urn_prefix, split_urn};
 
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,11 +263,11 @@ pub(crate) fn parse_filter(input: &str) -> Result<Filter> {
 
 impl Filter {
     /// Whether a rendered resource (or, inside a value path, one value object) matches.
-    pub(crate) fn matches(&self, resource: &Map<String, Value>) -> bool {
+    pub(crate) fn matches(&self, resource: &Map<String, Value>, rules: Rules) -> bool {
         match self {
-            Filter::And(a, b) => a.matches(resource) && b.matches(resource),
-            Filter::Or(a, b) => a.matches(resource) || b.matches(resource),
-            Filter::Not(inner) => !inner.matches(resource),
+            Filter::And(a, b) => a.matches(resource, rules) && b.matches(resource, rules),
+            Filter::Or(a, b) => a.matches(resource, rules) || b.matches(resource, rules),
+            Filter::Not(inner) => !inner.matches(resource, rules),
             Filter::Present(path) => resolve(path, resource).iter().any(|v| match v {
                 Value::Null => false,
                 Value::String(s) => !s.is_empty(),
@@ -279,7 +279,9 @@ impl Filter {
                 let values = resolve(path, resource);
                 let case_exact = path.schema.is_none()
                     && path.sub.is_none()
-                    && (path.attr.eq_ignore_ascii_case("id") || path.attr.eq_ignore_ascii_case("externalId"));
+                    && (path.attr.eq_ignore_ascii_case("id")
+                        || path.attr.eq_ignore_ascii_case("externalId")
+                        || (rules.user_name_case_exact && path.attr.eq_ignore_ascii_case("userName")));
                 let any = |op: Op| values.iter().any(|v| compare(v, op, expected, case_exact));
                 match op {
                     Op::Ne => !any(Op::Eq),
@@ -288,7 +290,7 @@ impl Filter {
                 }
             }
             Filter::ValuePath(path, inner) => {
-                resolve(path, resource).iter().any(|v| matches!(v, Value::Object(item) if inner.matches(item)))
+                resolve(path, resource).iter().any(|v| matches!(v, Value::Object(item) if inner.matches(item, rules)))
             }
         }
     }
@@ -378,7 +380,7 @@ mod tests {
         let user = object(json!({"id": "abc", "userName": "Jane.Doe@x.com", "externalId": "E1", "active": true,
             "emails": [{"value": "jane@x.com", "type": "work"}, {"value": "j@home.org", "type": "home"}],
             ENTERPRISE_USER_SCHEMA: {"department": "Finance"}}));
-        let matches = |f: &str| parse_filter(f).map(|f| f.matches(&user));
+        let matches = |f: &str| parse_filter(f).map(|f| f.matches(&user, Rules::STANDARD));
         assert_eq!(matches(r#"userName eq "JANE.DOE@X.COM""#), Ok(true));
         assert_eq!(matches(r#"USERNAME Eq "jane.doe@x.com" and externalId eq "E1""#), Ok(true));
         assert_eq!(matches(r#"externalId eq "e1""#), Ok(false), "externalId is case-exact");
@@ -392,6 +394,10 @@ mod tests {
         assert_eq!(matches(r#"not (active eq true) or (userName sw "x")"#), Ok(false));
         assert_eq!(matches(r#"title pr"#), Ok(false));
         assert_eq!(matches(r#"userName ne "nobody""#), Ok(true));
+        let exact = Rules { user_name_case_exact: true, ..Rules::STANDARD };
+        let matches_exactly = |f: &str| parse_filter(f).map(|f| f.matches(&user, exact));
+        assert_eq!(matches_exactly(r#"userName eq "JANE.DOE@X.COM""#), Ok(false));
+        assert_eq!(matches_exactly(r#"userName eq "Jane.Doe@x.com""#), Ok(true));
         assert_eq!(matches(r#"userName eq "with \"quote\" and \\""#), Ok(false));
         for bad in [
             "",

@@ -3,7 +3,9 @@
 //! [`ScimSandbox`] and its builder live here; `api` authorises and routes requests, and `store`
 //! keeps the users. The engines have a file each, as in the client's `scim/` module: `schema`
 //! (attributes, body normalisation, projection), `filter` (the filter language) and `patch` (PATCH
-//! operations), all over the shared `error`.
+//! operations), all over the shared `error`. `profile` holds the server profiles and
+//! `discovery` renders `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` from the same
+//! tables and profile.
 
 use std::fmt;
 use std::io;
@@ -13,11 +15,15 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod api;
+mod discovery;
 mod error;
 mod filter;
 mod patch;
+mod profile;
 mod schema;
 mod store;
+
+pub use profile::ScimProfile;
 
 use api::{BASE_PATH, ScimApi};
 use store::ScimState;
@@ -60,8 +66,9 @@ pub struct ScimSandboxBuilder {
     seed: u64,
     faults: Faults,
     rate_limit: Option<RateLimit>,
-    max_results: usize,
+    max_results: Option<usize>,
     unique_user_names: bool,
+    profile: ScimProfile,
 }
 
 impl ScimSandbox {
@@ -77,14 +84,20 @@ impl ScimSandbox {
             seed: 0x5EED,
             faults: Faults::none(),
             rate_limit: None,
-            max_results: DEFAULT_MAX_RESULTS,
+            max_results: None,
             unique_user_names: true,
+            profile: ScimProfile::Standard,
         }
     }
 
     /// The SCIM base URL, `http://127.0.0.1:<port>/scim/v2`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The server profile it plays.
+    pub fn profile(&self) -> ScimProfile {
+        self.shared.api.profile
     }
 
     /// The bearer token every endpoint but `/ServiceProviderConfig` requires.
@@ -107,22 +120,28 @@ impl ScimSandbox {
         self.shared.api.state().users.len()
     }
 
+    /// A stored user as `GET /Users/{id}` returns it.
+    fn render(&self, user: &store::ScimUser) -> Value {
+        Value::Object(user.render(&self.base_url, self.profile().etag()))
+    }
+
     /// Every stored user as `GET /Users/{id}` would return it, oldest first.
     pub fn users(&self) -> Vec<Value> {
         let state = self.shared.api.state();
-        state.users.iter().map(|u| Value::Object(u.render(&self.base_url))).collect()
+        state.users.iter().map(|u| self.render(u)).collect()
     }
 
     /// The stored user with this id.
     pub fn user(&self, id: &str) -> Option<Value> {
         let state = self.shared.api.state();
-        state.users.iter().find(|u| u.id == id).map(|u| Value::Object(u.render(&self.base_url)))
+        state.users.iter().find(|u| u.id == id).map(|u| self.render(u))
     }
 
-    /// The stored user with this `userName` (compared case-insensitively, as the server does).
+    /// The stored user with this `userName`, compared as the server compares it:
+    /// case-insensitively, except under [`ScimProfile::CaseSensitiveUserName`].
     pub fn user_by_user_name(&self, user_name: &str) -> Option<Value> {
         let state = self.shared.api.state();
-        state.find_by_user_name(user_name, None).map(|u| Value::Object(u.render(&self.base_url)))
+        state.find_by_user_name(user_name, None).map(|u| self.render(u))
     }
 
     /// The first stored user with this address among its `emails` (case-insensitive).
@@ -137,15 +156,19 @@ impl ScimSandbox {
                     .any(|e| e.get("value").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(email))),
                 _ => false,
             })
-            .map(|u| Value::Object(u.render(&self.base_url)))
+            .map(|u| self.render(u))
     }
 
     /// Stores a user directly (as if created earlier by someone else) and returns it as the server
-    /// renders it. The body is checked like a `POST /Users` body.
+    /// renders it. The body is checked like a `POST /Users` body, except that a read-only
+    /// `externalId` ([`ScimProfile::ReadOnlyExternalId`]) is kept: this is how the server's own
+    /// side sets it.
     pub fn insert_user(&self, body: Value) -> Result<Value, String> {
         let mut state = self.shared.api.state();
-        let created = state.create(body).map_err(|e| e.detail)?;
-        Ok(Value::Object(created.render(&self.base_url)))
+        let rules = schema::Rules { external_id_read_only: false, ..state.rules };
+        let created = state.create(body, rules).map_err(|e| e.detail)?;
+        let created = Value::Object(created.render(&self.base_url, self.profile().etag()));
+        Ok(created)
     }
 
     /// Replaces the fault configuration (and restarts its generator from the new seed).
@@ -182,6 +205,7 @@ impl fmt::Debug for ScimSandboxBuilder {
             .field("rate_limit", &self.rate_limit)
             .field("max_results", &self.max_results)
             .field("unique_user_names", &self.unique_user_names)
+            .field("profile", &self.profile)
             .finish()
     }
 }
@@ -211,9 +235,18 @@ impl ScimSandboxBuilder {
         self
     }
 
-    /// The most resources one list page returns, whatever `count` asks for (1000 by default).
+    /// The most resources one list page returns, whatever `count` asks for (1000 by default; 2
+    /// under [`ScimProfile::FilterIgnoredPaged`]). `/ServiceProviderConfig` advertises it as
+    /// `filter.maxResults`.
     pub fn max_results(mut self, max: usize) -> Self {
-        self.max_results = max.max(1);
+        self.max_results = Some(max.max(1));
+        self
+    }
+
+    /// The server profile to play ([`ScimProfile::Standard`] by default): see [`ScimProfile`]
+    /// for what each changes.
+    pub fn profile(mut self, profile: ScimProfile) -> Self {
+        self.profile = profile;
         self
     }
 
@@ -229,11 +262,18 @@ impl ScimSandboxBuilder {
     pub async fn start(self) -> io::Result<ScimSandbox> {
         let mut rng = SplitMix64::new(self.seed);
         let token = self.token.unwrap_or_else(|| format!("sandbox-scim-{}", rng.hex_id()));
-        let state = ScimState { users: Vec::new(), version: 0, rng, unique_user_names: self.unique_user_names };
+        let profile = self.profile;
+        let state = ScimState {
+            users: Vec::new(),
+            version: 0,
+            rng,
+            unique_user_names: self.unique_user_names,
+            rules: profile.rules(),
+        };
         let (listener, addr) = Server::bind().await?;
         let base_url = format!("http://{addr}{BASE_PATH}");
-        let api =
-            ScimApi { token, max_results: self.max_results, base_url: base_url.clone(), state: Mutex::new(state) };
+        let max_results = self.max_results.unwrap_or_else(|| profile.default_page_size(DEFAULT_MAX_RESULTS));
+        let api = ScimApi { token, profile, max_results, base_url: base_url.clone(), state: Mutex::new(state) };
         let shared = Shared::new(api, Gate::new(self.faults, self.rate_limit));
         let server = Server::serve(listener, addr, Arc::clone(&shared));
         Ok(ScimSandbox { server, shared, base_url })

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use super::error::{Result, ScimError};
 use super::filter::{Filter, parse_filter};
 use super::schema::{
-    Attr, CORE, Schema, Type, find_attr, find_extension, get_ci, has_urn_prefix, normalise_single, normalise_value,
-    split_urn, user_name,
+    Attr, CORE, Rules, Schema, Type, find_attr, find_extension, get_ci, has_urn_prefix, normalise_single,
+    normalise_value, split_urn, user_name,
 };
 
 /// A PATCH operation's kind.
@@ -30,9 +30,12 @@ fn invalid_path(detail: impl Into<String>) -> ScimError {
     ScimError::bad_request("invalidPath", detail)
 }
 
-fn parse_patch_path(path: &str) -> Result<PatchPath> {
+fn parse_patch_path(path: &str, rules: Rules) -> Result<PatchPath> {
     let path = path.trim();
     let (schema, rest) = match split_urn(path) {
+        Some((schema, _)) if !rules.declares(schema) => {
+            return Err(invalid_path(format!("'{path}' names an unknown schema")));
+        }
         Some(found) => found,
         None if has_urn_prefix(path) => {
             return Err(invalid_path(format!("'{path}' names an unknown schema")));
@@ -59,7 +62,7 @@ fn parse_patch_path(path: &str) -> Result<PatchPath> {
     };
     let attr = find_attr(schema.attrs, name)
         .ok_or_else(|| invalid_path(format!("'{name}' is not an attribute of the schema")))?;
-    if attr.read_only {
+    if rules.read_only(schema, attr) {
         return Err(ScimError::bad_request("mutability", format!("'{}' is read-only", attr.name)));
     }
     let subs = match attr.ty {
@@ -79,6 +82,9 @@ fn parse_patch_path(path: &str) -> Result<PatchPath> {
         ),
         None => None,
     };
+    if let Some(sub) = sub.filter(|s| s.read_only_attr()) {
+        return Err(ScimError::bad_request("mutability", format!("'{}.{}' is read-only", attr.name, sub.name)));
+    }
     Ok(PatchPath { schema, attr, filter, sub })
 }
 
@@ -105,8 +111,44 @@ fn merge(into: &mut Value, from: Value) {
     }
 }
 
-fn apply_with_path(resource: &mut Map<String, Value>, op: PatchOp, path: &str, value: Option<Value>) -> Result<()> {
-    let PatchPath { schema, attr, filter, sub } = parse_patch_path(path)?;
+/// An operation on a whole extension object (`path` is its URN): `remove` drops it, `add` and
+/// `replace` apply each attribute of the value in turn (sub-attributes not given stay, as for
+/// any complex attribute, RFC 7644 §3.5.2.3).
+fn apply_to_extension(
+    resource: &mut Map<String, Value>,
+    op: PatchOp,
+    schema: &'static Schema,
+    value: Option<Value>,
+    rules: Rules,
+) -> Result<()> {
+    if !rules.declares(schema) {
+        return Err(invalid_path(format!("'{}' names an unknown schema", schema.urn)));
+    }
+    if op == PatchOp::Remove {
+        resource.remove(schema.urn);
+        return Ok(());
+    }
+    let Some(Value::Object(attributes)) = value else {
+        return Err(ScimError::bad_request("invalidValue", format!("'{}' must be an object", schema.urn)));
+    };
+    // Some clients (scim2-models) repeat the extension's `schemas` inside its object.
+    for (name, value) in attributes.into_iter().filter(|(name, _)| !name.eq_ignore_ascii_case("schemas")) {
+        apply_with_path(resource, op, &format!("{}:{name}", schema.urn), Some(value), rules)?;
+    }
+    Ok(())
+}
+
+fn apply_with_path(
+    resource: &mut Map<String, Value>,
+    op: PatchOp,
+    path: &str,
+    value: Option<Value>,
+    rules: Rules,
+) -> Result<()> {
+    if let Some(schema) = find_extension(path.trim()) {
+        return apply_to_extension(resource, op, schema, value, rules);
+    }
+    let PatchPath { schema, attr, filter, sub } = parse_patch_path(path, rules)?;
     let at = attr.name;
     let map = container(resource, schema);
     match (filter, sub) {
@@ -160,7 +202,7 @@ fn apply_with_path(resource: &mut Map<String, Value>, op: PatchOp, path: &str, v
                 .iter()
                 .map(|item| match (&filter, item) {
                     (None, _) => true,
-                    (Some(filter), Value::Object(object)) => filter.matches(object),
+                    (Some(filter), Value::Object(object)) => filter.matches(object, rules),
                     _ => false,
                 })
                 .collect();
@@ -237,7 +279,7 @@ fn prune(resource: &mut Map<String, Value>) {
 
 /// Applies a PatchOp request body to a copy of `resource`; the caller commits it only if every
 /// operation succeeded (PATCH is atomic).
-pub(crate) fn apply_patch(resource: &Map<String, Value>, body: &Value) -> Result<Map<String, Value>> {
+pub(crate) fn apply_patch(resource: &Map<String, Value>, body: &Value, rules: Rules) -> Result<Map<String, Value>> {
     let operations = body
         .as_object()
         .and_then(|b| get_ci(b, "Operations"))
@@ -261,7 +303,7 @@ pub(crate) fn apply_patch(resource: &Map<String, Value>, body: &Value) -> Result
         };
         let value = get_ci(operation, "value").cloned();
         match get_ci(operation, "path") {
-            Some(Value::String(path)) => apply_with_path(&mut patched, op, path, value)?,
+            Some(Value::String(path)) => apply_with_path(&mut patched, op, path, value, rules)?,
             Some(Value::Null) | None => {
                 if op == PatchOp::Remove {
                     return Err(ScimError::bad_request("noTarget", "Remove operation requires a path"));
@@ -272,23 +314,10 @@ pub(crate) fn apply_patch(resource: &Map<String, Value>, body: &Value) -> Result
                         "an operation without a path needs an object value",
                     ));
                 };
+                // Keys are attributes, dotted (`name.givenName`) or URN-prefixed paths, or
+                // extension URNs (`{"urn:…:enterprise:2.0:User": {"department": …}}`).
                 for (key, value) in values {
-                    match find_extension(&key) {
-                        // `{"urn:…:enterprise:2.0:User": {"department": …}}`: each attribute in turn.
-                        Some(schema) => {
-                            let Value::Object(attributes) = value else {
-                                return Err(ScimError::bad_request(
-                                    "invalidValue",
-                                    format!("'{key}' must be an object"),
-                                ));
-                            };
-                            for (name, value) in attributes {
-                                apply_with_path(&mut patched, op, &format!("{}:{name}", schema.urn), Some(value))?;
-                            }
-                        }
-                        // A plain, dotted (`name.givenName`) or URN-prefixed attribute path.
-                        None => apply_with_path(&mut patched, op, &key, Some(value))?,
-                    }
+                    apply_with_path(&mut patched, op, &key, Some(value), rules)?;
                 }
             }
             Some(_) => return Err(ScimError::bad_request("invalidPath", "'path' must be a string")),
@@ -314,7 +343,7 @@ mod tests {
     }
 
     fn patch(resource: Value, operations: Value) -> Result<Value> {
-        apply_patch(&object(resource), &json!({ "Operations": operations })).map(Value::Object)
+        apply_patch(&object(resource), &json!({ "Operations": operations }), Rules::STANDARD).map(Value::Object)
     }
 
     #[test]
@@ -379,18 +408,16 @@ mod tests {
         for _ in 0..5000 {
             let text: String = (0..rng.below(48)).map(|_| alphabet[rng.below(alphabet.len())]).collect();
             let _ = parse_filter(&text);
-            let _ = parse_patch_path(&text);
-            let _ = normalise_resource(json!({ "userName": "x", text.clone(): text.clone() }));
+            let _ = parse_patch_path(&text, Rules::STANDARD);
+            let _ = normalise_resource(json!({ "userName": "x", text.clone(): text.clone() }), Rules::STANDARD);
             let user = object(
                 json!({"userName": "x", "emails": [{"value": "a", "type": "work"}], "name": {"givenName": "A"}}),
             );
             for op in ["add", "replace", "remove"] {
-                let _ = apply_patch(
-                    &user,
-                    &json!({"Operations": [{"op": op, "path": text.clone(), "value": text.clone()}]}),
-                );
-                let _ =
-                    apply_patch(&user, &json!({"Operations": [{"op": op, "value": { text.clone(): text.clone() }}]}));
+                let body = json!({"Operations": [{"op": op, "path": text.clone(), "value": text.clone()}]});
+                let _ = apply_patch(&user, &body, Rules::STANDARD);
+                let body = json!({"Operations": [{"op": op, "value": { text.clone(): text.clone() }}]});
+                let _ = apply_patch(&user, &body, Rules::STANDARD);
             }
             let _ = project(user, Some(&text), Some(&text));
         }

@@ -10,34 +10,95 @@ use serde_json::{Map, Value};
 use super::error::{Result, ScimError};
 use crate::{CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, INTERACT_USER_SCHEMA};
 
-/// The type of an attribute.
+/// The type of an attribute (RFC 7643 §2.3), as `/Schemas` declares it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Type {
     String,
     Boolean,
+    /// A URI; the resource types it may point at (`external`, `User`, …).
+    Reference(&'static [&'static str]),
+    /// Base64 text.
+    Binary,
     Complex(&'static [Attr]),
 }
 
-/// One attribute of a schema.
+/// When a client may write an attribute (RFC 7643 §7 `mutability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mutability {
+    ReadWrite,
+    ReadOnly,
+    WriteOnly,
+}
+
+/// One attribute of a schema with the characteristics `/Schemas` publishes for it.
 #[derive(Debug)]
 pub(crate) struct Attr {
     pub(crate) name: &'static str,
     pub(super) ty: Type,
     pub(super) multi: bool,
-    pub(super) read_only: bool,
+    pub(super) mutability: Mutability,
+    /// `returned: never` (the password): stored, never sent back.
+    pub(super) never_returned: bool,
+    pub(super) case_exact: bool,
+    pub(super) required: bool,
+    /// `uniqueness: server` (`userName`).
+    pub(super) unique: bool,
+    /// RFC 7643's suggested values, published as `canonicalValues` (not enforced).
+    pub(super) canonical: &'static [&'static str],
 }
 
+const fn attr(name: &'static str, ty: Type, multi: bool) -> Attr {
+    Attr {
+        name,
+        ty,
+        multi,
+        mutability: Mutability::ReadWrite,
+        never_returned: false,
+        case_exact: false,
+        required: false,
+        unique: false,
+        canonical: &[],
+    }
+}
 const fn string(name: &'static str) -> Attr {
-    Attr { name, ty: Type::String, multi: false, read_only: false }
+    attr(name, Type::String, false)
 }
 const fn boolean(name: &'static str) -> Attr {
-    Attr { name, ty: Type::Boolean, multi: false, read_only: false }
+    attr(name, Type::Boolean, false)
+}
+const fn reference(name: &'static str, types: &'static [&'static str]) -> Attr {
+    attr(name, Type::Reference(types), false).case_exact()
 }
 const fn complex(name: &'static str, subs: &'static [Attr]) -> Attr {
-    Attr { name, ty: Type::Complex(subs), multi: false, read_only: false }
+    attr(name, Type::Complex(subs), false)
 }
 const fn multi(name: &'static str, subs: &'static [Attr]) -> Attr {
-    Attr { name, ty: Type::Complex(subs), multi: true, read_only: false }
+    attr(name, Type::Complex(subs), true)
+}
+
+impl Attr {
+    const fn read_only(mut self) -> Attr {
+        self.mutability = Mutability::ReadOnly;
+        self
+    }
+    const fn case_exact(mut self) -> Attr {
+        self.case_exact = true;
+        self
+    }
+    const fn canonical(mut self, values: &'static [&'static str]) -> Attr {
+        self.canonical = values;
+        self
+    }
+    pub(super) fn read_only_attr(&self) -> bool {
+        self.mutability == Mutability::ReadOnly
+    }
+}
+
+/// `value`, `display`, `type` (with these suggested values) and `primary`.
+macro_rules! multi_value {
+    ($($canonical:expr),*) => {
+        &[string("value"), string("display"), string("type").canonical(&[$($canonical),*]), boolean("primary")]
+    };
 }
 
 const NAME: &[Attr] = &[
@@ -48,7 +109,18 @@ const NAME: &[Attr] = &[
     string("honorificPrefix"),
     string("honorificSuffix"),
 ];
-const MULTI_VALUE: &[Attr] = &[string("value"), string("display"), string("type"), boolean("primary")];
+const EMAILS: &[Attr] = multi_value!("work", "home", "other");
+const PHONES: &[Attr] = multi_value!("work", "home", "mobile", "fax", "pager", "other");
+const IMS: &[Attr] = multi_value!("aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo");
+const PHOTOS: &[Attr] = &[
+    reference("value", &["external"]),
+    string("display"),
+    string("type").canonical(&["photo", "thumbnail"]),
+    boolean("primary"),
+];
+const MULTI_VALUE: &[Attr] = multi_value!();
+const CERTIFICATES: &[Attr] =
+    &[attr("value", Type::Binary, false).case_exact(), string("display"), string("type"), boolean("primary")];
 const ADDRESS: &[Attr] = &[
     string("formatted"),
     string("streetAddress"),
@@ -56,36 +128,44 @@ const ADDRESS: &[Attr] = &[
     string("region"),
     string("postalCode"),
     string("country"),
-    string("type"),
+    string("type").canonical(&["work", "home", "other"]),
     boolean("primary"),
 ];
-const GROUP: &[Attr] = &[string("value"), string("$ref"), string("display"), string("type")];
-const MANAGER: &[Attr] = &[string("value"), string("$ref"), string("displayName")];
+const GROUP: &[Attr] = &[
+    string("value").case_exact().read_only(),
+    reference("$ref", &["User", "Group"]).read_only(),
+    string("display").read_only(),
+    string("type").canonical(&["direct", "indirect"]).read_only(),
+];
+const MANAGER: &[Attr] =
+    &[string("value").case_exact(), reference("$ref", &["User"]), string("displayName").read_only()];
 const INTERACT_NAME: &[Attr] = &[string("title"), string("initials")];
 
+/// The core User schema. `externalId` is a common attribute (RFC 7643 §3.1), stored with the
+/// core ones but published in `/Schemas` only by the profile that makes it read-only.
 const CORE_ATTRS: &[Attr] = &[
-    string("userName"),
-    string("externalId"),
+    Attr { required: true, unique: true, ..string("userName") },
+    string("externalId").case_exact(),
     complex("name", NAME),
     string("displayName"),
     string("nickName"),
-    string("profileUrl"),
+    reference("profileUrl", &["external"]),
     string("title"),
     string("userType"),
     string("preferredLanguage"),
     string("locale"),
     string("timezone"),
     boolean("active"),
-    string("password"),
-    multi("emails", MULTI_VALUE),
-    multi("phoneNumbers", MULTI_VALUE),
-    multi("ims", MULTI_VALUE),
-    multi("photos", MULTI_VALUE),
+    Attr { mutability: Mutability::WriteOnly, never_returned: true, ..string("password").case_exact() },
+    multi("emails", EMAILS),
+    multi("phoneNumbers", PHONES),
+    multi("ims", IMS),
+    multi("photos", PHOTOS),
     multi("addresses", ADDRESS),
-    Attr { name: "groups", ty: Type::Complex(GROUP), multi: true, read_only: true },
+    multi("groups", GROUP).read_only(),
     multi("entitlements", MULTI_VALUE),
     multi("roles", MULTI_VALUE),
-    multi("x509Certificates", MULTI_VALUE),
+    multi("x509Certificates", CERTIFICATES),
 ];
 const ENTERPRISE_ATTRS: &[Attr] = &[
     string("employeeNumber"),
@@ -96,7 +176,7 @@ const ENTERPRISE_ATTRS: &[Attr] = &[
     complex("manager", MANAGER),
 ];
 const INTERACT_ATTRS: &[Attr] = &[
-    string("loginType"),
+    string("loginType").canonical(&["SAML", "Local Login", "Windows Login"]),
     string("location"),
     string("jobStartDate"),
     boolean("forcePasswordReset"),
@@ -110,15 +190,57 @@ const INTERACT_ATTRS: &[Attr] = &[
 #[derive(Debug)]
 pub(crate) struct Schema {
     pub(crate) urn: &'static str,
+    /// `name` and `description` in `/Schemas`.
+    pub(super) name: &'static str,
+    pub(super) description: &'static str,
     pub(super) attrs: &'static [Attr],
 }
 
-pub(crate) const CORE: Schema = Schema { urn: CORE_USER_SCHEMA, attrs: CORE_ATTRS };
+pub(crate) const CORE: Schema =
+    Schema { urn: CORE_USER_SCHEMA, name: "User", description: "User Account", attrs: CORE_ATTRS };
 /// The extensions, in the order their URNs appear in `schemas`.
 pub(crate) const EXTENSIONS: [Schema; 2] = [
-    Schema { urn: ENTERPRISE_USER_SCHEMA, attrs: ENTERPRISE_ATTRS },
-    Schema { urn: INTERACT_USER_SCHEMA, attrs: INTERACT_ATTRS },
+    Schema {
+        urn: ENTERPRISE_USER_SCHEMA,
+        name: "EnterpriseUser",
+        description: "Enterprise User",
+        attrs: ENTERPRISE_ATTRS,
+    },
+    Schema {
+        urn: INTERACT_USER_SCHEMA,
+        name: "InteractUser",
+        description: "Interact Software user extension",
+        attrs: INTERACT_ATTRS,
+    },
 ];
+
+/// What a server profile changes in the schema rules (see `ScimProfile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rules {
+    /// Whether the enterprise extension is declared (and accepted).
+    pub(crate) enterprise: bool,
+    /// Whether `externalId` is read-only: ignored on create, `400 mutability` on change.
+    pub(crate) external_id_read_only: bool,
+    /// Whether `userName` is compared exactly (filters and uniqueness).
+    pub(crate) user_name_case_exact: bool,
+}
+
+impl Rules {
+    /// RFC 7643's rules, as scim2-server applies them (what the unit tests use).
+    #[cfg(test)]
+    pub(crate) const STANDARD: Rules =
+        Rules { enterprise: true, external_id_read_only: false, user_name_case_exact: false };
+
+    /// Whether the client may not write `attr` of `schema` under these rules.
+    pub(super) fn read_only(&self, schema: &Schema, attr: &Attr) -> bool {
+        attr.read_only_attr() || (self.external_id_read_only && schema.urn == CORE.urn && attr.name == "externalId")
+    }
+
+    /// Whether `schema` is declared under these rules.
+    pub(super) fn declares(&self, schema: &Schema) -> bool {
+        self.enterprise || schema.urn != ENTERPRISE_USER_SCHEMA
+    }
+}
 
 pub(super) fn find_attr(attrs: &'static [Attr], name: &str) -> Option<&'static Attr> {
     attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name))
@@ -135,6 +257,11 @@ pub(super) fn split_urn(path: &str) -> Option<(&'static Schema, &str)> {
         let rest = path.get(schema.urn.len()..)?.strip_prefix(':')?;
         prefix.eq_ignore_ascii_case(schema.urn).then_some((schema, rest))
     })
+}
+
+/// Whether a stored top-level attribute is never returned (`password`, RFC 7643 `returned: never`).
+pub(super) fn never_returned(key: &str) -> bool {
+    find_attr(CORE.attrs, key).is_some_and(|a| a.never_returned)
 }
 
 /// A case-insensitive key lookup in a JSON object.
@@ -175,8 +302,10 @@ pub(super) fn normalise_value(attr: &Attr, value: Value, at: &str) -> Result<Opt
 pub(super) fn normalise_single(attr: &Attr, value: Value, at: &str) -> Result<Option<Value>> {
     match (attr.ty, value) {
         (_, Value::Null) => Ok(None),
-        (Type::String, Value::String(s)) => Ok(Some(Value::String(s))),
-        (Type::String, _) => Err(ScimError::bad_request("invalidValue", format!("'{at}' must be a string"))),
+        (Type::String | Type::Reference(_) | Type::Binary, Value::String(s)) => Ok(Some(Value::String(s))),
+        (Type::String | Type::Reference(_) | Type::Binary, _) => {
+            Err(ScimError::bad_request("invalidValue", format!("'{at}' must be a string")))
+        }
         (Type::Boolean, Value::Bool(b)) => Ok(Some(Value::Bool(b))),
         // Entra's legacy PATCH sends "True"/"False"; scim2-server accepts them too.
         (Type::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(Value::Bool(true))),
@@ -187,6 +316,10 @@ pub(super) fn normalise_single(attr: &Attr, value: Value, at: &str) -> Result<Op
             for (key, value) in map {
                 let sub_at = format!("{at}.{key}");
                 let sub = find_attr(subs, &key).ok_or_else(|| extra_input(&sub_at))?;
+                // Read-only sub-attributes (`manager.displayName`) are the server's to set.
+                if sub.read_only_attr() {
+                    continue;
+                }
                 if let Some(value) = normalise_single(sub, value, &sub_at)? {
                     out.insert(sub.name.to_string(), value);
                 }
@@ -197,11 +330,17 @@ pub(super) fn normalise_single(attr: &Attr, value: Value, at: &str) -> Result<Op
     }
 }
 
-fn normalise_attributes(schema: &'static Schema, map: Map<String, Value>, out: &mut Map<String, Value>) -> Result<()> {
+fn normalise_attributes(
+    schema: &'static Schema,
+    map: Map<String, Value>,
+    out: &mut Map<String, Value>,
+    rules: Rules,
+) -> Result<()> {
     for (key, value) in map {
         let at = if schema.urn == CORE.urn { key.clone() } else { format!("{}:{key}", schema.urn) };
         let attr = find_attr(schema.attrs, &key).ok_or_else(|| extra_input(&at))?;
-        if attr.read_only {
+        // RFC 7644 §3.3/§3.5.1: values of read-only attributes in a body are ignored.
+        if rules.read_only(schema, attr) {
             continue;
         }
         match normalise_value(attr, value, &at)? {
@@ -214,7 +353,8 @@ fn normalise_attributes(schema: &'static Schema, map: Map<String, Value>, out: &
 
 /// Checks a `POST`/`PUT` body and returns the stored attributes: canonical names, extension
 /// objects under their URN, read-only attributes (`id`, `meta`, `groups`) and `schemas` dropped.
-pub(crate) fn normalise_resource(body: Value) -> Result<Map<String, Value>> {
+/// An extension the rules do not declare is an unknown attribute.
+pub(crate) fn normalise_resource(body: Value, rules: Rules) -> Result<Map<String, Value>> {
     let Value::Object(body) = body else {
         return Err(ScimError::bad_request("invalidSyntax", "The request body must be a JSON object"));
     };
@@ -225,7 +365,7 @@ pub(crate) fn normalise_resource(body: Value) -> Result<Map<String, Value>> {
             continue;
         }
         if has_urn_prefix(&key) {
-            let schema = find_extension(&key).ok_or_else(|| extra_input(&key))?;
+            let schema = find_extension(&key).filter(|s| rules.declares(s)).ok_or_else(|| extra_input(&key))?;
             let Value::Object(map) = value else {
                 if value.is_null() {
                     continue;
@@ -233,7 +373,9 @@ pub(crate) fn normalise_resource(body: Value) -> Result<Map<String, Value>> {
                 return Err(ScimError::bad_request("invalidValue", format!("'{key}' must be an object")));
             };
             let mut ext = Map::new();
-            normalise_attributes(schema, map, &mut ext)?;
+            // Some clients (scim2-models) repeat the extension's `schemas` inside its object.
+            let map = map.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")).collect();
+            normalise_attributes(schema, map, &mut ext, rules)?;
             if !ext.is_empty() {
                 out.insert(schema.urn.to_string(), Value::Object(ext));
             }
@@ -241,7 +383,7 @@ pub(crate) fn normalise_resource(body: Value) -> Result<Map<String, Value>> {
             core.insert(key, value);
         }
     }
-    normalise_attributes(&CORE, core, &mut out)?;
+    normalise_attributes(&CORE, core, &mut out, rules)?;
     user_name(&out)?;
     Ok(out)
 }
@@ -310,18 +452,22 @@ mod tests {
 
     #[test]
     fn bodies_are_canonicalised_and_unknown_attributes_rejected() {
-        let stored = normalise_resource(json!({
+        let stored = normalise_resource(
+            json!({
             "schemas": ["x"], "id": "ignored", "meta": {}, "groups": [{"value": "g"}],
             "UserName": "a", "ACTIVE": "True", "name": {"GIVENNAME": "A"},
             "urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:user": {"LoginType": "SAML"}
-        }))
+            }),
+            Rules::STANDARD,
+        )
         .map(Value::Object);
         assert_eq!(
             stored,
             Ok(json!({"userName": "a", "active": true, "name": {"givenName": "A"},
                 INTERACT_USER_SCHEMA: {"loginType": "SAML"}}))
         );
-        let err = |body: Value| normalise_resource(body).map(|_| ()).map_err(|e| (e.scim_type, e.detail));
+        let err =
+            |body: Value| normalise_resource(body, Rules::STANDARD).map(|_| ()).map_err(|e| (e.scim_type, e.detail));
         assert_eq!(
             err(json!({"userName": "a", "bogus": 1})),
             Err((Some("invalidSyntax"), "Extra inputs are not permitted: bogus".into()))

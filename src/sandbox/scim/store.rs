@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
-use super::schema::{self, EXTENSIONS};
+use super::schema::{self, EXTENSIONS, Rules};
 use crate::CORE_USER_SCHEMA;
 use crate::sandbox::rng::SplitMix64;
 use crate::sandbox::server::rfc3339;
@@ -19,6 +19,8 @@ pub(super) struct ScimState {
     pub(super) rng: SplitMix64,
     /// Whether a taken `userName` is refused (see `enforce_unique_user_names`).
     pub(super) unique_user_names: bool,
+    /// The profile's schema rules (`userName` case, read-only `externalId`, extensions).
+    pub(super) rules: Rules,
 }
 
 /// One stored user.
@@ -40,23 +42,27 @@ impl ScimUser {
         format!("W/\"{}\"", self.version)
     }
 
-    pub(super) fn render(&self, base_url: &str) -> Map<String, Value> {
+    /// The user as the server returns it; `meta.version` only when the server has ETags. The
+    /// password is stored but never returned (RFC 7643 `returned: never`).
+    pub(super) fn render(&self, base_url: &str, etags: bool) -> Map<String, Value> {
         let mut schemas = vec![Value::from(CORE_USER_SCHEMA)];
         schemas.extend(EXTENSIONS.iter().filter(|s| self.attributes.contains_key(s.urn)).map(|s| Value::from(s.urn)));
         let mut out = Map::new();
         out.insert("schemas".into(), Value::Array(schemas));
         out.insert("id".into(), Value::from(self.id.as_str()));
-        out.insert(
-            "meta".into(),
-            json!({
-                "resourceType": "User",
-                "created": self.created,
-                "lastModified": self.last_modified,
-                "location": self.location(base_url),
-                "version": self.etag(),
-            }),
+        let mut meta = json!({
+            "resourceType": "User",
+            "created": self.created,
+            "lastModified": self.last_modified,
+            "location": self.location(base_url),
+        });
+        if let (true, Value::Object(meta)) = (etags, &mut meta) {
+            meta.insert("version".into(), Value::from(self.etag()));
+        }
+        out.insert("meta".into(), meta);
+        out.extend(
+            self.attributes.iter().filter(|(k, _)| !schema::never_returned(k)).map(|(k, v)| (k.clone(), v.clone())),
         );
-        out.extend(self.attributes.clone());
         out
     }
 }
@@ -67,13 +73,16 @@ impl ScimState {
         self.version
     }
 
+    /// The user with this `userName`, compared as the profile compares it (case-insensitively
+    /// unless `userName` is case-exact).
     pub(super) fn find_by_user_name(&self, user_name: &str, except_id: Option<&str>) -> Option<&ScimUser> {
+        let exact = self.rules.user_name_case_exact;
         self.users.iter().find(|u| {
             Some(u.id.as_str()) != except_id
                 && u.attributes
                     .get("userName")
                     .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(user_name))
+                    .is_some_and(|n| if exact { n == user_name } else { n.eq_ignore_ascii_case(user_name) })
         })
     }
 
@@ -93,8 +102,9 @@ impl ScimState {
         Ok(())
     }
 
-    pub(super) fn create(&mut self, body: Value) -> Result<&ScimUser, ScimError> {
-        let attributes = schema::normalise_resource(body)?;
+    /// Stores a new user from a `POST` body checked under `rules`.
+    pub(super) fn create(&mut self, body: Value, rules: Rules) -> Result<&ScimUser, ScimError> {
+        let attributes = schema::normalise_resource(body, rules)?;
         self.check_unique(&attributes, None)?;
         let now = rfc3339(SystemTime::now());
         let user = ScimUser {

@@ -2,8 +2,10 @@
 //!
 //! The first test that asks for a peer:
 //! 1. finds or creates a virtualenv at `<crate>/.peer/venv` (git-ignored) and installs
-//!    `scim2-server==0.8.3` and `scim2-models==0.12.3` into it (`python3` must be on `PATH`; the
-//!    first run needs PyPI). A lock directory keeps concurrent test binaries from racing;
+//!    [`PACKAGES`] into it (`python3` must be on `PATH`; the first run needs PyPI): the server,
+//!    and the `scim2-tester` conformance checker with its `scim2` command line, which
+//!    `tests/scim_conformance.rs` runs against the sandbox. A lock directory keeps concurrent test
+//!    binaries from racing;
 //! 2. starts the server on a free loopback port with `--bearer-token` and `--dynamic-tenants`,
 //!    through a small Python wrapper that exits when its standard input closes. The test binary
 //!    keeps the write end of that pipe until it exits, so the server never outlives the tests,
@@ -26,10 +28,13 @@ use std::time::{Duration, Instant, SystemTime};
 pub const SKIP_ENV: &str = "IDENTITY_CONNECTORS_SKIP_PEER";
 /// The bearer token the peer accepts.
 pub const TOKEN: &str = "peer-s3cr3t-token";
-/// What is installed into the virtualenv.
-const PACKAGES: [&str; 2] = ["scim2-server==0.8.3", "scim2-models==0.12.3"];
-/// Written into the virtualenv once the packages are installed.
-const READY_MARKER: &str = ".identity-connectors-scim2-server-0.8.3";
+/// What is installed into the virtualenv: every version pinned, the checker's dependencies
+/// included, so a new release on PyPI cannot change what the tests measure.
+pub const PACKAGES: [&str; 5] =
+    ["scim2-server==0.8.3", "scim2-models==0.12.3", "scim2-cli==0.6.0", "scim2-tester==0.5.2", "scim2-client==0.13.2"];
+/// Written into the virtualenv once the packages are installed; renamed whenever [`PACKAGES`]
+/// changes, so an existing virtualenv gets the new set.
+const READY_MARKER: &str = ".identity-connectors-peer-2-scim2-server-0.8.3-scim2-cli-0.6.0";
 
 /// Which schemas the server serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +94,29 @@ pub fn peer(schemas: Schemas, test: &str) -> Option<&'static Peer> {
     }
 }
 
+/// The virtualenv's python with [`PACKAGES`] installed (for the conformance checker). `None`
+/// (after saying so, naming `test`) when `IDENTITY_CONNECTORS_SKIP_PEER=1`; panics with the
+/// reason when the virtualenv cannot be made, as [`peer`] does.
+pub fn python(test: &str) -> Option<PathBuf> {
+    if std::env::var(SKIP_ENV).is_ok_and(|v| v.trim() == "1") {
+        let _ = std::io::stderr().write_all(format!("skipped: {SKIP_ENV}=1 ({test})\n").as_bytes());
+        return None;
+    }
+    match ensure_venv(&crate_root().join(".peer")) {
+        Ok(python) => Some(python),
+        Err(reason) => panic!(
+            "the Python SCIM tools ({}) could not be installed: {reason}\n\
+             Set {SKIP_ENV}=1 to skip the peer and conformance tests.",
+            PACKAGES.join(", ")
+        ),
+    }
+}
+
+/// The directory of the virtualenv's executables (`scim2`, `scim2-server`).
+pub fn venv_bin(python: &Path) -> PathBuf {
+    python.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
 fn crate_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -128,7 +156,7 @@ fn ensure_venv(dir: &Path) -> Result<PathBuf, String> {
     }
     run(
         Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(PACKAGES),
-        "pip install scim2-server==0.8.3 scim2-models==0.12.3",
+        &format!("pip install {}", PACKAGES.join(" ")),
     )?;
     fs::write(&marker, b"").map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     Ok(python)
