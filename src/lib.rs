@@ -168,7 +168,7 @@ mod user;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use auth::Authorization;
+pub use auth::{Authorization, CredentialSource};
 pub use bulk::{BulkFailure, BulkItem, BulkSummary};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use config::{ConfigError, ConnectionsConfig, ConnectorConfig, SecretSource};
@@ -184,8 +184,8 @@ pub use freshservice::{
 };
 pub use group::GroupConnector;
 pub use http::{
-    DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, RetryPolicy,
-    parse_retry_after,
+    ClientIdentity, DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, Proxy, RateLimitStatus, Request, Response,
+    RetryPolicy, RootCertificate, parse_retry_after,
 };
 pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,

@@ -113,11 +113,11 @@ use serde_json::{Map, Value};
 pub use apps::{FreshserviceConfig, ScimConfig};
 pub use error::{ConfigError, ConfigProblem};
 pub use secret::SecretSource;
-pub use settings::{ClientSettings, RetrySettings};
+pub use settings::{ClientSettings, IdentitySettings, RetrySettings, TlsSettings};
 
 use crate::client::Client;
 use crate::connector::Connector;
-use apps::message_of;
+use error::message_of;
 
 const TYPES: &str = "`interact`, `scim` or `freshservice`";
 
@@ -180,12 +180,18 @@ impl ConnectorConfig {
 
     /// A [`Client`] of the connector, with the connection's [`ClientSettings`]. Fails as
     /// [`build`](Self::build) does.
+    ///
+    /// The client reads the connection's [`secret`](Self::secret) (a file or a variable) again
+    /// when the app answers `401` (see [`CredentialSource`](crate::CredentialSource)), so a token
+    /// or key rotated there is used without a restart.
     pub fn build_client(&self) -> Result<Client, ConfigError> {
         let connector = self.build()?;
-        self.client_settings()
-            .apply(Client::builder(connector))
-            .build()
-            .map_err(|error| ConfigError::one("client", message_of(error)))
+        let mut builder = Client::builder(connector);
+        // An inline secret never changes: reading it again after a 401 could not help.
+        if !matches!(self.secret(), SecretSource::Inline(_)) {
+            builder = builder.credential_source(self.secret().clone());
+        }
+        self.client_settings().apply(builder)?.build().map_err(|error| ConfigError::one("client", message_of(error)))
     }
 
     /// The connector, or every problem found.
