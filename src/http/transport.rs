@@ -46,6 +46,9 @@ impl RootCertificate {
         if certificates.is_empty() {
             return Err(Error::invalid_config("the root certificate holds no certificate"));
         }
+        #[cfg(not(feature = "native-tls"))]
+        checked_by_rustls(|b| b.tls_certs_merge(certificates.iter().cloned()))
+            .map_err(|e| Error::invalid_config(format!("the root certificate cannot be used: {}", reason(&e))))?;
         Ok(RootCertificate { count: certificates.len(), certificates })
     }
 
@@ -112,12 +115,19 @@ impl ClientIdentity {
     #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     fn parse(chain: &[u8], key: &SecretString) -> Result<Self> {
         // rustls reads both from one buffer; it is dropped (and its key with it) right after.
-        let mut both = secrecy::SecretBox::new(Box::new(chain.to_vec()));
-        both.expose_secret_mut().push(b'\n');
-        both.expose_secret_mut().extend_from_slice(key.expose_secret().as_bytes());
-        reqwest::Identity::from_pem(both.expose_secret())
-            .map(|identity| ClientIdentity { identity })
-            .map_err(|e| Error::invalid_config(format!("the client certificate or key cannot be read: {}", reason(&e))))
+        // Sized up front, so no reallocation leaves a copy of the key behind.
+        let key = key.expose_secret().as_bytes();
+        let mut bytes = Vec::with_capacity(chain.len() + 1 + key.len());
+        bytes.extend_from_slice(chain);
+        bytes.push(b'\n');
+        bytes.extend_from_slice(key);
+        let both = secrecy::SecretBox::new(Box::new(bytes));
+        let identity = reqwest::Identity::from_pem(both.expose_secret())
+            .and_then(|identity| checked_by_rustls(|b| b.identity(identity.clone())).map(|()| identity))
+            .map_err(|e| {
+                Error::invalid_config(format!("the client certificate or key cannot be read: {}", reason(&e)))
+            })?;
+        Ok(ClientIdentity { identity })
     }
 
     #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
@@ -241,6 +251,17 @@ impl Transport {
     fn apply_tls(&self, builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
         if self.roots.is_empty() && self.identity.is_none() { Ok(builder) } else { Err(no_tls()) }
     }
+}
+
+/// Whether rustls accepts what `configure` sets. Its readers of PEM only split the text into DER
+/// blocks; the certificates and the key are decoded when a client is built, so one is built here
+/// to report a bad one where it is given, not later as a client that cannot be built. (The
+/// native backend decodes them in the constructors already.)
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn checked_by_rustls(
+    configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> std::result::Result<(), reqwest::Error> {
+    configure(reqwest::Client::builder().no_proxy()).build().map(drop)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
