@@ -66,7 +66,7 @@ fn the_environment_proxy_is_followed_unless_none_and_an_env_token_is_read_again_
     unsafe { set_env(&[("HTTP_PROXY", None)]) };
 
     runtime.block_on(by_default.test_connection()).expect("through the environment's proxy");
-    assert_eq!(proxy.lines(), [absolute_form.clone()], "the default follows HTTP_PROXY");
+    assert_eq!(proxy.lines(), [absolute_form], "the default follows HTTP_PROXY");
     assert!(app.lines().is_empty(), "{:?}", app.lines());
 
     runtime.block_on(direct.test_connection()).expect("straight to the app");

@@ -215,6 +215,10 @@ impl Http {
     /// [`deadline`](RetryPolicy::deadline), measured from this call: a retry whose wait would end
     /// after it is not made (the last error is returned), and a pacing wait that would is skipped
     /// (the request is sent at once and the server's answer decides).
+    ///
+    /// A `401` is answered by sending the request once more (whatever its method: the server did
+    /// not act on it) when the credential was replaced since it was sent, or when the client's
+    /// [`CredentialSource`] yields a different one; at most once per call of `send`.
     pub async fn send(&self, request: Request) -> Result<Response> {
         let span = tracing::debug_span!(
             "http_request",
