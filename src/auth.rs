@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use async_trait::async_trait;
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -71,6 +72,47 @@ impl fmt::Debug for Authorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Authorization([REDACTED])")
     }
+}
+
+/// Where a [`Client`](crate::Client) gets its credential again when the app answers `401`, so a
+/// credential rotated outside the process (a secret file rewritten, a variable changed) is picked
+/// up without a restart.
+///
+/// The client reads it at most once per request: after a `401`, it asks [`current`](Self::current)
+/// for the credential, and sends the request once more only if that differs from the one just
+/// refused (a `401` leaves the request unprocessed, so repeating it is safe for every method). A
+/// second `401`, a source that still yields the refused credential, and a source that cannot be
+/// read all give the `401`'s [`Error::Unauthorized`]. The credential is what the connector's
+/// constructor takes (a bearer token, a Freshservice API key) and becomes a header through
+/// [`Connector::authorization_for`](crate::Connector::authorization_for).
+///
+/// [`SecretSource`](crate::SecretSource) (an environment variable or a file) is one; connections
+/// built from configuration use theirs. Set one on a client with
+/// [`ClientBuilder::credential_source`](crate::ClientBuilder::credential_source).
+///
+/// ```
+/// use async_trait::async_trait;
+/// use identity_connectors::{CredentialSource, Result};
+/// use secrecy::SecretString;
+///
+/// /// A token a vault agent keeps fresh in memory.
+/// #[derive(Debug)]
+/// struct VaultToken(std::sync::Arc<std::sync::RwLock<SecretString>>);
+///
+/// #[async_trait]
+/// impl CredentialSource for VaultToken {
+///     async fn current(&self) -> Result<SecretString> {
+///         Ok(self.0.read().unwrap_or_else(|e| e.into_inner()).clone())
+///     }
+/// }
+/// ```
+///
+/// Implementations must not print the credential in `Debug`, and their errors must not contain it.
+#[async_trait]
+pub trait CredentialSource: Send + Sync + fmt::Debug {
+    /// The credential as it is now. An error is logged (at `WARN`, as its `Display`) and the `401`
+    /// is returned.
+    async fn current(&self) -> Result<SecretString>;
 }
 
 /// Trims a credential and rejects it when empty or when it holds characters that cannot go in a

@@ -6,13 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_core::Stream;
+use secrecy::SecretString;
 
+use crate::auth::CredentialSource;
 use crate::connector::Connector;
 
 use crate::error::{Error, Result};
 use crate::flight::Flights;
 use crate::group::GroupConnector;
-use crate::http::{Http, HttpConfig, RateLimitStatus, RetryPolicy, Target};
+use crate::http::{
+    ClientIdentity, Http, HttpConfig, Proxy, RateLimitStatus, RetryPolicy, RootCertificate, Target, Transport,
+};
 use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::user::User;
@@ -92,6 +96,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     max_in_flight: usize,
     rate_limit_window: Duration,
+    transport: Transport,
+    credential_source: Option<Arc<dyn CredentialSource>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -104,6 +110,8 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("max_in_flight", &self.max_in_flight)
             .field("rate_limit_window", &self.rate_limit_window)
+            .field("transport", &self.transport)
+            .field("credential_source", &self.credential_source)
             .finish()
     }
 }
@@ -152,6 +160,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificate authorities in `certificate` besides the platform's roots (a
+    /// company CA, say). May be given more than once.
+    pub fn root_certificate(mut self, certificate: RootCertificate) -> Self {
+        self.transport.roots.push(certificate);
+        self
+    }
+
+    /// Presents `identity` to servers that ask for a client certificate (mutual TLS).
+    pub fn identity(mut self, identity: ClientIdentity) -> Self {
+        self.transport.identity = Some(identity);
+        self
+    }
+
+    /// Which proxy requests go through (default [`Proxy::from_environment`]; [`Proxy::none`] to
+    /// ignore the environment).
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.transport.proxy = proxy;
+        self
+    }
+
+    /// Where the client gets its credential again when the app answers `401` (none by default):
+    /// the request is sent once more if the source yields a different credential. See
+    /// [`CredentialSource`]. A client built from configuration reads the connection's
+    /// [`SecretSource`](crate::SecretSource).
+    pub fn credential_source(mut self, source: impl CredentialSource + 'static) -> Self {
+        self.credential_source = Some(Arc::new(source));
+        self
+    }
+
     /// Builds the client. Fails with [`Error::InvalidConfig`] if the TLS backend cannot be
     /// initialised or a setting is out of range: a zero timeout or body cap, an empty user agent,
     /// more than 1024 requests in flight, or a rate-limit window over a day.
@@ -178,15 +215,19 @@ impl ClientBuilder {
             retry: self.retry,
             max_in_flight: self.max_in_flight,
             rate_limit_window: self.rate_limit_window,
+            transport: self.transport,
         };
         // The request path gets a description of the app, not the connector itself.
         let connector = &self.connector;
         let parser = Arc::clone(connector);
+        let authorizer = Arc::clone(connector);
         let target = Target::new(
             connector.kind(),
             connector.base_url().clone(),
             connector.accept(),
             connector.authorization(),
+            Arc::new(move |credential| authorizer.authorization_for(credential)),
+            self.credential_source,
             Arc::new(move |response| parser.api_error(response)),
         )?;
         let http = Http::new(target, config)?;
@@ -211,6 +252,8 @@ impl Client {
             retry: RetryPolicy::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             rate_limit_window: Duration::from_secs(60),
+            transport: Transport::default(),
+            credential_source: None,
         }
     }
 
@@ -223,6 +266,21 @@ impl Client {
     /// capability when its app has none (the connector's [`groups`](Connector::groups) is `None`).
     pub fn groups(&self) -> Result<&dyn GroupConnector> {
         self.connector.groups().ok_or_else(|| Error::unsupported(self.connector.display_name(), "groups"))
+    }
+
+    /// Replaces the credential of this client and its clones, with no restart: the token for
+    /// Interact and SCIM, the API key for Freshservice (what the connector's constructor takes;
+    /// see [`Connector::authorization_for`]). Requests already sent keep the credential they were
+    /// sent with; every later one carries the new one, and no request ever carries part of each.
+    /// A request refused with `401` while the credential was replaced is sent once more with the
+    /// new one.
+    ///
+    /// Fails with [`Error::InvalidConfig`] (not repeating the credential) when it is empty or
+    /// cannot be sent in a header, and with [`Error::Unsupported`] for a connector that cannot
+    /// rotate its credential; the client keeps its credential then. [`connector`](Self::connector)'s
+    /// [`authorization`](Connector::authorization) stays the one it was built with.
+    pub fn set_credential(&self, credential: impl Into<SecretString>) -> Result<()> {
+        self.http.set_credential(&credential.into())
     }
 
     /// The latest rate-limit budget the app reported (`X-RateLimit-*` headers), if it reports one.

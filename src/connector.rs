@@ -96,10 +96,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::Authorization;
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, Error, Result};
 use crate::group::GroupConnector;
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
@@ -141,6 +142,19 @@ pub trait Connector: Send + Sync + fmt::Debug {
 
     /// The `Authorization` header to send with every request.
     fn authorization(&self) -> &Authorization;
+
+    /// The `Authorization` header for `credential`, a replacement of the one the connector was
+    /// built with: what [`Client::set_credential`](crate::Client::set_credential) and a
+    /// [`CredentialSource`](crate::CredentialSource) hand over (for this crate's connectors, what
+    /// their constructor takes: a bearer token, a Freshservice API key). A credential that cannot
+    /// be used is an [`Error::InvalidConfig`](crate::Error::InvalidConfig) that does not repeat it.
+    ///
+    /// Defaults to [`Error::Unsupported`](crate::Error::Unsupported): a connector that can rotate
+    /// its credential builds the header as its constructor does.
+    fn authorization_for(&self, credential: &SecretString) -> Result<Authorization> {
+        let _ = credential;
+        Err(Error::unsupported(self.display_name(), "credential rotation"))
+    }
 
     /// The `Accept` header for requests. Defaults to `application/json`.
     fn accept(&self) -> &'static str {
@@ -226,6 +240,9 @@ macro_rules! forward_connector {
             }
             fn authorization(&self) -> &Authorization {
                 (**self).authorization()
+            }
+            fn authorization_for(&self, credential: &SecretString) -> Result<Authorization> {
+                (**self).authorization_for(credential)
             }
             fn accept(&self) -> &'static str {
                 (**self).accept()

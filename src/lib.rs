@@ -76,6 +76,15 @@
 //! - Credentials are held as [`secrecy::SecretString`] and turned into an `Authorization` header
 //!   once, at construction. Every connector, the client and every configuration type print
 //!   `[REDACTED]` in `Debug`; errors and traces never contain a credential.
+//! - A credential rotates without a restart: [`Client::set_credential`] replaces the header of a
+//!   running client and its clones whole (a request carries the old header or the new one, never
+//!   part of each), and a [`CredentialSource`] (a connection's secret file or variable, for clients
+//!   built from [`config`]) is read again after a `401`, at most once per request, the request then
+//!   sent once more only if the credential changed.
+//! - Transport settings are the crate's own types: extra trusted roots ([`RootCertificate`]), a
+//!   client certificate for mutual TLS ([`ClientIdentity`], its key a secret) and the proxy
+//!   ([`Proxy`]: the environment's by default, an explicit URL, or none). A bad PEM or proxy URL is
+//!   refused when given, in words that quote neither; a proxy URL's password is redacted in `Debug`.
 //! - Base URLs must be `https`. Plain `http` is accepted only for loopback hosts, through the
 //!   explicit `for_loopback` constructors meant for tests and the sandbox.
 //! - Redirects are not followed, so a credential is never sent to a host it was not meant for.
@@ -107,6 +116,10 @@
 //! | `not retrying: the wait would end after the deadline` | DEBUG | `attempt`, `wait_ms`, `error_kind` | a retry's wait would cross [`RetryPolicy::deadline`]; the error is returned |
 //! | `pacing: rate-limit budget nearly spent` | DEBUG | `wait_ms` | before waiting for a rate-limit window to reset |
 //! | `pacing: the wait would end after the deadline; not waiting` | DEBUG | `wait_ms` | the request is sent at once instead |
+//! | `retrying with the replaced credential` | DEBUG | `attempt` | a `401` was answered to a credential that has since been replaced (by [`Client::set_credential`] or the [`CredentialSource`]) |
+//! | `the credential source still yields the refused credential; not retrying` | DEBUG | | after a `401` |
+//! | `the credential source could not be read; not retrying` | WARN | `error` (the source's error: a variable's name or a file's path, never a value) | after a `401`; the `401` is returned |
+//! | `the credential source's credential cannot be sent; not retrying` | WARN | `error` | after a `401`, the source yields an empty or malformed credential |
 //! | `PATCH answered with a body that is not a user` | DEBUG | `status`, `error` (an [`Error`]'s `Display`) | a SCIM `PATCH` was applied but its answer is unusable (treated like a `204`) |
 //!
 //! Never recorded: credentials (tokens, API keys, the `Authorization` header), URLs and query
@@ -169,7 +182,7 @@ mod user;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use auth::Authorization;
+pub use auth::{Authorization, CredentialSource};
 pub use bulk::{BulkFailure, BulkItem, BulkSummary};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 pub use config::{ConfigError, ConnectionsConfig, ConnectorConfig, SecretSource};
@@ -185,8 +198,8 @@ pub use freshservice::{
 };
 pub use group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef};
 pub use http::{
-    DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, RetryPolicy,
-    parse_retry_after,
+    ClientIdentity, DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, Proxy, RateLimitStatus, Request, Response,
+    RetryPolicy, RootCertificate, parse_retry_after,
 };
 pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,

@@ -721,11 +721,11 @@ async fn redacted_debug_output_is_exact() {
     let c = Client::builder(Fake::new("http://127.0.0.1:1")).build().unwrap();
     assert_eq!(
         format!("{c:?}"),
-        "Client { connector: Fake { base_url: Url { scheme: \"http\", cannot_be_a_base: false, username: \"\", password: None, host: Some(Ipv4(127.0.0.1)), port: Some(1), path: \"/\", query: None, fragment: None }, authorization: Authorization([REDACTED]) }, http: Http { connector: \"fake\", timeout: 30s, max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 4, base_delay: 200ms, max_delay: 60s, deadline: 120s }, max_in_flight: 4, rate_limit_window: 60s } }"
+        "Client { connector: Fake { base_url: Url { scheme: \"http\", cannot_be_a_base: false, username: \"\", password: None, host: Some(Ipv4(127.0.0.1)), port: Some(1), path: \"/\", query: None, fragment: None }, authorization: Authorization([REDACTED]) }, http: Http { connector: \"fake\", timeout: 30s, max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 4, base_delay: 200ms, max_delay: 60s, deadline: 120s }, max_in_flight: 4, rate_limit_window: 60s, transport: Transport { roots: [], identity: None, proxy: Proxy(from environment) }, credential_source: None } }"
     );
     let builder = Client::builder(Fake::new("http://127.0.0.1:1"));
     assert_eq!(
         format!("{builder:?}"),
-        "ClientBuilder { connector: Fake { base_url: Url { scheme: \"http\", cannot_be_a_base: false, username: \"\", password: None, host: Some(Ipv4(127.0.0.1)), port: Some(1), path: \"/\", query: None, fragment: None }, authorization: Authorization([REDACTED]) }, timeout: 30s, user_agent: \"identity-connectors/0.1.0\", max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 4, base_delay: 200ms, max_delay: 60s, deadline: 120s }, max_in_flight: 4, rate_limit_window: 60s }"
+        "ClientBuilder { connector: Fake { base_url: Url { scheme: \"http\", cannot_be_a_base: false, username: \"\", password: None, host: Some(Ipv4(127.0.0.1)), port: Some(1), path: \"/\", query: None, fragment: None }, authorization: Authorization([REDACTED]) }, timeout: 30s, user_agent: \"identity-connectors/0.1.0\", max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 4, base_delay: 200ms, max_delay: 60s, deadline: 120s }, max_in_flight: 4, rate_limit_window: 60s, transport: Transport { roots: [], identity: None, proxy: Proxy(from environment) }, credential_source: None }"
     );
 }

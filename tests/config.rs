@@ -298,7 +298,7 @@ fn debug_of_every_config_type_is_redacted() {
         format!("{scim:?}"),
         "ScimConfig { name: \"Directory\", instance_url: Some(\"https://scim.example.net/v2\"), loopback_url: None, \
          token: Inline([REDACTED]), client: ClientSettings { timeout: Some(5s), max_in_flight: None, \
-         rate_limit_window: None, user_agent: None, max_response_bytes: None, retry: None } }"
+         rate_limit_window: None, user_agent: None, max_response_bytes: None, retry: None, proxy: None, tls: None } }"
     );
     assert_eq!(format!("{:?}", SecretSource::Env("INTERACT_TOKEN".into())), "Env(\"INTERACT_TOKEN\")");
     assert_eq!(format!("{:?}", SecretSource::File("/run/secrets/x".into())), "File(\"/run/secrets/x\")");

@@ -38,7 +38,7 @@ fn client_and_builder_debug_never_show_the_token() {
     let client = builder.build().unwrap();
     assert_eq!(
         format!("{client:?}"),
-        r#"Client { connector: InteractBearer { base_url: "https://intranet.example.com/scim", token: "[REDACTED]" }, http: Http { connector: "interact", timeout: 30s, max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 1, base_delay: 200ms, max_delay: 60s, deadline: 0ns }, max_in_flight: 4, rate_limit_window: 60s } }"#
+        r#"Client { connector: InteractBearer { base_url: "https://intranet.example.com/scim", token: "[REDACTED]" }, http: Http { connector: "interact", timeout: 30s, max_response_bytes: 10485760, retry: RetryPolicy { max_attempts: 1, base_delay: 200ms, max_delay: 60s, deadline: 0ns }, max_in_flight: 4, rate_limit_window: 60s, transport: Transport { roots: [], identity: None, proxy: Proxy(from environment) }, credential_source: None } }"#
     );
     let freshservice = Client::new(FreshserviceApiKey::new("acme", TOKEN).unwrap()).unwrap();
     for text in [format!("{freshservice:?}"), format!("{freshservice:#?}")] {

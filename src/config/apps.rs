@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::config::error::ConfigProblem;
+use crate::config::error::{ConfigProblem, message_of};
 use crate::config::secret::SecretSource;
 use crate::config::settings::ClientSettings;
 use crate::connector::Connector;
@@ -295,16 +295,6 @@ fn checked_url<'a>(
 /// `result`'s value, or `None` with its message recorded as a problem at `path`.
 fn check<T>(result: Result<T, Error>, path: &str, problems: &mut Vec<ConfigProblem>) -> Option<T> {
     result.map_err(|error| problems.push(ConfigProblem::new(path, message_of(error)))).ok()
-}
-
-/// An error's message without the `invalid configuration: ` its `Display` starts with, and in the
-/// configuration's words (`loopback_url` is what the `for_loopback` constructors are here).
-pub(super) fn message_of(error: Error) -> String {
-    let message = match error {
-        Error::InvalidConfig { message } => message,
-        other => other.to_string(),
-    };
-    message.replace("through `for_loopback`", "as `loopback_url`").replace("`for_loopback` accepts", "it accepts")
 }
 
 fn user_kind<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<FreshserviceUserKind>, D::Error> {

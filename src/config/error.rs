@@ -87,6 +87,16 @@ impl ConfigError {
     }
 }
 
+/// An error's message without the `invalid configuration: ` its `Display` starts with, and in the
+/// configuration's words (`loopback_url` is what the `for_loopback` constructors are here).
+pub(crate) fn message_of(error: Error) -> String {
+    let message = match error {
+        Error::InvalidConfig { message } => message,
+        other => other.to_string(),
+    };
+    message.replace("through `for_loopback`", "as `loopback_url`").replace("`for_loopback` accepts", "it accepts")
+}
+
 impl fmt::Display for ConfigProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.path, self.message) }

@@ -67,7 +67,7 @@
 //! | `instance` | freshservice | `acme`, `acme.freshservice.com` or a URL on it |
 //! | `loopback_url` | all | instead of the two above, for tests and the [sandbox](crate::sandbox): a loopback base URL, `http` allowed |
 //! | `token` / `api_key` | interact, scim / freshservice | a [`SecretSource`] |
-//! | `client` | all | [`ClientSettings`], including its `retry` table |
+//! | `client` | all | [`ClientSettings`], including its `retry` and `tls` tables and `proxy` |
 //! | `default_kind`, `default_agent_roles`, `default_occasional`, `employee_number_field`, `name_cache_ttl` | freshservice | see [`FreshserviceConfig`] |
 //!
 //! Unknown fields are refused, with their path, so a misspelt option is never silently ignored.
@@ -99,6 +99,12 @@
 //!   of the variable or file otherwise), and no [`ConfigError`] contains a secret's value or an
 //!   e-mail address.
 //! - Plain `http` is accepted only through `loopback_url`, which accepts only loopback hosts.
+//! - A client built from configuration reads its `env` or `file` secret again when the app
+//!   answers `401` (at most once per request), so rotating a token or key means changing the
+//!   variable or rewriting the file: no restart.
+//! - In `client.tls`, the certificates and the client key are [`SecretSource`]s too; the key is
+//!   a secret (keep it in a file), and no error quotes a PEM. A `client.proxy` URL's password is
+//!   redacted in `Debug` and never quoted in an error.
 
 mod apps;
 mod duration;
@@ -113,11 +119,11 @@ use serde_json::{Map, Value};
 pub use apps::{FreshserviceConfig, ScimConfig};
 pub use error::{ConfigError, ConfigProblem};
 pub use secret::SecretSource;
-pub use settings::{ClientSettings, RetrySettings};
+pub use settings::{ClientSettings, IdentitySettings, RetrySettings, TlsSettings};
 
 use crate::client::Client;
 use crate::connector::Connector;
-use apps::message_of;
+use error::message_of;
 
 const TYPES: &str = "`interact`, `scim` or `freshservice`";
 
@@ -180,12 +186,18 @@ impl ConnectorConfig {
 
     /// A [`Client`] of the connector, with the connection's [`ClientSettings`]. Fails as
     /// [`build`](Self::build) does.
+    ///
+    /// The client reads the connection's [`secret`](Self::secret) (a file or a variable) again
+    /// when the app answers `401` (see [`CredentialSource`](crate::CredentialSource)), so a token
+    /// or key rotated there is used without a restart.
     pub fn build_client(&self) -> Result<Client, ConfigError> {
         let connector = self.build()?;
-        self.client_settings()
-            .apply(Client::builder(connector))
-            .build()
-            .map_err(|error| ConfigError::one("client", message_of(error)))
+        let mut builder = Client::builder(connector);
+        // An inline secret never changes: reading it again after a 401 could not help.
+        if !matches!(self.secret(), SecretSource::Inline(_)) {
+            builder = builder.credential_source(self.secret().clone());
+        }
+        self.client_settings().apply(builder)?.build().map_err(|error| ConfigError::one("client", message_of(error)))
     }
 
     /// The connector, or every problem found.

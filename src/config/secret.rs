@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use crate::auth::CredentialSource;
+use crate::error::Error;
 use crate::redact::{has_mixed_case, looks_like_api_key};
 
 /// The largest secret file read, in bytes: a token or an API key is far smaller, and a wrong path
@@ -68,6 +70,23 @@ impl SecretSource {
             SecretSource::File(path) => read_secret_file(path),
             SecretSource::Inline(value) => Ok(value.clone()),
         }
+    }
+}
+
+/// Read again after a `401`: a connection built from configuration picks up a rotated token or
+/// key (the file rewritten, the variable changed) without a restart. A file is read on a blocking
+/// thread; an inline value never changes.
+#[async_trait::async_trait]
+impl CredentialSource for SecretSource {
+    async fn current(&self) -> crate::Result<SecretString> {
+        let source = self.clone();
+        let resolved = match self {
+            SecretSource::File(_) => tokio::task::spawn_blocking(move || source.resolve())
+                .await
+                .unwrap_or_else(|_| Err("the secret file could not be read (the read was cancelled)".to_string())),
+            _ => source.resolve(),
+        };
+        resolved.map_err(Error::invalid_config)
     }
 }
 

@@ -1,12 +1,16 @@
 //! Client settings in configuration: what [`ClientBuilder`] and [`RetryPolicy`] take in code.
 
+use std::fmt;
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::client::ClientBuilder;
-use crate::config::error::ConfigProblem;
-use crate::http::RetryPolicy;
+use crate::config::error::{ConfigError, ConfigProblem, message_of};
+use crate::config::secret::SecretSource;
+use crate::error::Error;
+use crate::http::{ClientIdentity, Proxy, RetryPolicy, RootCertificate};
 
 /// [`ClientBuilder`]'s own upper bound on requests in flight.
 const MAX_IN_FLIGHT: usize = 1024;
@@ -25,14 +29,21 @@ const MAX_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// rate_limit_window = "1m"   # the app's rate-limit window (default 60 s, at most a day)
 /// user_agent = "hr-sync/2.1" # default identity-connectors/<version>
 /// max_response_bytes = 10485760
+/// proxy = "http://proxy.internal:3128"  # or "none"; default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY
 ///
 /// [connections.client.retry]
 /// max_attempts = 4           # every attempt, the first included (default 4)
 /// base_delay = "200ms"
 /// max_delay = "60s"
 /// deadline = "2m"            # all waits of one request (default 120 s)
+///
+/// [connections.client.tls]
+/// root_certificate = { file = "/etc/ssl/company-root-ca.pem" }
+/// identity = { certificate = { file = "/run/secrets/client.pem" }, key = { file = "/run/secrets/client.key" } }
 /// ```
-#[derive(Debug, Clone, Default, Deserialize)]
+///
+/// `Debug` shows a proxy URL without its user name and password.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ClientSettings {
@@ -54,6 +65,77 @@ pub struct ClientSettings {
     /// [`ClientBuilder::retry_policy`]: how failed requests are retried.
     #[serde(default)]
     pub retry: Option<RetrySettings>,
+    /// [`ClientBuilder::proxy`]: `"none"` ([`Proxy::none`]) or a proxy URL ([`Proxy::url`]); left
+    /// out, the environment's ([`Proxy::from_environment`]). Checked when the connection is built,
+    /// so no error quotes it.
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Extra trusted roots and a client certificate.
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
+}
+
+impl fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A proxy URL may hold a password: shown as the parsed Proxy, which redacts it.
+        let proxy = self
+            .proxy
+            .as_deref()
+            .map(|p| Proxy::parse(p).map_or_else(|_| "(invalid)".to_string(), |p| format!("{p:?}")));
+        f.debug_struct("ClientSettings")
+            .field("timeout", &self.timeout)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("rate_limit_window", &self.rate_limit_window)
+            .field("user_agent", &self.user_agent)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .field("proxy", &proxy)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+/// The `tls` table of a connection's [`ClientSettings`]. Each part is a [`SecretSource`]: a file,
+/// an environment variable or inline PEM (inline is fine for a certificate, for tests only for a
+/// key). Read and checked when the connection is built; errors name the field, never the PEM.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TlsSettings {
+    /// [`ClientBuilder::root_certificate`]: PEM certificate authorities to trust besides the
+    /// platform's ([`RootCertificate::from_pem`]).
+    #[serde(default)]
+    pub root_certificate: Option<SecretSource>,
+    /// [`ClientBuilder::identity`]: the client certificate for servers that require mutual TLS.
+    #[serde(default)]
+    pub identity: Option<IdentitySettings>,
+}
+
+/// The `tls.identity` table: a client certificate and its key ([`ClientIdentity::from_pem`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct IdentitySettings {
+    /// The PEM certificate chain, the client's certificate first.
+    pub certificate: SecretSource,
+    /// The PEM private key (PKCS #8, `-----BEGIN PRIVATE KEY-----`). A secret: `Debug` and errors
+    /// never show it.
+    pub key: SecretSource,
+}
+
+impl IdentitySettings {
+    /// An identity from where its certificate chain and key are.
+    pub fn new(certificate: SecretSource, key: SecretSource) -> Self {
+        IdentitySettings { certificate, key }
+    }
+}
+
+/// The transport settings read, each problem with its path under `client`.
+#[derive(Default)]
+struct TransportParts {
+    proxy: Option<Proxy>,
+    root: Option<RootCertificate>,
+    identity: Option<ClientIdentity>,
 }
 
 /// The `retry` table of a connection's [`ClientSettings`]: [`RetryPolicy`]'s settings. Every field
@@ -111,10 +193,12 @@ impl RetrySettings {
 }
 
 impl ClientSettings {
-    /// `builder` with the settings that are set. Values are not checked here;
-    /// [`ClientBuilder::build`] checks them, and a connection's
-    /// [`build_client`](crate::config::ConnectorConfig::build_client) reports each with its path.
-    pub fn apply(&self, mut builder: ClientBuilder) -> ClientBuilder {
+    /// `builder` with the settings that are set. The proxy and TLS settings are read here (their
+    /// files and variables) and fail with every problem and its path under `client`
+    /// (`client.tls.root_certificate: …`). Other values are checked by [`ClientBuilder::build`];
+    /// a connection's [`build_client`](crate::config::ConnectorConfig::build_client) reports
+    /// each of them with its path too.
+    pub fn apply(&self, mut builder: ClientBuilder) -> Result<ClientBuilder, ConfigError> {
         if let Some(timeout) = self.timeout {
             builder = builder.timeout(timeout);
         }
@@ -133,7 +217,47 @@ impl ClientSettings {
         if let Some(retry) = &self.retry {
             builder = builder.retry_policy(retry.policy());
         }
-        builder
+        let transport = self
+            .transport()
+            .map_err(|problems| ConfigError::new(problems.into_iter().map(|p| p.under("client")).collect()))?;
+        if let Some(proxy) = transport.proxy {
+            builder = builder.proxy(proxy);
+        }
+        if let Some(root) = transport.root {
+            builder = builder.root_certificate(root);
+        }
+        if let Some(identity) = transport.identity {
+            builder = builder.identity(identity);
+        }
+        Ok(builder)
+    }
+
+    /// The proxy and TLS settings, read and parsed; or every problem, with its path relative to
+    /// `client`.
+    fn transport(&self) -> Result<TransportParts, Vec<ConfigProblem>> {
+        fn check<T>(path: &str, result: Result<T, Error>, problems: &mut Vec<ConfigProblem>) -> Option<T> {
+            result.map_err(|error| problems.push(ConfigProblem::new(path, message_of(error)))).ok()
+        }
+        let read = |source: &SecretSource| source.resolve().map_err(Error::invalid_config);
+        let mut problems = Vec::new();
+        let mut parts = TransportParts::default();
+        if let Some(proxy) = &self.proxy {
+            parts.proxy = check("proxy", Proxy::parse(proxy), &mut problems);
+        }
+        let tls = self.tls.clone().unwrap_or_default();
+        if let Some(source) = &tls.root_certificate {
+            let root = read(source).and_then(|pem| RootCertificate::from_pem(pem.expose_secret()));
+            parts.root = check("tls.root_certificate", root, &mut problems);
+        }
+        if let Some(identity) = &tls.identity {
+            let certificate = check("tls.identity.certificate", read(&identity.certificate), &mut problems);
+            let key = check("tls.identity.key", read(&identity.key), &mut problems);
+            if let (Some(certificate), Some(key)) = (certificate, key) {
+                let built = ClientIdentity::from_pem(certificate.expose_secret(), key);
+                parts.identity = check("tls.identity", built, &mut problems);
+            }
+        }
+        if problems.is_empty() { Ok(parts) } else { Err(problems) }
     }
 
     /// Every value [`ClientBuilder::build`] would refuse, each with its path under `client`.
@@ -161,6 +285,9 @@ impl ClientSettings {
         }
         if let Some(retry) = &self.retry {
             problems.extend(retry.problems().into_iter().map(|p| p.under("retry")));
+        }
+        if let Err(found) = self.transport() {
+            problems.extend(found);
         }
         problems.into_iter().map(|p| p.under("client")).collect()
     }

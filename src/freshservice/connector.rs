@@ -219,6 +219,10 @@ impl Connector for FreshserviceApiKey {
         &self.authorization
     }
 
+    fn authorization_for(&self, credential: &SecretString) -> Result<Authorization> {
+        Authorization::basic(credential, "X")
+    }
+
     /// Adds what to check to `401` (the API key) and `403` (the key owner's rights).
     fn api_error(&self, response: &Response) -> ApiError {
         error::api_error(response)

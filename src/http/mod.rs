@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::auth::Authorization;
+use crate::auth::{Authorization, CredentialSource};
 use crate::error::{ApiError, DecodeError, Error, Result, TransportError, TransportErrorKind};
 
 mod credential;
@@ -22,7 +22,9 @@ mod pacing;
 mod request;
 mod response;
 mod retry;
+mod transport;
 
+pub(crate) use credential::Authorizer;
 use credential::Credential;
 
 tokio::task_local! {
@@ -47,6 +49,8 @@ pub use request::{Method, Request};
 pub use response::{MAX_RETRY_AFTER, Response, parse_retry_after};
 use retry::RetryDecision;
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
+pub(crate) use transport::Transport;
+pub use transport::{ClientIdentity, Proxy, RootCertificate};
 
 /// Reads a non-success response into the server's status, code and message (a connector's
 /// [`api_error`](crate::Connector::api_error)).
@@ -62,6 +66,11 @@ pub(crate) struct Target {
     /// Swapped as a whole (header and redaction together) when the credential changes; requests
     /// take a snapshot, so each is sent and redacted with one credential.
     credential: RwLock<Arc<Credential>>,
+    /// Turns a replacement credential into an `Authorization` (the connector's
+    /// [`authorization_for`](crate::Connector::authorization_for)).
+    authorize: Authorizer,
+    /// Read again after a `401`, if set.
+    source: Option<Arc<dyn CredentialSource>>,
     api_error: ErrorParser,
 }
 
@@ -73,12 +82,14 @@ impl Target {
         base_url: Url,
         accept: &str,
         authorization: &Authorization,
+        authorize: Authorizer,
+        source: Option<Arc<dyn CredentialSource>>,
         api_error: ErrorParser,
     ) -> Result<Self> {
         let accept = HeaderValue::from_str(accept)
             .map_err(|_| Error::invalid_config("the Accept header cannot be sent in an HTTP header"))?;
         let credential = RwLock::new(Arc::new(Credential::new(authorization)?));
-        Ok(Target { kind, base_url, accept, credential, api_error })
+        Ok(Target { kind, base_url, accept, credential, authorize, source, api_error })
     }
 
     fn credential(&self) -> Arc<Credential> {
@@ -96,6 +107,7 @@ pub(crate) struct HttpConfig {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_in_flight: usize,
     pub(crate) rate_limit_window: Duration,
+    pub(crate) transport: Transport,
 }
 
 /// The handle a connector sends its requests through. Cheap to clone.
@@ -117,23 +129,24 @@ impl fmt::Debug for Http {
             .field("retry", &self.config.retry)
             .field("max_in_flight", &self.config.max_in_flight)
             .field("rate_limit_window", &self.config.rate_limit_window)
+            .field("transport", &self.config.transport)
+            .field("credential_source", &self.target.source)
             .finish()
     }
 }
 
 impl Http {
     pub(crate) fn new(target: Target, config: HttpConfig) -> Result<Self> {
-        let inner = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(config.user_agent.clone())
             // A redirect could carry the Authorization header to another host; APIs we speak
             // never redirect, so a 3xx is reported instead of followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| {
-                Error::invalid_config(format!("the HTTP client could not be built: {}", error_without_url(&e)))
-            })?;
+            .redirect(reqwest::redirect::Policy::none());
+        let inner = config.transport.apply(builder)?.build().map_err(|e| {
+            Error::invalid_config(format!("the HTTP client could not be built: {}", error_without_url(&e)))
+        })?;
         let max_in_flight = config.max_in_flight.max(1);
         Ok(Http {
             inner,
@@ -152,12 +165,16 @@ impl Http {
 
     /// Replaces the credential for every later request of this handle and its clones (requests
     /// already under way keep theirs). The header value is built here, once.
-    // Credential rotation (issue 14) calls it; until then only the tests do.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn set_authorization(&self, authorization: &Authorization) -> Result<()> {
         let credential = Arc::new(Credential::new(authorization)?);
         *self.target.credential.write().unwrap_or_else(PoisonError::into_inner) = credential;
         Ok(())
+    }
+
+    /// [`set_authorization`](Self::set_authorization) with the `Authorization` the connector
+    /// builds from `credential`.
+    pub(crate) fn set_credential(&self, credential: &secrecy::SecretString) -> Result<()> {
+        self.set_authorization(&(self.target.authorize)(credential)?)
     }
 
     /// The client's retry policy.
@@ -198,6 +215,10 @@ impl Http {
     /// [`deadline`](RetryPolicy::deadline), measured from this call: a retry whose wait would end
     /// after it is not made (the last error is returned), and a pacing wait that would is skipped
     /// (the request is sent at once and the server's answer decides).
+    ///
+    /// A `401` is answered by sending the request once more (whatever its method: the server did
+    /// not act on it) when the credential was replaced since it was sent, or when the client's
+    /// [`CredentialSource`] yields a different one; at most once per call of `send`.
     pub async fn send(&self, request: Request) -> Result<Response> {
         let span = tracing::debug_span!(
             "http_request",
@@ -213,13 +234,26 @@ impl Http {
         // the call's own deadline, if earlier, bounds every request it sends.
         let deadline = earliest(Instant::now().checked_add(self.config.retry.deadline()), current_call_deadline());
         let mut attempt: u32 = 1;
+        // Whether the one retry with a replaced credential after a `401` was made; it is not one
+        // of the policy's attempts.
+        let mut refreshed = false;
         loop {
-            let result = self.attempt(request, attempt, deadline).await;
+            let (result, sent_with) = self.attempt(request, attempt, deadline).await;
             let error = match result {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
-            match self.config.retry.decide(request.method(), &error, attempt) {
+            if let (Some(401), false, Some(used)) = (error.status(), refreshed, sent_with) {
+                refreshed = true;
+                let target = &self.target;
+                if credential::replaced(&target.credential, &used, target.source.as_deref(), &target.authorize).await {
+                    tracing::debug!(attempt, "retrying with the replaced credential");
+                    attempt += 1;
+                    continue;
+                }
+            }
+            let policy_attempt = attempt - u32::from(refreshed);
+            match self.config.retry.decide(request.method(), &error, policy_attempt) {
                 RetryDecision::GiveUp => return Err(error),
                 RetryDecision::RetryAfter(wait) if !fits(deadline, wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "not retrying: the wait would end after the deadline");
@@ -234,7 +268,13 @@ impl Http {
         }
     }
 
-    async fn attempt(&self, request: &Request, attempt: u32, deadline: Option<Instant>) -> Result<Response> {
+    /// One attempt, and the credential it was sent with (none if it was never sent).
+    async fn attempt(
+        &self,
+        request: &Request,
+        attempt: u32,
+        deadline: Option<Instant>,
+    ) -> (Result<Response>, Option<Arc<Credential>>) {
         let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
         let work = async {
             // Pacing waits without an in-flight slot, so a waiting request never keeps another
@@ -242,14 +282,18 @@ impl Http {
             // been spent while this request queued for one.
             let _permit = loop {
                 self.pace(deadline).await;
-                let permit =
-                    self.in_flight.acquire().await.map_err(|_| Error::invalid_config("the client was shut down"))?;
+                let Ok(permit) = self.in_flight.acquire().await else {
+                    return (Err(Error::invalid_config("the client was shut down")), None);
+                };
                 if self.pacing_wait(deadline).is_none() {
                     break permit;
                 }
             };
+            // One credential for the request and the redaction of its answer, even if it is
+            // replaced meanwhile; taken once a slot is held, so it is the latest.
+            let credential = self.target.credential();
             let started = Instant::now();
-            let result = self.exchange(request).await;
+            let result = self.exchange(request, &credential).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let status = match &result {
                 Ok(response) => Some(response.status()),
@@ -262,7 +306,7 @@ impl Http {
                 Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
                 Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
             }
-            result
+            (result, Some(credential))
         };
         work.instrument(span).await
     }
@@ -307,10 +351,7 @@ impl Http {
         }
     }
 
-    async fn exchange(&self, request: &Request) -> Result<Response> {
-        // One credential for the request and the redaction of its answer, even if it is replaced
-        // meanwhile.
-        let credential = self.target.credential();
+    async fn exchange(&self, request: &Request, credential: &Arc<Credential>) -> Result<Response> {
         let mut builder = self
             .inner
             .request(request.method().to_reqwest(), request.url().clone())
@@ -327,7 +368,7 @@ impl Http {
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect();
         let body = self.read_body(request, status, response).await?;
-        let response = Response::received(status, headers, body, Arc::clone(&credential));
+        let response = Response::received(status, headers, body, Arc::clone(credential));
         self.record_rate_limit(&response);
         if response.is_success() {
             return Ok(response);

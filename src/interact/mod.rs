@@ -191,6 +191,10 @@ impl Connector for InteractBearer {
         &self.authorization
     }
 
+    fn authorization_for(&self, credential: &SecretString) -> Result<Authorization> {
+        Authorization::bearer(credential)
+    }
+
     fn accept(&self) -> &'static str {
         SCIM_ACCEPT
     }

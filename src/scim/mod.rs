@@ -182,6 +182,10 @@ impl Connector for ScimBearer {
         &self.authorization
     }
 
+    fn authorization_for(&self, credential: &SecretString) -> Result<Authorization> {
+        Authorization::bearer(credential)
+    }
+
     fn accept(&self) -> &'static str {
         SCIM_ACCEPT
     }
