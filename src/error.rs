@@ -93,9 +93,41 @@ pub enum Error {
     #[error("API error: {0}")]
     Api(ApiError),
 
+    /// Provisioning did some of its steps and then failed: `completed` happened (a reactivation,
+    /// say) and are not undone; `failed` did not. [`kind`](Error::kind), [`status`](Error::status)
+    /// and the other accessors describe `error`, the failure itself.
+    #[error("provisioning stopped part-way ({} done; {failed} failed): {error}", fmt_steps(.completed))]
+    ProvisionIncomplete {
+        /// The steps that happened, in order.
+        completed: Vec<crate::outcome::ProvisionStep>,
+        /// The step that failed.
+        failed: crate::outcome::ProvisionStep,
+        /// Why it failed.
+        error: Box<Error>,
+    },
+
+    /// A look-up could not see every user: the server does not filter (or ignored the filter), and
+    /// reading every page stopped at the connector's page limit. The person may exist: this is
+    /// never "not found". Raise the limit (for SCIM,
+    /// [`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit)) or fix the server's filtering.
+    #[error("look-up by {attribute} incomplete: the server does not filter, and {pages} pages were read (the limit) without reaching the last")]
+    LookupIncomplete {
+        /// The attribute looked up.
+        attribute: &'static str,
+        /// How many pages were read.
+        pages: u32,
+    },
+
     /// A response arrived but could not be understood (not JSON, wrong shape, too large).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+fn fmt_steps(steps: &[crate::outcome::ProvisionStep]) -> String {
+    if steps.is_empty() {
+        return "nothing".to_string();
+    }
+    steps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
@@ -178,9 +210,12 @@ impl Error {
             | Error::RateLimited { error: e, .. } => Some(e.status),
             Error::Validation(v) => v.status,
             Error::Decode(d) => d.status,
-            Error::InvalidConfig { .. } | Error::Transport(_) | Error::Ambiguous { .. } | Error::Unsupported { .. } => {
-                None
-            }
+            Error::ProvisionIncomplete { error, .. } => error.status(),
+            Error::InvalidConfig { .. }
+            | Error::Transport(_)
+            | Error::Ambiguous { .. }
+            | Error::Unsupported { .. }
+            | Error::LookupIncomplete { .. } => None,
         }
     }
 
@@ -192,6 +227,7 @@ impl Error {
             Error::Api(e) if matches!(e.status, 502..=504) => ErrorKind::Transient,
             Error::Api(e) if e.status >= 500 => ErrorKind::Server,
             Error::Decode(_) => ErrorKind::Decode,
+            Error::ProvisionIncomplete { error, .. } => error.kind(),
             _ => ErrorKind::Client,
         }
     }
@@ -205,6 +241,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::ProvisionIncomplete { error, .. } => error.retry_after(),
             _ => None,
         }
     }
@@ -228,6 +265,7 @@ impl Error {
             | Error::Conflict(e)
             | Error::Api(e)
             | Error::RateLimited { error: e, .. } => Some(e),
+            Error::ProvisionIncomplete { error, .. } => error.api_error(),
             _ => None,
         }
     }
@@ -242,6 +280,7 @@ impl Error {
             Error::RateLimited { error, .. } => error.status >= 500,
             // The server said yes but its answer could not be read: it did act.
             Error::Decode(d) => d.status.is_some_and(|s| (200..300).contains(&s)),
+            Error::ProvisionIncomplete { error, .. } => error.outcome_unknown(),
             _ => false,
         }
     }

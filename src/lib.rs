@@ -191,7 +191,9 @@ pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
-pub use outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
+pub use outcome::{
+    ConnectionReport, DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome,
+};
 pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use scim::ScimBearer;
 pub use user::{
