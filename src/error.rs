@@ -93,10 +93,9 @@ pub enum Error {
     #[error("API error: {0}")]
     Api(ApiError),
 
-    /// Provisioning did some of its steps and then failed: `completed` happened (a reactivation,
-    /// say) and are not undone; `failed` did not. [`kind`](Error::kind), [`status`](Error::status)
-    /// and the other accessors describe `error`, the failure itself.
-    #[error("provisioning stopped part-way ({} done; {failed} failed): {error}", fmt_steps(.completed))]
+    /// Provisioning did some steps, then one failed: `completed` happened (a reactivation, say)
+    /// and is not undone. [`kind`](Error::kind) and the other accessors describe `error`.
+    #[error("provisioning stopped part-way ({} done; {failed} failed): {error}", crate::outcome::fmt_steps(.completed))]
     ProvisionIncomplete {
         /// The steps that happened, in order.
         completed: Vec<crate::outcome::ProvisionStep>,
@@ -106,11 +105,12 @@ pub enum Error {
         error: Box<Error>,
     },
 
-    /// A look-up could not see every user: the server does not filter (or ignored the filter), and
-    /// reading every page stopped at the connector's page limit. The person may exist: this is
-    /// never "not found". Raise the limit (for SCIM,
-    /// [`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit)) or fix the server's filtering.
-    #[error("look-up by {attribute} incomplete: the server does not filter, and {pages} pages were read (the limit) without reaching the last")]
+    /// A look-up read every page (the server does not filter, or ignored the filter) and stopped
+    /// at the page limit ([`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit)):
+    /// the person may exist, so this is never "not found".
+    #[error(
+        "look-up by {attribute} incomplete: the server does not filter, and {pages} pages were read (the limit) without reaching the last"
+    )]
     LookupIncomplete {
         /// The attribute looked up.
         attribute: &'static str,
@@ -121,13 +121,6 @@ pub enum Error {
     /// A response arrived but could not be understood (not JSON, wrong shape, too large).
     #[error(transparent)]
     Decode(#[from] DecodeError),
-}
-
-fn fmt_steps(steps: &[crate::outcome::ProvisionStep]) -> String {
-    if steps.is_empty() {
-        return "nothing".to_string();
-    }
-    steps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
@@ -211,11 +204,8 @@ impl Error {
             Error::Validation(v) => v.status,
             Error::Decode(d) => d.status,
             Error::ProvisionIncomplete { error, .. } => error.status(),
-            Error::InvalidConfig { .. }
-            | Error::Transport(_)
-            | Error::Ambiguous { .. }
-            | Error::Unsupported { .. }
-            | Error::LookupIncomplete { .. } => None,
+            Error::InvalidConfig { .. } | Error::Transport(_) | Error::Ambiguous { .. } => None,
+            Error::Unsupported { .. } | Error::LookupIncomplete { .. } => None,
         }
     }
 

@@ -90,6 +90,14 @@ impl fmt::Display for ProvisionStep {
     }
 }
 
+/// The steps, as `look-up, reactivation`, for [`Error::ProvisionIncomplete`](crate::Error::ProvisionIncomplete).
+pub(crate) fn fmt_steps(steps: &[ProvisionStep]) -> String {
+    if steps.is_empty() {
+        return "nothing".to_string();
+    }
+    steps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
 /// What [`Client::test_connection`](crate::Client::test_connection) found: the connection works,
 /// and what the server said about itself, in words (for SCIM, what discovery found and what it
 /// did not). `Display` gives one line per point.

@@ -142,9 +142,8 @@ fn set_path(object: &mut Map<String, Value>, path: &str, value: Value) {
             *items = Value::Array(Vec::new());
         }
         let Some(items) = items.as_array_mut() else { return };
-        let same = |item: &Value| {
-            item.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(&kind))
-        };
+        let same =
+            |item: &Value| item.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(&kind));
         match items.iter_mut().find(|item| same(item)).and_then(Value::as_object_mut) {
             Some(item) => {
                 item.insert(sub.to_string(), value);
@@ -187,8 +186,12 @@ pub(crate) fn strip_read_only(resource: &mut Map<String, Value>, capabilities: &
     for key in keys {
         let is_urn = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
         if (is_urn && !capabilities.declares(&key)) || (!is_urn && read_only(&key)) {
-            resource.remove(&key);
-            removed.push(key);
+            match resource.remove(&key) {
+                Some(Value::Object(inner)) if is_urn => {
+                    removed.extend(inner.keys().map(|name| format!("{key}:{name}")))
+                }
+                _ => removed.push(key),
+            }
             continue;
         }
         let Some(Value::Object(inner)) = resource.get_mut(&key) else { continue };
@@ -232,7 +235,10 @@ mod tests {
             .into_operations();
         assert_eq!(named_operations("Attribute 'externalId' is readOnly.", &ops), [0]);
         assert_eq!(
-            named_operations("invalid path urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", &ops),
+            named_operations(
+                "invalid path urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                &ops
+            ),
             [2]
         );
         assert_eq!(named_operations("name.givenName is immutable", &ops), [3]);
@@ -242,11 +248,12 @@ mod tests {
 
     #[test]
     fn operations_apply_to_the_resource_as_a_server_would() {
-        let mut resource = json!({"userName": "a", "Name": {"givenName": "A"}, "emails": [{"type": "work", "value": "a@x"}],
+        let mut resource =
+            json!({"userName": "a", "Name": {"givenName": "A"}, "emails": [{"type": "work", "value": "a@x"}],
             "urn:x:ext:User": {"badge": 1}, "nickName": "keep"})
-        .as_object()
-        .cloned()
-        .unwrap();
+            .as_object()
+            .cloned()
+            .unwrap();
         let ops = PatchOp::new()
             .replace("name.familyName", "B")
             .replace("emails[type eq \"work\"].value", "b@x")

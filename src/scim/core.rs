@@ -49,8 +49,7 @@ impl ScimCore {
 
     /// What discovery found, in words; `refresh` reads it again.
     pub(crate) async fn describe(&self, http: &Http, refresh: bool) -> Vec<String> {
-        let capabilities =
-            if refresh { self.discovery.refresh(http).await } else { self.discovery.get(http).await };
+        let capabilities = if refresh { self.discovery.refresh(http).await } else { self.discovery.get(http).await };
         capabilities.describe()
     }
 
@@ -83,6 +82,8 @@ impl ScimCore {
         changes: &User,
         current: Option<&RemoteUser>,
     ) -> Result<UpdateOutcome> {
+        // A hostile id is refused before anything, discovery included, is sent.
+        http.endpoint(&["Users", id.as_str()])?;
         let capabilities = self.capabilities(http).await;
         let put = capabilities.patch == Some(false);
         let etag = capabilities.etag == Some(true);
@@ -219,6 +220,7 @@ impl ScimCore {
     /// Deactivates or reactivates `user` as read: `If-Match` with its version where the server
     /// has ETags (a `412` re-reads and retries once), a full `PUT` where it has no `PATCH`.
     pub(crate) async fn set_active_of(&self, http: &Http, user: &RemoteUser, active: bool) -> Result<()> {
+        http.endpoint(&["Users", user.id.as_str()])?;
         let capabilities = self.capabilities(http).await;
         let etag = capabilities.etag == Some(true);
         let put = capabilities.patch == Some(false);
@@ -249,6 +251,7 @@ impl ScimCore {
 
     /// [`set_active_of`](Self::set_active_of) by id: read first only when the server needs it.
     pub(crate) async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
+        http.endpoint(&["Users", id.as_str()])?;
         let capabilities = self.capabilities(http).await;
         if capabilities.etag == Some(true) || capabilities.patch == Some(false) {
             let read = ops::get_user(http, id).await?;
@@ -266,7 +269,8 @@ async fn send_patch(
     version: Option<&str>,
 ) -> Result<Option<RemoteUser>> {
     let url = http.endpoint(&["Users", id.as_str()])?;
-    let mut request = Request::patch(url, "/Users/{id}").json(SCIM_CONTENT_TYPE, &PatchOp::from_operations(operations))?;
+    let mut request =
+        Request::patch(url, "/Users/{id}").json(SCIM_CONTENT_TYPE, &PatchOp::from_operations(operations))?;
     if let Some(version) = version {
         request = request.if_match(version)?;
     }

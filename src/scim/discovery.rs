@@ -374,7 +374,9 @@ fn resources(value: &Value) -> Vec<&Map<String, Value>> {
 }
 
 fn is_user_type(resource_type: &Map<String, Value>) -> bool {
-    let is = |key: &str, want: &str| field(resource_type, key).and_then(string).is_some_and(|v| v.eq_ignore_ascii_case(want));
+    let is = |key: &str, want: &str| {
+        field(resource_type, key).and_then(string).is_some_and(|v| v.eq_ignore_ascii_case(want))
+    };
     is("name", "User") || is("id", "User") || is("endpoint", "/Users")
 }
 
@@ -384,7 +386,8 @@ fn read_attribute(into: &mut BTreeMap<String, Mutability>, urn: &str, parent: &s
     if into.len() >= MAX_ATTRIBUTES || depth > 2 {
         return;
     }
-    let path = if parent.is_empty() { name.to_ascii_lowercase() } else { format!("{parent}.{}", name.to_ascii_lowercase()) };
+    let path =
+        if parent.is_empty() { name.to_ascii_lowercase() } else { format!("{parent}.{}", name.to_ascii_lowercase()) };
     if let Some(mutability) = field(map, "mutability").and_then(string).as_deref().and_then(Mutability::parse) {
         into.insert(format!("{urn}|{path}"), mutability);
     }
