@@ -24,7 +24,7 @@ use crate::scim::ops::{self, SCIM_CONTENT_TYPE, user_from_response};
 use crate::scim::patch::{PatchOp, PatchOperation};
 use crate::user::User;
 
-/// The default [`scan_limit`](ScimCore::scan_limit): pages of [`SCAN_PAGE_SIZE`] users.
+/// The default look-up page limit ([`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit)): pages of [`SCAN_PAGE_SIZE`] users.
 pub const DEFAULT_SCAN_PAGES: u32 = 100;
 /// The page size of a look-up that reads every page.
 pub const SCAN_PAGE_SIZE: u32 = 100;

@@ -15,14 +15,44 @@
 //!
 //! | [`Client`](crate::Client) call | SCIM request |
 //! |---|---|
-//! | `test_connection` | `GET /Users?startIndex=1&count=1` |
-//! | `provision` | `GET /Users?filter=userName eq "…"`, then `POST /Users` or a `PATCH` |
+//! | `test_connection` | `GET /Users?startIndex=1&count=1`, then discovery (once) |
+//! | `provision` | `GET /Users?filter=userName eq "…"`, then `POST /Users` or a `PATCH` (`PUT` without PATCH support) |
 //! | `get` | `GET /Users/{id}` |
 //! | `find_by_user_name` / `_external_id` / `_email` | `GET /Users?filter=userName eq "…"` / `externalId eq` / `emails.value eq` |
 //! | `update` | `PATCH /Users/{id}` with one `replace` per changed attribute |
 //! | `deactivate` / `reactivate` | `PATCH /Users/{id}` `{"op":"replace","path":"active","value":false}` / `true` |
 //! | `hard_delete` | `DELETE /Users/{id}` |
 //! | `list` | `GET /Users?startIndex=…&count=…`, page after page |
+//!
+//! # Discovery
+//!
+//! Servers differ, so the connectors ask each one what it supports: `GET /ServiceProviderConfig`,
+//! `/ResourceTypes` and `/Schemas`, once per connector (shared by every clone of the
+//! [`Client`](crate::Client)), lazily on the first call that needs them, and again only on
+//! [`Client::refresh_discovery`](crate::Client::refresh_discovery).
+//! [`Client::test_connection`](crate::Client::test_connection) says in words what was found. A
+//! missing endpoint, an error status or an unreadable document (not JSON, over
+//! [`MAX_DISCOVERY_BYTES`]) leaves that part unknown, and unknown keeps the defaults below: a
+//! lifecycle call never fails because discovery did. What is used ([`discovery`]):
+//!
+//! - `/Schemas` mutability: `readOnly` attributes are never sent, `immutable` ones only on
+//!   create; extensions neither `/Schemas` nor the User resource type's `schemaExtensions`
+//!   declare are not sent. What was left out is listed in
+//!   [`Provisioned::skipped`](crate::Provisioned::skipped) /
+//!   [`UpdateOutcome::skipped`](crate::UpdateOutcome::skipped) and traced at `WARN` (paths only).
+//! - `patch.supported: false`: updates are a full `PUT` of the user as read (every attribute the
+//!   server returned kept, read-only ones dropped).
+//! - `etag.supported: true`: writes to a user read before carry `If-Match` with its version (the
+//!   `ETag` header or `meta.version`); a `412` re-reads, sends what still differs, once.
+//! - `filter.supported: false`: look-ups read every page and match locally (see
+//!   [`ScimBearer::with_scan_limit`]); so do look-ups whose filtered answer holds a user that does
+//!   not match. `userName` look-ups that find nobody ask again in lower case, verified locally.
+//!
+//! Whatever discovery says, a `PATCH` refused with `400` (`mutability`, `invalidPath`,
+//! `noTarget`, `invalidValue`) is sent again without the operations the server's `detail` names,
+//! or one operation at a time when it names none; refused attributes are reported as skipped and
+//! not sent again by this connector until a refresh, so one refused attribute never stalls every
+//! later run.
 //!
 //! Responses are read leniently: `application/json` as well as `application/scim+json`, empty
 //! bodies on `204`, error `status` as a string or a number, booleans as `"True"`/`"False"`,
@@ -129,7 +159,7 @@ impl ScimBearer {
     /// The most pages (of [`SCAN_PAGE_SIZE`] users) a look-up reads when the server does not
     /// filter or ignores the filter (default [`DEFAULT_SCAN_PAGES`], so 10,000 users; at least 1).
     /// A look-up that reaches it without seeing the last page is
-    /// [`Error::LookupIncomplete`](crate::Error::LookupIncomplete), never "not found".
+    /// [`Error::LookupIncomplete`], never "not found".
     #[must_use]
     pub fn with_scan_limit(mut self, pages: u32) -> Self {
         self.core.scan_limit = pages.max(1);
