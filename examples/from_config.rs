@@ -69,7 +69,7 @@ async fn main() -> ExitCode {
     let mut failed = 0;
     for connection in &connections {
         let outcome = match connection.client.test_connection().await {
-            Ok(()) => "ok".to_string(),
+            Ok(_report) => "ok".to_string(),
             Err(error) => {
                 failed += 1;
                 format!("failed: {error}")

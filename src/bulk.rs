@@ -223,7 +223,7 @@ mod tests {
         let ok = |index, outcome| BulkItem {
             index,
             user: User::builder(format!("u{index}")).build(),
-            result: Ok(Provisioned { outcome, user: RemoteUser::new(UserId::new("1"), User::default()) }),
+            result: Ok(Provisioned::new(outcome, RemoteUser::new(UserId::new("1"), User::default()))),
         };
         let failed = |index| BulkItem::<Provisioned> {
             index,
@@ -248,7 +248,7 @@ mod tests {
         let ok = |index, outcome| BulkItem {
             index,
             user: User::builder(format!("u{index}")).build(),
-            result: Ok(Provisioned { outcome, user: RemoteUser::new(UserId::new("1"), User::default()) }),
+            result: Ok(Provisioned::new(outcome, RemoteUser::new(UserId::new("1"), User::default()))),
         };
         let mut summary = BulkSummary::default();
         let outcomes = [ProvisionOutcome::Created, ProvisionOutcome::CreatedConfirmed, ProvisionOutcome::Linked];

@@ -17,7 +17,9 @@ use crate::group::GroupConnector;
 use crate::http::{
     ClientIdentity, Http, HttpConfig, Proxy, RateLimitStatus, RetryPolicy, RootCertificate, Target, Transport,
 };
-use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
+use crate::outcome::{
+    ConnectionReport, DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome,
+};
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
 use crate::user::User;
 
@@ -288,9 +290,34 @@ impl Client {
         self.http.rate_limit()
     }
 
-    /// Proves that the base URL and the credential work.
-    pub async fn test_connection(&self) -> Result<()> {
-        self.traced("test_connection", self.connector.test_connection(&self.http)).await
+    /// Proves that the base URL and the credential work, and reports what the app says about
+    /// itself: for SCIM connectors, what discovery (`/ServiceProviderConfig`, `/ResourceTypes`,
+    /// `/Schemas`) found and what it did not, and what the connector does about it, in words.
+    /// Discovery that fails is reported, never an error.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identity_connectors::Client) -> Result<(), identity_connectors::Error> {
+    /// let report = client.test_connection().await?;
+    /// println!("{report}"); // "SCIM (host): connection works\n- /ServiceProviderConfig: found\n- …"
+    /// # Ok(()) }
+    /// ```
+    pub async fn test_connection(&self) -> Result<ConnectionReport> {
+        let work = async {
+            self.connector.test_connection(&self.http).await?;
+            let details = self.connector.discovery(&self.http, false).await.unwrap_or_default();
+            Ok(ConnectionReport { connector: self.connector.display_name().to_string(), details })
+        };
+        self.traced("test_connection", work).await
+    }
+
+    /// Reads the app's discovery documents again (SCIM: `/ServiceProviderConfig`,
+    /// `/ResourceTypes`, `/Schemas`), for every clone of this client, and forgets the attributes
+    /// the server refused so far; returns what was found, in words. Discovery is otherwise read
+    /// once, on the first call that needs it: refresh after the server's configuration changed.
+    /// `None` for connectors without discovery.
+    pub async fn refresh_discovery(&self) -> Option<ConnectionReport> {
+        let details = self.connector.discovery(&self.http, true).await?;
+        Some(ConnectionReport { connector: self.connector.display_name().to_string(), details })
     }
 
     /// Makes sure `user` exists and is active, with the default [`ProvisionPolicy`].
@@ -336,10 +363,10 @@ impl Client {
         // Whether a create this call sent may have been applied although its answer was lost.
         let mut maybe_created = false;
         loop {
-            let error = match self.connector.create_user(&self.http, user).await {
-                Ok(created) => {
+            let error = match self.connector.create_user_reporting(&self.http, user).await {
+                Ok((created, skipped)) => {
                     tracing::info!(outcome = "created", "provisioned");
-                    return Ok(Provisioned { outcome: ProvisionOutcome::Created, user: created });
+                    return Ok(Provisioned { outcome: ProvisionOutcome::Created, user: created, skipped });
                 }
                 Err(e) if e.is_conflict() || e.outcome_unknown() => e,
                 Err(e) => return Err(e),
@@ -404,27 +431,49 @@ impl Client {
     ) -> Result<Provisioned> {
         let mut current = existing;
         let mut outcome = ProvisionOutcome::Linked;
-        if !current.is_active() && policy.reactivate && desired.active != Some(false) {
-            self.connector.set_active(&self.http, &current.id, true).await?;
-            current.user.active = Some(true);
-            outcome = ProvisionOutcome::Reactivated;
+        let mut completed = vec![ProvisionStep::LookUp];
+        if created_here {
+            completed.insert(0, ProvisionStep::Create);
         }
+        // A step failing after another succeeded says what happened (a reactivation is not undone).
+        let incomplete = |completed: &[ProvisionStep], failed, error: Error| {
+            if completed.iter().any(|s| matches!(s, ProvisionStep::Reactivate | ProvisionStep::Create)) {
+                Error::ProvisionIncomplete { completed: completed.to_vec(), failed, error: Box::new(error) }
+            } else {
+                error
+            }
+        };
+        if !current.is_active() && policy.reactivate && desired.active != Some(false) {
+            self.connector
+                .set_active_of(&self.http, &current, true)
+                .await
+                .map_err(|e| incomplete(&completed, ProvisionStep::Reactivate, e))?;
+            current.user.active = Some(true);
+            // The write made a new version; the update reads it again if it needs one.
+            current.version = None;
+            outcome = ProvisionOutcome::Reactivated;
+            completed.push(ProvisionStep::Reactivate);
+        }
+        let mut skipped = Vec::new();
         if policy.update_existing {
             let changes = desired.changes_from(&current.user);
             if !changes.is_empty() {
-                let updated =
-                    match self.connector.update_user(&self.http, &current.id, &changes, Some(&current)).await? {
-                        UpdateOutcome::Unchanged => false,
-                        UpdateOutcome::Updated(Some(user)) => {
-                            current = *user;
-                            true
-                        }
-                        UpdateOutcome::Updated(None) => {
-                            current.user.apply(&changes);
-                            true
-                        }
-                    };
-                if updated && outcome == ProvisionOutcome::Linked {
+                let result = self
+                    .connector
+                    .update_user(&self.http, &current.id, &changes, Some(&current))
+                    .await
+                    .map_err(|e| incomplete(&completed, ProvisionStep::Update, e))?;
+                skipped = result.skipped().to_vec();
+                let applied = result.is_applied();
+                let partial = matches!(result, UpdateOutcome::Partial { .. });
+                match result.into_user() {
+                    Some(user) => current = user,
+                    // Some changes were refused: read back what the app now holds.
+                    None if applied && partial => current = self.connector.get_user(&self.http, &current.id).await?,
+                    None if applied => current.user.apply(&changes),
+                    None => {}
+                }
+                if applied && outcome == ProvisionOutcome::Linked {
                     outcome = ProvisionOutcome::Updated;
                 }
             }
@@ -432,8 +481,8 @@ impl Client {
         if created_here {
             outcome = ProvisionOutcome::CreatedConfirmed;
         }
-        tracing::info!(outcome = %outcome, "provisioned");
-        Ok(Provisioned { outcome, user: current })
+        tracing::info!(outcome = %outcome, skipped = skipped.len(), "provisioned");
+        Ok(Provisioned { outcome, user: current, skipped })
     }
 
     /// Reads a user by id. An unknown id is [`Error::NotFound`].
@@ -507,7 +556,11 @@ impl Client {
             let outcome = match self.connector.find_user(&self.http, lookup).await? {
                 None => DeprovisionOutcome::AlreadyGone,
                 Some(user) if !user.is_active() => DeprovisionOutcome::AlreadyInactive,
-                Some(user) => self.deactivate(&user.id).await?,
+                Some(user) => match self.connector.set_active_of(&self.http, &user, false).await {
+                    Ok(()) => DeprovisionOutcome::Deactivated,
+                    Err(e) if e.is_not_found() => DeprovisionOutcome::AlreadyGone,
+                    Err(e) => return Err(e),
+                },
             };
             tracing::info!(outcome = %outcome, "deprovisioned");
             Ok(outcome)

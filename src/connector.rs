@@ -216,6 +216,27 @@ pub trait Connector: Send + Sync + fmt::Debug {
     /// Reads one page of users.
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage>;
 
+    /// Like [`create_user`](Connector::create_user), and also returns the attribute paths of
+    /// `user` that were not sent (read-only on the server, of an extension it does not declare).
+    /// Defaults to `create_user` with nothing skipped.
+    async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
+        Ok((self.create_user(http, user).await?, Vec::new()))
+    }
+
+    /// Deactivates or reactivates `user` as it was read, so a connector can make the write
+    /// conditional on that version (SCIM `If-Match`). Defaults to
+    /// [`set_active`](Connector::set_active) by id.
+    async fn set_active_of(&self, http: &Http, user: &RemoteUser, active: bool) -> Result<()> {
+        self.set_active(http, &user.id, active).await
+    }
+
+    /// What the app says about itself (SCIM discovery), one sentence per point, read on first
+    /// use and cached; `refresh` reads it again. `None` (the default) for apps without discovery.
+    async fn discovery(&self, http: &Http, refresh: bool) -> Option<Vec<String>> {
+        let _ = (http, refresh);
+        None
+    }
+
     /// The group operations, if this app has groups. Defaults to `None`:
     /// [`Client::groups`](crate::Client::groups) then reports
     /// [`Error::Unsupported`](crate::Error::Unsupported). See
@@ -285,6 +306,15 @@ macro_rules! forward_connector {
             }
             async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
                 (**self).list_users(http, page).await
+            }
+            async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
+                (**self).create_user_reporting(http, user).await
+            }
+            async fn set_active_of(&self, http: &Http, user: &RemoteUser, active: bool) -> Result<()> {
+                (**self).set_active_of(http, user, active).await
+            }
+            async fn discovery(&self, http: &Http, refresh: bool) -> Option<Vec<String>> {
+                (**self).discovery(http, refresh).await
             }
             fn groups(&self) -> Option<&dyn GroupConnector> {
                 (**self).groups()

@@ -206,7 +206,9 @@ pub use interact::{
     LoginType,
 };
 pub use memberships::{DeprovisionPolicy, Deprovisioned, MembershipChange};
-pub use outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
+pub use outcome::{
+    ConnectionReport, DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome,
+};
 pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use scim::ScimBearer;
 pub use user::{

@@ -50,6 +50,74 @@ pub struct Provisioned {
     pub outcome: ProvisionOutcome,
     /// The user as it now is (as returned by the app, or as last read with the changes applied).
     pub user: RemoteUser,
+    /// The attribute paths that were not sent, or that the app refused (`externalId`,
+    /// `urn:…:enterprise:2.0:User:department`): read-only or immutable on this server, of an
+    /// extension it does not declare, or refused with a `400`. Empty when everything landed.
+    pub skipped: Vec<String>,
+}
+
+impl Provisioned {
+    /// A result with nothing skipped.
+    #[cfg(test)]
+    pub(crate) fn new(outcome: ProvisionOutcome, user: RemoteUser) -> Self {
+        Provisioned { outcome, user, skipped: Vec::new() }
+    }
+}
+
+/// One step of [`Client::provision`](crate::Client::provision), as named by
+/// [`Error::ProvisionIncomplete`](crate::Error::ProvisionIncomplete).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProvisionStep {
+    /// Looking the person up.
+    LookUp,
+    /// Creating the person.
+    Create,
+    /// Reactivating an inactive person.
+    Reactivate,
+    /// Updating the attributes that differed.
+    Update,
+}
+
+impl fmt::Display for ProvisionStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProvisionStep::LookUp => "look-up",
+            ProvisionStep::Create => "create",
+            ProvisionStep::Reactivate => "reactivation",
+            ProvisionStep::Update => "update",
+        })
+    }
+}
+
+/// The steps, as `look-up, reactivation`, for [`Error::ProvisionIncomplete`](crate::Error::ProvisionIncomplete).
+pub(crate) fn fmt_steps(steps: &[ProvisionStep]) -> String {
+    if steps.is_empty() {
+        return "nothing".to_string();
+    }
+    steps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// What [`Client::test_connection`](crate::Client::test_connection) found: the connection works,
+/// and what the server said about itself, in words (for SCIM, what discovery found and what it
+/// did not). `Display` gives one line per point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionReport {
+    /// The connector's display name.
+    pub connector: String,
+    /// One sentence per point; empty for connectors without discovery.
+    pub details: Vec<String>,
+}
+
+impl fmt::Display for ConnectionReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: connection works", self.connector)?;
+        for line in &self.details {
+            write!(f, "\n- {line}")?;
+        }
+        Ok(())
+    }
 }
 
 /// What provisioning may do to a user who already exists.
@@ -108,4 +176,51 @@ pub enum UpdateOutcome {
     Updated(Option<Box<RemoteUser>>),
     /// There was nothing to change (or nothing the app stores); nothing was sent.
     Unchanged,
+    /// Some changes were not applied: `skipped` lists their attribute paths (read-only or
+    /// immutable on the server, of an extension it does not declare, or refused with a `400`).
+    /// The others were sent when `applied` is true; `user` is the updated user when the app
+    /// returned it.
+    Partial {
+        /// Whether any change was sent and accepted.
+        applied: bool,
+        /// The updated user, when the app returned it.
+        user: Option<Box<RemoteUser>>,
+        /// The attribute paths not applied.
+        skipped: Vec<String>,
+    },
+}
+
+impl UpdateOutcome {
+    /// Whether a change was sent and accepted.
+    pub fn is_applied(&self) -> bool {
+        match self {
+            UpdateOutcome::Updated(_) => true,
+            UpdateOutcome::Unchanged => false,
+            UpdateOutcome::Partial { applied, .. } => *applied,
+        }
+    }
+
+    /// The attribute paths that were not applied (empty unless [`Partial`](Self::Partial)).
+    pub fn skipped(&self) -> &[String] {
+        match self {
+            UpdateOutcome::Partial { skipped, .. } => skipped,
+            _ => &[],
+        }
+    }
+
+    /// The updated user, when the app returned it.
+    pub fn user(&self) -> Option<&RemoteUser> {
+        match self {
+            UpdateOutcome::Updated(user) | UpdateOutcome::Partial { user, .. } => user.as_deref(),
+            UpdateOutcome::Unchanged => None,
+        }
+    }
+
+    /// Takes the updated user out, when the app returned it.
+    pub(crate) fn into_user(self) -> Option<RemoteUser> {
+        match self {
+            UpdateOutcome::Updated(user) | UpdateOutcome::Partial { user, .. } => user.map(|u| *u),
+            UpdateOutcome::Unchanged => None,
+        }
+    }
 }

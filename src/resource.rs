@@ -79,7 +79,10 @@ impl fmt::Debug for Lookup {
 }
 
 /// A user as it exists in a downstream app: its id there and its attributes in the common model.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality compares the id and the attributes, not the [`version`](Self::version): two reads of
+/// the same user are equal whatever their ETags.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RemoteUser {
     /// The app's id for the user.
@@ -87,12 +90,21 @@ pub struct RemoteUser {
     /// The user's attributes, in the common model. Attributes the model has no field for are kept
     /// in [`User::extra`].
     pub user: User,
+    /// The resource's version as read (a SCIM `ETag` header or `meta.version`), sent back as
+    /// `If-Match` by connectors whose server supports ETags. `None` when the app gave none.
+    pub version: Option<String>,
+}
+
+impl PartialEq for RemoteUser {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.user == other.user
+    }
 }
 
 impl RemoteUser {
     /// A remote user from its id and attributes.
     pub fn new(id: UserId, user: User) -> Self {
-        RemoteUser { id, user }
+        RemoteUser { id, user, version: None }
     }
 
     /// Whether the user is active. A user whose app did not say is taken as active.

@@ -82,7 +82,7 @@ fn call() -> BoxedStrategy<Call> {
 /// checked of a success is that it arrived.
 async fn run(client: &Client, call: Call) -> Result<(), Error> {
     match call {
-        Call::TestConnection => client.test_connection().await,
+        Call::TestConnection => client.test_connection().await.map(drop),
         Call::Provision(user) => client.provision(&user).await.map(drop),
         Call::Deprovision(user) => client.deprovision(&user).await.map(drop),
         Call::Get(id) => client.get(&UserId::new(id)).await.map(drop),

@@ -52,3 +52,69 @@ peer_tests!(
     delete_then_delete_again,
     wrong_token_is_unauthorized,
 );
+
+/// Discovery and the ETag path against the real server.
+mod scim2_server_discovery {
+    use super::{Schemas, peer};
+    use identity_connectors::{Client, Connector, ProvisionOutcome, ScimBearer, User};
+
+    fn connector(tenant: &str) -> Option<ScimBearer> {
+        let peer = peer::peer(Schemas::Rfc, tenant)?;
+        Some(ScimBearer::for_loopback(&peer.tenant_url(&format!("scim-{tenant}")), peer::TOKEN).expect("connector"))
+    }
+
+    fn person(tenant: &str) -> User {
+        User::builder(format!("{tenant}@example.com"))
+            .external_id(format!("E-{tenant}"))
+            .given_name("Dee")
+            .family_name("Scovery")
+            .title("Engineer")
+            .department("R&D")
+            .build()
+    }
+
+    #[tokio::test]
+    async fn discovery_reads_every_document_and_repeated_provisions_send_no_write() {
+        let Some(connector) = connector("discovery") else { return };
+        let client = Client::new(connector).expect("client");
+        let report = client.test_connection().await.expect("test connection");
+        for line in [
+            "/ServiceProviderConfig: found",
+            "/ResourceTypes: found",
+            "/Schemas: found",
+            "PATCH supported: updates are PATCHes",
+            "ETags supported: writes to a read user carry If-Match",
+        ] {
+            assert!(report.details.iter().any(|d| d == line), "{line:?} missing from {report}");
+        }
+        assert!(report.details.iter().any(|d| d.contains("extension:enterprise:2.0:user")), "{report}");
+        let person = person("discovery");
+        let first = client.provision(&person).await.expect("first");
+        assert_eq!((first.outcome, first.skipped.len()), (ProvisionOutcome::Created, 0));
+        for run in ["second", "third"] {
+            let again = client.provision(&person).await.expect(run);
+            assert_eq!((again.outcome, again.skipped.len()), (ProvisionOutcome::Linked, 0), "{run}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_from_a_stale_read_is_retried_and_loses_no_concurrent_edit() {
+        let Some(ours) = connector("etag") else { return };
+        let Some(other) = connector("etag") else { return };
+        let client = Client::new(other).expect("client");
+        let created = client.provision(&person("etag")).await.expect("provision").user;
+        let stale = client.get(&created.id).await.expect("read");
+        assert!(stale.version.is_some(), "the peer gives ETags");
+        // Someone else changes the nick name after our read.
+        let mut nick = User::default();
+        nick.nick_name = Some("Dee".into());
+        client.update(&created.id, &nick).await.expect("the other edit");
+        // Our write names the stale version: 412, re-read, re-diff, retry once.
+        let mut title = User::default();
+        title.title = Some("Lead".into());
+        let outcome = ours.update_user(client.http(), &created.id, &title, Some(&stale)).await.expect("update");
+        assert!(outcome.is_applied());
+        let now = client.get(&created.id).await.expect("read back");
+        assert_eq!((now.user.title.as_deref(), now.user.nick_name.as_deref()), (Some("Lead"), Some("Dee")));
+    }
+}

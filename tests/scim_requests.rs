@@ -231,11 +231,24 @@ async fn filter_values_are_escaped_json_strings_and_percent_encoded() {
             ));
         })
         .await;
+    // An answer holding a user that does not match means the filter was ignored: every page is
+    // read and matched locally.
+    let scan = server
+        .mock_async(|when, then| {
+            raw_query(without_body(when.method("GET").path(path("/Users"))), "startIndex=1&count=100");
+            then.status(200).json_body(mock::list(
+                2,
+                1,
+                vec![json!({"id": "other", "userName": "a"}), json!({"id": "u-7", "userName": tricky})],
+            ));
+        })
+        .await;
     let unexpected = catch_all(&server).await;
 
     let found = client(&server).find_by_user_name(tricky).await.expect("find").expect("found");
     assert_eq!(found.id.as_str(), "u-7");
     find.assert_calls_async(1).await;
+    scan.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
 
@@ -294,6 +307,13 @@ async fn find_tolerates_404_missing_resources_and_wrong_hits() {
             then.status(200).json_body(mock::list(1, 1, vec![jane_resource("u-1", true)]));
         })
         .await;
+    // ...so every page is read (one, here) before "not found".
+    let scan = server
+        .mock_async(|when, then| {
+            raw_query(without_body(when.method("GET").path(path("/Users"))), "startIndex=1&count=100");
+            then.status(200).json_body(mock::list(1, 1, vec![jane_resource("u-1", true)]));
+        })
+        .await;
     let unexpected = catch_all(&server).await;
     let client = client(&server);
 
@@ -303,6 +323,7 @@ async fn find_tolerates_404_missing_resources_and_wrong_hits() {
     okta.assert_calls_async(1).await;
     no_resources.assert_calls_async(1).await;
     ignores_filter.assert_calls_async(1).await;
+    scan.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
 

@@ -357,6 +357,9 @@ impl Http {
             .request(request.method().to_reqwest(), request.url().clone())
             .header(reqwest::header::ACCEPT, self.target.accept.clone())
             .header(reqwest::header::AUTHORIZATION, credential.header().clone());
+        if let Some(etag) = request.if_match_value() {
+            builder = builder.header(reqwest::header::IF_MATCH, etag);
+        }
         if let Some((content_type, body)) = request.body() {
             builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body.to_vec());
         }

@@ -65,13 +65,14 @@ pub struct Request {
     url: Url,
     path_template: &'static str,
     body: Option<(&'static str, Vec<u8>)>,
+    if_match: Option<String>,
 }
 
 impl Request {
     /// A request to `url`. `path_template` names the endpoint in traces and errors without ids,
     /// query strings or e-mail addresses, for example `/Users/{id}`.
     pub fn new(method: Method, url: Url, path_template: &'static str) -> Self {
-        Request { method, url, path_template, body: None }
+        Request { method, url, path_template, body: None, if_match: None }
     }
 
     /// A `GET` request.
@@ -105,6 +106,22 @@ impl Request {
             .map_err(|e| Error::invalid_input(format!("the request body could not be encoded: {e}"), Vec::new()))?;
         self.body = Some((content_type, bytes));
         Ok(self)
+    }
+
+    /// Sends `If-Match: <etag>` (RFC 9110 §13.1.1): the server applies the write only to the
+    /// version read. An ETag that is not visible ASCII (quotes, `W/` and spaces allowed) is
+    /// refused as a validation error, as it could not be a header value.
+    pub fn if_match(mut self, etag: &str) -> Result<Self> {
+        if etag.is_empty() || !etag.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(Error::invalid_input("an ETag must be visible ASCII", Vec::new()));
+        }
+        self.if_match = Some(etag.to_string());
+        Ok(self)
+    }
+
+    /// The `If-Match` value, if one is set.
+    pub fn if_match_value(&self) -> Option<&str> {
+        self.if_match.as_deref()
     }
 
     /// The method.

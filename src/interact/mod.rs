@@ -57,7 +57,8 @@ use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
-use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, lift_outcome, lift_page, lift_remote, ops};
+use crate::scim::core::ScimCore;
+use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, lift_page, ops};
 use crate::user::User;
 
 mod attributes;
@@ -81,8 +82,9 @@ pub struct InteractBearer {
     pub(crate) base_url: Url,
     pub(crate) authorization: Authorization,
     pub(crate) display_name: String,
-    /// Interact's extension, read into [`InteractAttributes`].
-    pub(crate) extensions: ScimExtensions,
+    /// Interact's extension (read into [`InteractAttributes`]), discovery state and the look-up
+    /// page limit.
+    pub(crate) core: ScimCore,
 }
 
 impl InteractBearer {
@@ -105,7 +107,15 @@ impl InteractBearer {
         let authorization = Authorization::bearer(&token)?;
         let display_name = format!("Interact ({})", base_url.host_str().unwrap_or_default());
         let extensions = ScimExtensions::new().with::<InteractAttributes>();
-        Ok(InteractBearer { base_url, authorization, display_name, extensions })
+        Ok(InteractBearer { base_url, authorization, display_name, core: ScimCore::new(extensions) })
+    }
+
+    /// The most pages a look-up reads when the server does not filter; see
+    /// [`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit).
+    #[must_use]
+    pub fn with_scan_limit(mut self, pages: u32) -> Self {
+        self.core.scan_limit = pages.max(1);
+        self
     }
 
     /// The normalised SCIM base URL.
@@ -215,17 +225,25 @@ impl Connector for InteractBearer {
         ops::test_connection(http).await
     }
 
+    async fn discovery(&self, http: &Http, refresh: bool) -> Option<Vec<String>> {
+        Some(self.core.describe(http, refresh).await)
+    }
+
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+        Ok(self.create_user_reporting(http, user).await?.0)
+    }
+
+    async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
         self.check_required(user)?;
-        Ok(lift_remote(&self.extensions, ops::create_user(http, user).await?))
+        self.core.create(http, user).await
     }
 
     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
-        Ok(lift_remote(&self.extensions, ops::get_user(http, id).await?))
+        Ok(self.core.lift(ops::get_user(http, id).await?))
     }
 
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        Ok(ops::find_user(http, lookup).await?.map(|user| lift_remote(&self.extensions, user)))
+        self.core.find(http, lookup).await
     }
 
     async fn update_user(
@@ -235,11 +253,15 @@ impl Connector for InteractBearer {
         changes: &User,
         current: Option<&RemoteUser>,
     ) -> Result<UpdateOutcome> {
-        Ok(lift_outcome(&self.extensions, ops::update_user(http, id, changes, current).await?))
+        self.core.update(http, id, changes, current).await
     }
 
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
-        ops::set_active(http, id, active).await
+        self.core.set_active(http, id, active).await
+    }
+
+    async fn set_active_of(&self, http: &Http, user: &RemoteUser, active: bool) -> Result<()> {
+        self.core.set_active_of(http, user, active).await
     }
 
     /// `DELETE /Users/{id}`. On Interact this may remove content the person authored: prefer
@@ -249,6 +271,6 @@ impl Connector for InteractBearer {
     }
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
-        Ok(lift_page(&self.extensions, ops::list_users(http, page).await?))
+        Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?))
     }
 }

@@ -223,9 +223,17 @@ impl fmt::Debug for ScimExtensions {
 /// Reads a SCIM user resource (with its server-assigned `id`) leniently. Extension objects stay
 /// in [`User::extra`].
 pub(crate) fn remote_user_from_scim(value: Value) -> std::result::Result<RemoteUser, String> {
+    let version = value
+        .as_object()
+        .and_then(|map| field(map, "meta"))
+        .and_then(Value::as_object)
+        .and_then(|meta| field(meta, "version"))
+        .and_then(string);
     let (id, user) = user_from_value(value)?;
     let id = id.ok_or_else(|| "the SCIM user has no `id`".to_string())?;
-    Ok(RemoteUser::new(UserId::new(id), user))
+    let mut remote = RemoteUser::new(UserId::new(id), user);
+    remote.version = version.filter(|v| !v.is_empty() && v.len() <= 256);
+    Ok(remote)
 }
 
 /// A string, or a number or boolean rendered as one; `None` for null, empty or anything else.

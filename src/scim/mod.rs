@@ -15,14 +15,44 @@
 //!
 //! | [`Client`](crate::Client) call | SCIM request |
 //! |---|---|
-//! | `test_connection` | `GET /Users?startIndex=1&count=1` |
-//! | `provision` | `GET /Users?filter=userName eq "…"`, then `POST /Users` or a `PATCH` |
+//! | `test_connection` | `GET /Users?startIndex=1&count=1`, then discovery (once) |
+//! | `provision` | `GET /Users?filter=userName eq "…"`, then `POST /Users` or a `PATCH` (`PUT` without PATCH support) |
 //! | `get` | `GET /Users/{id}` |
 //! | `find_by_user_name` / `_external_id` / `_email` | `GET /Users?filter=userName eq "…"` / `externalId eq` / `emails.value eq` |
 //! | `update` | `PATCH /Users/{id}` with one `replace` per changed attribute |
 //! | `deactivate` / `reactivate` | `PATCH /Users/{id}` `{"op":"replace","path":"active","value":false}` / `true` |
 //! | `hard_delete` | `DELETE /Users/{id}` |
 //! | `list` | `GET /Users?startIndex=…&count=…`, page after page |
+//!
+//! # Discovery
+//!
+//! Servers differ, so the connectors ask each one what it supports: `GET /ServiceProviderConfig`,
+//! `/ResourceTypes` and `/Schemas`, once per connector (shared by every clone of the
+//! [`Client`](crate::Client)), lazily on the first call that needs them, and again only on
+//! [`Client::refresh_discovery`](crate::Client::refresh_discovery).
+//! [`Client::test_connection`](crate::Client::test_connection) says in words what was found. A
+//! missing endpoint, an error status or an unreadable document (not JSON, over
+//! [`MAX_DISCOVERY_BYTES`]) leaves that part unknown, and unknown keeps the defaults below: a
+//! lifecycle call never fails because discovery did. What is used ([`discovery`]):
+//!
+//! - `/Schemas` mutability: `readOnly` attributes are never sent, `immutable` ones only on
+//!   create; extensions neither `/Schemas` nor the User resource type's `schemaExtensions`
+//!   declare are not sent. What was left out is listed in
+//!   [`Provisioned::skipped`](crate::Provisioned::skipped) /
+//!   [`UpdateOutcome::skipped`](crate::UpdateOutcome::skipped) and traced at `WARN` (paths only).
+//! - `patch.supported: false`: updates are a full `PUT` of the user as read (every attribute the
+//!   server returned kept, read-only ones dropped).
+//! - `etag.supported: true`: writes to a user read before carry `If-Match` with its version (the
+//!   `ETag` header or `meta.version`); a `412` re-reads, sends what still differs, once.
+//! - `filter.supported: false`: look-ups read every page and match locally (see
+//!   [`ScimBearer::with_scan_limit`]); so do look-ups whose filtered answer holds a user that does
+//!   not match. `userName` look-ups that find nobody ask again in lower case, verified locally.
+//!
+//! Whatever discovery says, a `PATCH` refused with `400` (`mutability`, `invalidPath`,
+//! `noTarget`, `invalidValue`) is sent again without the operations the server's `detail` names,
+//! or one operation at a time when it names none; refused attributes are reported as skipped and
+//! not sent again by this connector until a refresh, so one refused attribute never stalls every
+//! later run.
 //!
 //! Responses are read leniently: `application/json` as well as `application/scim+json`, empty
 //! bodies on `204`, error `status` as a string or a number, booleans as `"True"`/`"False"`,
@@ -41,16 +71,23 @@ use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::scim::core::ScimCore;
 use crate::user::User;
 
+mod adapt;
 pub mod codec;
+pub(crate) mod core;
+pub mod discovery;
 mod error;
 mod filter;
 mod list;
+mod lookup;
 pub mod ops;
 mod patch;
 
 pub use codec::{ScimExtension, ScimExtensions};
+pub use core::{DEFAULT_SCAN_PAGES, SCAN_PAGE_SIZE};
+pub use discovery::{EndpointStatus, MAX_DISCOVERY_BYTES, Mutability, ServerCapabilities};
 pub(crate) use error::api_error_with_401_hint;
 pub use filter::Filter;
 pub use list::{LIST_RESPONSE_SCHEMA, ListResponse};
@@ -80,7 +117,8 @@ pub struct ScimBearer {
     pub(crate) base_url: Url,
     pub(crate) authorization: Authorization,
     pub(crate) display_name: String,
-    pub(crate) extensions: ScimExtensions,
+    /// Extensions, discovery state (shared by clones) and the look-up page limit.
+    pub(crate) core: ScimCore,
 }
 
 impl ScimBearer {
@@ -100,7 +138,7 @@ impl ScimBearer {
         let base_url = parse_base_url(base_url, scheme, "SCIM base URL")?;
         let authorization = Authorization::bearer(&token)?;
         let display_name = format!("SCIM ({})", base_url.host_str().unwrap_or_default());
-        Ok(ScimBearer { base_url, authorization, display_name, extensions: ScimExtensions::new() })
+        Ok(ScimBearer { base_url, authorization, display_name, core: ScimCore::new(ScimExtensions::new()) })
     }
 
     /// Reads the SCIM extension `T` into its type (instead of leaving the object in
@@ -114,7 +152,17 @@ impl ScimBearer {
     /// ```
     #[must_use]
     pub fn with_extension<T: ScimExtension>(mut self) -> Self {
-        self.extensions = self.extensions.with::<T>();
+        self.core.extensions = self.core.extensions.with::<T>();
+        self
+    }
+
+    /// The most pages (of [`SCAN_PAGE_SIZE`] users) a look-up reads when the server does not
+    /// filter or ignores the filter (default [`DEFAULT_SCAN_PAGES`], so 10,000 users; at least 1).
+    /// A look-up that reaches it without seeing the last page is
+    /// [`Error::LookupIncomplete`], never "not found".
+    #[must_use]
+    pub fn with_scan_limit(mut self, pages: u32) -> Self {
+        self.core.scan_limit = pages.max(1);
         self
     }
 
@@ -133,20 +181,6 @@ impl fmt::Debug for ScimBearer {
 /// The hint a `401` from a generic SCIM service gets.
 const SCIM_UNAUTHORIZED_HINT: &str =
     "Check the bearer token configured for this SCIM service: it may be wrong, expired or revoked";
-
-/// `user` with its registered extension objects typed.
-pub(crate) fn lift_remote(extensions: &ScimExtensions, mut user: RemoteUser) -> RemoteUser {
-    extensions.lift(&mut user.user);
-    user
-}
-
-/// The outcome with the returned user's registered extension objects typed.
-pub(crate) fn lift_outcome(extensions: &ScimExtensions, mut outcome: UpdateOutcome) -> UpdateOutcome {
-    if let UpdateOutcome::Updated(Some(user)) = &mut outcome {
-        extensions.lift(&mut user.user);
-    }
-    outcome
-}
 
 /// The page with every user's registered extension objects typed.
 pub(crate) fn lift_page(extensions: &ScimExtensions, mut page: UserPage) -> UserPage {
@@ -206,17 +240,25 @@ impl Connector for ScimBearer {
         ops::test_connection(http).await
     }
 
+    async fn discovery(&self, http: &Http, refresh: bool) -> Option<Vec<String>> {
+        Some(self.core.describe(http, refresh).await)
+    }
+
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
+        Ok(self.create_user_reporting(http, user).await?.0)
+    }
+
+    async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
         self.check_new_user(user)?;
-        Ok(lift_remote(&self.extensions, ops::create_user(http, user).await?))
+        self.core.create(http, user).await
     }
 
     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
-        Ok(lift_remote(&self.extensions, ops::get_user(http, id).await?))
+        Ok(self.core.lift(ops::get_user(http, id).await?))
     }
 
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        Ok(ops::find_user(http, lookup).await?.map(|user| lift_remote(&self.extensions, user)))
+        self.core.find(http, lookup).await
     }
 
     async fn update_user(
@@ -226,11 +268,15 @@ impl Connector for ScimBearer {
         changes: &User,
         current: Option<&RemoteUser>,
     ) -> Result<UpdateOutcome> {
-        Ok(lift_outcome(&self.extensions, ops::update_user(http, id, changes, current).await?))
+        self.core.update(http, id, changes, current).await
     }
 
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
-        ops::set_active(http, id, active).await
+        self.core.set_active(http, id, active).await
+    }
+
+    async fn set_active_of(&self, http: &Http, user: &RemoteUser, active: bool) -> Result<()> {
+        self.core.set_active_of(http, user, active).await
     }
 
     async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
@@ -238,6 +284,6 @@ impl Connector for ScimBearer {
     }
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
-        Ok(lift_page(&self.extensions, ops::list_users(http, page).await?))
+        Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?))
     }
 }

@@ -99,6 +99,12 @@ pub async fn search_users(http: &Http, filter: &Filter) -> Result<Vec<RemoteUser
 /// ambiguity is an [`Error::Ambiguous`]: picking one of several people would
 /// risk updating or deactivating the wrong one.
 pub async fn find_user(http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+    let filter = lookup_filter(lookup)?;
+    pick(lookup, search_users(http, &filter).await?)
+}
+
+/// The filter a look-up sends; an empty value is a validation error (nothing is sent).
+pub(crate) fn lookup_filter(lookup: &Lookup) -> Result<Filter> {
     let value = lookup.value();
     if value.trim().is_empty() {
         return Err(Error::invalid_input(
@@ -106,13 +112,16 @@ pub async fn find_user(http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser
             vec![FieldError::new(lookup.attribute(), "is empty")],
         ));
     }
-    let filter = match lookup {
-        Lookup::UserName(_) => Filter::eq("userName", value)?,
-        Lookup::ExternalId(_) => Filter::eq("externalId", value)?,
-        Lookup::Email(_) => Filter::eq("emails.value", value)?,
-    };
-    let mut hits: Vec<RemoteUser> =
-        search_users(http, &filter).await?.into_iter().filter(|u| lookup_matches(lookup, &u.user)).collect();
+    match lookup {
+        Lookup::UserName(_) => Filter::eq("userName", value),
+        Lookup::ExternalId(_) => Filter::eq("externalId", value),
+        Lookup::Email(_) => Filter::eq("emails.value", value),
+    }
+}
+
+/// The one user among `candidates` that `lookup` identifies (see [`find_user`] for the rules).
+pub(crate) fn pick(lookup: &Lookup, candidates: Vec<RemoteUser>) -> Result<Option<RemoteUser>> {
+    let mut hits: Vec<RemoteUser> = candidates.into_iter().filter(|u| lookup_matches(lookup, &u.user)).collect();
     if hits.len() > 1 {
         if let Lookup::UserName(name) = lookup {
             hits.retain(|u| u.user.user_name.as_deref() == Some(name.as_str()));
@@ -226,7 +235,7 @@ pub async fn list_users(http: &Http, page: &PageRequest) -> Result<UserPage> {
 }
 
 /// Whether `user` really has the looked-up value (what the filter asked the server for).
-fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
+pub(crate) fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
     match lookup {
         Lookup::UserName(name) => user.user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)),
         Lookup::ExternalId(external_id) => user.external_id.as_deref() == Some(external_id.as_str()),
@@ -234,7 +243,13 @@ fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
     }
 }
 
-fn user_from_response(response: &Response) -> Result<RemoteUser> {
+/// The user in `response`, with its version from the `ETag` header (else `meta.version`).
+pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
     let value: Value = response.json()?;
-    remote_user_from_scim(value).map_err(|message| DecodeError::new(Some(response.status()), message, &[]).into())
+    let mut user = remote_user_from_scim(value)
+        .map_err(|message| Error::from(DecodeError::new(Some(response.status()), message, &[])))?;
+    if let Some(etag) = response.header("etag").map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256) {
+        user.version = Some(etag.to_string());
+    }
+    Ok(user)
 }

@@ -100,6 +100,16 @@ impl PatchOp {
         self.operations.is_empty()
     }
 
+    /// A request made of `operations`.
+    pub(crate) fn from_operations(operations: Vec<PatchOperation>) -> PatchOp {
+        PatchOp { operations }
+    }
+
+    /// The operations, taken out.
+    pub(crate) fn into_operations(self) -> Vec<PatchOperation> {
+        self.operations
+    }
+
     /// The operations that set every attribute `changes` sets (a partial user, as made by
     /// [`User::changes_from`]), one `replace` with a path per attribute:
     ///

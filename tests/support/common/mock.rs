@@ -39,7 +39,17 @@ pub fn raw_query(when: When, query: &'static str) -> When {
 
 /// Answers every request no other mock matched with `599 unexpected request`. Add it last (mocks
 /// match in the order they were added) and assert it was called 0 times.
+///
+/// SCIM discovery (`GET /ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) not mocked
+/// before it is answered `404`, as by a server without discovery: the connectors then behave as
+/// they did before discovery existed, which is what most request tests pin down.
 pub async fn catch_all(server: &MockServer) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path_matches(format!("^{BASE}/(ServiceProviderConfig|ResourceTypes|Schemas)$"));
+            then.status(404).json_body(error(404, None, "Not found"));
+        })
+        .await;
     server
         .mock_async(|when, then| {
             when.any_request();

@@ -1,0 +1,424 @@
+//! SCIM service discovery (RFC 7644 §4): what a server says it supports, read once and cached.
+//!
+//! The SCIM connectors read `GET /ServiceProviderConfig`, `GET /ResourceTypes` and `GET /Schemas`
+//! lazily, on the first lifecycle call that needs them, and keep the answer for the connector's
+//! life (shared by every clone of the [`Client`](crate::Client)); [`Client::refresh_discovery`]
+//! reads them again. Discovery is advice, never a precondition: an endpoint that is missing,
+//! answers an error, or serves something that is not a SCIM document (or more than
+//! [`MAX_DISCOVERY_BYTES`]) leaves that part unknown, and unknown means today's behaviour (`PATCH`,
+//! server-side filters, no `If-Match`, every attribute sent). A lifecycle call never fails because
+//! discovery did.
+//!
+//! [`Client::refresh_discovery`]: crate::Client::refresh_discovery
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+
+use crate::http::{Http, Request};
+use crate::scim::codec::{boolean, field, string};
+use crate::user::CORE_USER_SCHEMA;
+
+/// The largest discovery document read; a larger one is treated as unreadable.
+pub const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
+/// The most attribute definitions kept from `/Schemas` (a bound against hostile documents).
+const MAX_ATTRIBUTES: usize = 10_000;
+
+/// What a SCIM attribute's definition says about writing it (RFC 7643 §7, `mutability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mutability {
+    /// Never sent: the server manages it.
+    ReadOnly,
+    /// Sent on create and update.
+    ReadWrite,
+    /// Sent on create only.
+    Immutable,
+    /// Sent, never returned.
+    WriteOnly,
+}
+
+impl Mutability {
+    fn parse(text: &str) -> Option<Mutability> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "readonly" => Some(Mutability::ReadOnly),
+            "readwrite" => Some(Mutability::ReadWrite),
+            "immutable" => Some(Mutability::Immutable),
+            "writeonly" => Some(Mutability::WriteOnly),
+            _ => None,
+        }
+    }
+}
+
+/// How one discovery endpoint answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndpointStatus {
+    /// It served a readable document.
+    Found,
+    /// It did not: the reason in words (`HTTP 404`, `not JSON`, `timed out`, …), no server text.
+    Unavailable(String),
+}
+
+/// What a SCIM server said about itself. Every field is `None` (unknown) when the server did not
+/// say or said it unreadably; unknown means the connector's default behaviour.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerCapabilities {
+    /// `patch.supported`.
+    pub patch: Option<bool>,
+    /// `filter.supported`.
+    pub filter: Option<bool>,
+    /// `filter.maxResults`.
+    pub filter_max_results: Option<u64>,
+    /// `etag.supported`.
+    pub etag: Option<bool>,
+    /// The schema URNs the server declares for users (the User resource type's schema and
+    /// `schemaExtensions`, and the ids `/Schemas` lists), lower-cased; `None` when neither was read.
+    pub declared_schemas: Option<BTreeSet<String>>,
+    /// Attribute mutability from `/Schemas`, keyed `urn|attribute` or `urn|attribute.sub`,
+    /// lower-cased.
+    mutability: BTreeMap<String, Mutability>,
+    /// `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`, in that order.
+    endpoints: Vec<(&'static str, EndpointStatus)>,
+}
+
+/// Why an attribute was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SkipReason {
+    ReadOnly,
+    Immutable,
+    UndeclaredExtension,
+    Refused,
+}
+
+impl SkipReason {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::ReadOnly => "read-only on this server",
+            SkipReason::Immutable => "immutable on this server (set on create only)",
+            SkipReason::UndeclaredExtension => "its extension is not declared by this server",
+            SkipReason::Refused => "refused by this server earlier",
+        }
+    }
+}
+
+/// Splits an attribute path into its schema URN (lower-cased; core when none) and the attribute
+/// path without value filters, lower-cased: `emails[type eq "work"].value` → (core, `emails.value`).
+pub(crate) fn split_path(path: &str) -> (String, String) {
+    let mut plain = String::with_capacity(path.len());
+    let mut depth = 0usize;
+    for c in path.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    if plain.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+        if let Some(colon) = plain.rfind(':') {
+            let (urn, attribute) = plain.split_at(colon);
+            return (urn.to_ascii_lowercase(), attribute[1..].to_ascii_lowercase());
+        }
+    }
+    (CORE_USER_SCHEMA.to_ascii_lowercase(), plain.to_ascii_lowercase())
+}
+
+impl ServerCapabilities {
+    /// How each discovery endpoint answered, in words: `("/Schemas", Found)`, ….
+    pub fn endpoints(&self) -> &[(&'static str, EndpointStatus)] {
+        &self.endpoints
+    }
+
+    /// The mutability `/Schemas` gives attribute `path` (`externalId`, `name.givenName`,
+    /// `urn:…:enterprise:2.0:User:department`), if it gave one. A sub-attribute without its own
+    /// definition takes its parent's.
+    pub fn mutability(&self, path: &str) -> Option<Mutability> {
+        let (urn, attribute) = split_path(path);
+        if let Some(m) = self.mutability.get(&format!("{urn}|{attribute}")) {
+            return Some(*m);
+        }
+        let parent = attribute.split('.').next().unwrap_or_default();
+        self.mutability.get(&format!("{urn}|{parent}")).copied()
+    }
+
+    /// Whether the server declares the extension `urn` (always true for the core schema, and
+    /// when the server declared nothing readable).
+    pub fn declares(&self, urn: &str) -> bool {
+        let urn = urn.to_ascii_lowercase();
+        urn == CORE_USER_SCHEMA.to_ascii_lowercase() || self.declared_schemas.as_ref().is_none_or(|s| s.contains(&urn))
+    }
+
+    /// Why attribute `path` must not be sent (on a create when `creating`), if it must not.
+    pub(crate) fn skip_reason(&self, path: &str, creating: bool) -> Option<SkipReason> {
+        let (urn, _) = split_path(path);
+        if !self.declares(&urn) {
+            return Some(SkipReason::UndeclaredExtension);
+        }
+        match self.mutability(path) {
+            Some(Mutability::ReadOnly) => Some(SkipReason::ReadOnly),
+            Some(Mutability::Immutable) if !creating => Some(SkipReason::Immutable),
+            _ => None,
+        }
+    }
+
+    /// What was found and what was not, one line per point, for
+    /// [`Client::test_connection`](crate::Client::test_connection).
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .endpoints
+            .iter()
+            .map(|(endpoint, status)| match status {
+                EndpointStatus::Found => format!("{endpoint}: found"),
+                EndpointStatus::Unavailable(why) => format!("{endpoint}: not available ({why}); defaults apply"),
+            })
+            .collect();
+        let said = |value: Option<bool>, yes: &str, no: &str, unknown: &str| match value {
+            Some(true) => yes.to_string(),
+            Some(false) => no.to_string(),
+            None => unknown.to_string(),
+        };
+        lines.push(said(
+            self.patch,
+            "PATCH supported: updates are PATCHes",
+            "PATCH not supported: updates are full PUTs of the resource as read",
+            "PATCH support not stated: updates are PATCHes",
+        ));
+        let filter = said(
+            self.filter,
+            "filters supported: look-ups filter on the server (answers are still checked)",
+            "filters not supported: look-ups read every page and match locally",
+            "filter support not stated: look-ups filter on the server (answers are still checked)",
+        );
+        lines.push(match self.filter_max_results {
+            Some(max) => format!("{filter}; at most {max} results per filter"),
+            None => filter,
+        });
+        lines.push(said(
+            self.etag,
+            "ETags supported: writes to a read user carry If-Match",
+            "ETags not supported: writes carry no If-Match",
+            "ETag support not stated: writes carry no If-Match",
+        ));
+        match &self.declared_schemas {
+            Some(schemas) => {
+                let extensions: Vec<&str> = schemas
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|s| *s != CORE_USER_SCHEMA.to_ascii_lowercase() && s.contains(":extension:"))
+                    .collect();
+                lines.push(if extensions.is_empty() {
+                    "user extensions declared: none (extension attributes are not sent)".to_string()
+                } else {
+                    format!("user extensions declared: {}", extensions.join(", "))
+                });
+            }
+            None => lines.push("user extensions not declared readably: every extension is sent".to_string()),
+        }
+        let (read_only, immutable) = self.mutability.values().fold((0, 0), |(r, i), m| match m {
+            Mutability::ReadOnly => (r + 1, i),
+            Mutability::Immutable => (r, i + 1),
+            _ => (r, i),
+        });
+        if !self.mutability.is_empty() {
+            lines.push(format!(
+                "attribute definitions: {} read ({read_only} read-only, never sent; {immutable} immutable, sent on create only)",
+                self.mutability.len()
+            ));
+        }
+        lines
+    }
+}
+
+/// The discovery state a connector and its clones share: the capabilities once read, and the
+/// attribute paths the server refused since (so one refused attribute does not fail every run).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DiscoveryCache {
+    inner: Arc<Mutex<CacheState>>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    capabilities: Option<Arc<ServerCapabilities>>,
+    refused: BTreeSet<String>,
+}
+
+impl DiscoveryCache {
+    /// The capabilities, read on the first call (one reader at a time; the others wait for it).
+    pub(crate) async fn get(&self, http: &Http) -> Arc<ServerCapabilities> {
+        let mut state = self.inner.lock().await;
+        if let Some(capabilities) = &state.capabilities {
+            return Arc::clone(capabilities);
+        }
+        let capabilities = Arc::new(discover(http).await);
+        state.capabilities = Some(Arc::clone(&capabilities));
+        capabilities
+    }
+
+    /// Reads the discovery endpoints again and forgets the refused attributes.
+    pub(crate) async fn refresh(&self, http: &Http) -> Arc<ServerCapabilities> {
+        let mut state = self.inner.lock().await;
+        let capabilities = Arc::new(discover(http).await);
+        state.capabilities = Some(Arc::clone(&capabilities));
+        state.refused.clear();
+        capabilities
+    }
+
+    /// Remembers that the server refused attribute `path` (normalised by [`split_path`]).
+    pub(crate) async fn refuse(&self, path: &str) {
+        let (urn, attribute) = split_path(path);
+        let mut state = self.inner.lock().await;
+        if state.refused.len() < MAX_ATTRIBUTES {
+            state.refused.insert(format!("{urn}|{attribute}"));
+        }
+    }
+
+    /// The refused attribute keys so far.
+    pub(crate) async fn refused(&self) -> BTreeSet<String> {
+        self.inner.lock().await.refused.clone()
+    }
+}
+
+/// Reads the three discovery endpoints. Never fails: what cannot be read stays unknown.
+pub(crate) async fn discover(http: &Http) -> ServerCapabilities {
+    let mut capabilities = ServerCapabilities::default();
+    let config = fetch(http, "ServiceProviderConfig", "/ServiceProviderConfig").await;
+    capabilities.endpoints.push(("/ServiceProviderConfig", status_of(&config)));
+    if let Ok(Value::Object(map)) = &config {
+        let supported = |key: &str| field(map, key).and_then(Value::as_object).and_then(|o| field(o, "supported"));
+        capabilities.patch = supported("patch").and_then(boolean);
+        capabilities.filter = supported("filter").and_then(boolean);
+        capabilities.etag = supported("etag").and_then(boolean);
+        capabilities.filter_max_results = field(map, "filter")
+            .and_then(Value::as_object)
+            .and_then(|o| field(o, "maxResults"))
+            .and_then(|v| string(v)?.trim().parse().ok());
+    }
+    let mut declared: Option<BTreeSet<String>> = None;
+    let types = fetch(http, "ResourceTypes", "/ResourceTypes").await;
+    capabilities.endpoints.push(("/ResourceTypes", status_of(&types)));
+    if let Ok(value) = &types {
+        if let Some(user_type) = resources(value).into_iter().find(|t| is_user_type(t)) {
+            let set = declared.get_or_insert_with(BTreeSet::new);
+            if let Some(schema) = field(user_type, "schema").and_then(string) {
+                set.insert(schema.to_ascii_lowercase());
+            }
+            for extension in field(user_type, "schemaExtensions").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(urn) = extension.as_object().and_then(|e| field(e, "schema")).and_then(string) {
+                    set.insert(urn.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    let schemas = fetch(http, "Schemas", "/Schemas").await;
+    capabilities.endpoints.push(("/Schemas", status_of(&schemas)));
+    if let Ok(value) = &schemas {
+        for schema in resources(value) {
+            let Some(id) = field(schema, "id").and_then(string) else { continue };
+            let id = id.to_ascii_lowercase();
+            for attribute in field(schema, "attributes").and_then(Value::as_array).into_iter().flatten() {
+                read_attribute(&mut capabilities.mutability, &id, "", attribute, 0);
+            }
+            declared.get_or_insert_with(BTreeSet::new).insert(id);
+        }
+    }
+    capabilities.declared_schemas = declared.filter(|set| !set.is_empty());
+    tracing::debug!(found = ?capabilities.endpoints, "SCIM discovery");
+    capabilities
+}
+
+fn status_of(fetched: &Result<Value, String>) -> EndpointStatus {
+    match fetched {
+        Ok(_) => EndpointStatus::Found,
+        Err(why) => EndpointStatus::Unavailable(why.clone()),
+    }
+}
+
+/// One discovery document as JSON, or why it is unavailable.
+async fn fetch(http: &Http, segment: &str, template: &'static str) -> Result<Value, String> {
+    let url = http.endpoint(&[segment]).map_err(|_| "no URL".to_string())?;
+    let response = match http.send(Request::get(url, template)).await {
+        Ok(response) => response,
+        Err(error) => {
+            return Err(match (error.status(), &error) {
+                (Some(status), _) => format!("HTTP {status}"),
+                (None, crate::Error::Transport(t)) if t.is_timeout() => "timed out".to_string(),
+                (None, crate::Error::Transport(_)) => "network error".to_string(),
+                (None, _) => "unreadable".to_string(),
+            });
+        }
+    };
+    if response.body().len() > MAX_DISCOVERY_BYTES {
+        return Err("larger than the discovery limit".to_string());
+    }
+    let value: Value = serde_json::from_slice(response.body()).map_err(|_| "not JSON".to_string())?;
+    match value {
+        Value::Object(_) | Value::Array(_) => Ok(value),
+        _ => Err("not a SCIM document".to_string()),
+    }
+}
+
+/// The resources of a list response, of a bare array, or the one object itself.
+fn resources(value: &Value) -> Vec<&Map<String, Value>> {
+    match value {
+        Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
+        Value::Object(map) => match field(map, "Resources") {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+            _ => vec![map],
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn is_user_type(resource_type: &Map<String, Value>) -> bool {
+    let is = |key: &str, want: &str| {
+        field(resource_type, key).and_then(string).is_some_and(|v| v.eq_ignore_ascii_case(want))
+    };
+    is("name", "User") || is("id", "User") || is("endpoint", "/Users")
+}
+
+fn read_attribute(into: &mut BTreeMap<String, Mutability>, urn: &str, parent: &str, attribute: &Value, depth: u8) {
+    let Some(map) = attribute.as_object() else { return };
+    let Some(name) = field(map, "name").and_then(string) else { return };
+    if into.len() >= MAX_ATTRIBUTES || depth > 2 {
+        return;
+    }
+    let path =
+        if parent.is_empty() { name.to_ascii_lowercase() } else { format!("{parent}.{}", name.to_ascii_lowercase()) };
+    if let Some(mutability) = field(map, "mutability").and_then(string).as_deref().and_then(Mutability::parse) {
+        into.insert(format!("{urn}|{path}"), mutability);
+    }
+    for sub in field(map, "subAttributes").and_then(Value::as_array).into_iter().flatten() {
+        read_attribute(into, urn, &path, sub, depth + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_schema_and_attribute() {
+        let core = CORE_USER_SCHEMA.to_ascii_lowercase();
+        assert_eq!(split_path("externalId"), (core.clone(), "externalid".into()));
+        assert_eq!(split_path("emails[type eq \"work\"].value"), (core, "emails.value".into()));
+        assert_eq!(
+            split_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
+            ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user".into(), "department".into())
+        );
+    }
+
+    #[test]
+    fn attributes_are_read_with_sub_attributes_and_bounded_depth() {
+        let mut map = BTreeMap::new();
+        let attribute = serde_json::json!({"name": "name", "mutability": "readWrite", "subAttributes": [
+            {"name": "givenName", "mutability": "immutable"}, {"name": 7}, "junk"
+        ]});
+        read_attribute(&mut map, "u", "", &attribute, 0);
+        assert_eq!(map.get("u|name.givenname"), Some(&Mutability::Immutable));
+        assert_eq!(map.len(), 2);
+    }
+}

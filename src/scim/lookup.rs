@@ -1,0 +1,86 @@
+//! Look-ups that hold on servers that do not filter, ignore the filter, or compare `userName`
+//! case-sensitively.
+//!
+//! The rules, in order:
+//!
+//! 1. When discovery says `filter.supported: false`, every page of `GET /Users` is read (pages of
+//!    [`SCAN_PAGE_SIZE`](super::core::SCAN_PAGE_SIZE)) and matched locally, exactly as a filter
+//!    would (user names and e-mail addresses ignoring ASCII case, `externalId` exactly).
+//! 2. Otherwise the server filters (`userName eq "…"`). If its answer holds any user that does not
+//!    match, the server ignored the filter, and every page is read as in 1.
+//! 3. Reading every page stops at the connector's page limit
+//!    ([`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit)); a look-up that stops
+//!    there is [`Error::LookupIncomplete`], never "not found". "Not found" means every page was seen.
+//! 4. Case: SCIM compares `userName` case-insensitively, but some servers do not. When a
+//!    `userName` look-up finds nobody and the name has upper-case letters, it is asked again in
+//!    lower case (the form directories store most often), and the answer is verified locally,
+//!    ignoring case. So deprovisioning `CASEY-X` finds `casey-x`. A name stored in mixed case
+//!    (`Casey-X`) on such a server is found only under its own case or when pages are read.
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::resource::{Lookup, PageRequest, RemoteUser};
+use crate::scim::core::{SCAN_PAGE_SIZE, ScimCore};
+use crate::scim::ops::{self, lookup_filter, lookup_matches, pick};
+
+impl ScimCore {
+    /// The one user `lookup` identifies (see the module documentation).
+    pub(crate) async fn find(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        let filter = lookup_filter(lookup)?;
+        let capabilities = self.capabilities(http).await;
+        if capabilities.filter == Some(false) {
+            return self.scan(http, lookup).await;
+        }
+        let answer = ops::search_users(http, &filter).await?;
+        if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
+            tracing::info!("the server answered a filter with users that do not match it; reading every page");
+            return self.scan(http, lookup).await;
+        }
+        if let Some(found) = pick(lookup, answer)? {
+            return Ok(Some(self.lift(found)));
+        }
+        if let Lookup::UserName(name) = lookup {
+            let lower = name.to_lowercase();
+            if lower != *name {
+                let variant = Lookup::UserName(lower);
+                let answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
+                if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
+                    return self.scan(http, lookup).await;
+                }
+                return Ok(pick(lookup, answer)?.map(|user| self.lift(user)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads every page, at most [`scan_limit`](ScimCore::scan_limit) of them, and matches locally.
+    async fn scan(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        let mut hits = Vec::new();
+        let mut request = PageRequest::first(SCAN_PAGE_SIZE);
+        let mut pages = 0u32;
+        let mut previous_first = None;
+        loop {
+            if pages >= self.scan_limit {
+                return Err(Error::LookupIncomplete { attribute: lookup.attribute(), pages });
+            }
+            let page = ops::list_users(http, &request).await?;
+            pages += 1;
+            let first = page.users.first().map(|u| u.id.clone());
+            if first.is_some() && first == previous_first {
+                // The server ignores paging and answered the same page again: it has no more to
+                // show unless it said it has more than one page's worth.
+                if page.total.is_none_or(|total| total > page.users.len() as u64) {
+                    return Err(Error::LookupIncomplete { attribute: lookup.attribute(), pages });
+                }
+                break;
+            }
+            previous_first = first;
+            hits.extend(page.users.into_iter().filter(|user| lookup_matches(lookup, &user.user)));
+            match page.next {
+                Some(token) => request = PageRequest::next(token, SCAN_PAGE_SIZE),
+                None => break,
+            }
+        }
+        Ok(pick(lookup, hits)?.map(|user| self.lift(user)))
+    }
+}
