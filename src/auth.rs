@@ -151,9 +151,9 @@ mod tests {
     fn empty_and_whitespace_credentials_are_rejected() {
         for bad in ["", "   ", "\t\n"] {
             let err = Authorization::bearer(&SecretString::from(bad)).unwrap_err();
-            assert_eq!(err.to_string(), "invalid configuration: the bearer token is empty");
+            assert_eq!(err.to_string(), "Invalid configuration: the bearer token is empty");
             let err = Authorization::basic(&SecretString::from(bad), "X").unwrap_err();
-            assert_eq!(err.to_string(), "invalid configuration: the API key is empty");
+            assert_eq!(err.to_string(), "Invalid configuration: the API key is empty");
         }
         let err = Authorization::bearer(&SecretString::from("ab cd")).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }));

@@ -172,7 +172,7 @@ mod tests {
         let error = endpoint(&base, &["Users", "u-1\n"]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "validation failed before sending (nothing was sent): a user id (or another path segment) cannot be used in a URL; id: contains a control character (such as a tab or a line break), which the URL parser drops or rewrites"
+            "Validation failed before sending (nothing was sent): a user id (or another path segment) cannot be used in a URL; id: contains a control character (such as a tab or a line break), which the URL parser drops or rewrites"
         );
     }
 }

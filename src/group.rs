@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(GroupRef::id("42").unwrap().key(), &GroupKey::Id(GroupId::new("42")));
         assert_eq!(
             GroupRef::name("x\r").unwrap_err().to_string(),
-            "validation failed before sending (nothing was sent): the group name is not usable: it must not \
+            "Validation failed before sending (nothing was sent): the group name is not usable: it must not \
              contain control characters (line breaks, tabs, NUL); group name: must not contain control \
              characters (line breaks, tabs, NUL)"
         );
@@ -374,6 +374,9 @@ mod tests {
         let connector = crate::FreshserviceApiKey::for_loopback("http://127.0.0.1:9/api/v2", "key-123456").unwrap();
         let client = crate::Client::new(connector).unwrap();
         let error = Bare.find_group(client.http(), &GroupRef::name("x").unwrap()).await.unwrap_err();
-        assert_eq!(error.to_string(), "the Bare connector does not support finding groups");
+        assert_eq!(
+            error.to_string(),
+            "The Bare connector does not support finding groups; nothing was sent. Skip it for this app"
+        );
     }
 }

@@ -103,13 +103,16 @@ fn a_connector_without_groups_is_reported_by_name_and_capability() {
     let connectors: Vec<(Box<dyn Connector>, &str)> = vec![
         (
             Box::new(InteractBearer::new("https://intranet.example.com/api/v2/scim/v2", "token-123456").unwrap()),
-            "the Interact (intranet.example.com) connector does not support groups",
+            "The Interact (intranet.example.com) connector does not support groups; nothing was sent. Skip it for this app",
         ),
         (
             Box::new(ScimBearer::new("https://scim.example.com/scim/v2", "token-123456").unwrap()),
-            "the SCIM (scim.example.com) connector does not support groups",
+            "The SCIM (scim.example.com) connector does not support groups; nothing was sent. Skip it for this app",
         ),
-        (Box::new(Directory::new("Directory", None)), "the Directory connector does not support groups"),
+        (
+            Box::new(Directory::new("Directory", None)),
+            "The Directory connector does not support groups; nothing was sent. Skip it for this app",
+        ),
     ];
     for (connector, expected) in connectors {
         let client = Client::new(connector).unwrap();
@@ -135,7 +138,10 @@ fn freshservice_has_groups_through_every_wrapper() {
 fn the_connector_name_in_the_error_is_one_line_without_addresses() {
     let client = Client::new(Directory::new("Directory of admin@example.com\nsecond line", None)).unwrap();
     let text = unsupported(&client).to_string();
-    assert_eq!(text, "the Directory of [EMAIL] second line connector does not support groups");
+    assert_eq!(
+        text,
+        "The Directory of [EMAIL] second line connector does not support groups; nothing was sent. Skip it for this app"
+    );
 }
 
 #[test]

@@ -218,7 +218,7 @@ async fn a_conflict_whose_user_cannot_be_found_is_returned_with_the_servers_word
     assert!(error.is_conflict());
     assert_eq!(
         error.to_string(),
-        "conflict: HTTP 400: Validation failed; primary_email: It already exists (duplicate_value)"
+        "Conflict: HTTP 400: Validation failed; primary_email: It already exists (duplicate_value)"
     );
     create.assert_calls_async(1).await;
     find.assert_calls_async(2).await;
@@ -291,7 +291,7 @@ async fn a_create_answered_503_with_a_long_retry_after_is_returned_for_the_calle
     assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(
         error.to_string(),
-        "rate limited (retry after 3600 s): HTTP 503: Service Unavailable (body starts: \"busy\")"
+        "Rate limited (retry after 3600 s): HTTP 503: Service Unavailable (body starts: \"busy\")"
     );
     find.assert_calls_async(2).await;
     unavailable.assert_calls_async(1).await;
@@ -378,7 +378,7 @@ async fn operations_on_a_missing_id_report_already_gone_or_not_found() {
     assert_eq!(c.hard_delete(&UserId::new("7")).await.unwrap(), DeprovisionOutcome::AlreadyGone);
     assert_eq!(c.deactivate(&UserId::new("7")).await.unwrap(), DeprovisionOutcome::AlreadyGone);
     let error = c.reactivate(&UserId::new("7")).await.unwrap_err();
-    assert_eq!(error.to_string(), "not found: HTTP 404: no such user");
+    assert_eq!(error.to_string(), "Not found: HTTP 404: no such user");
     gone.assert_calls_async(1).await;
     gone_active.assert_calls_async(2).await;
     unexpected.assert_calls_async(0).await;
@@ -500,7 +500,7 @@ async fn a_server_that_ignores_paging_ends_the_stream_with_an_error() {
     assert_eq!(results[0].as_ref().unwrap().id, UserId::new("1"));
     assert_eq!(
         results[1].as_ref().unwrap_err().to_string(),
-        "could not decode the response: the server returned the same page twice; it may not support paging"
+        "Could not decode the response: the server returned the same page twice; it may not support paging"
     );
     same.assert_calls_async(2).await;
     unexpected.assert_calls_async(0).await;
@@ -563,7 +563,7 @@ async fn an_always_throttling_server_stops_at_the_attempt_cap() {
     let error = c.get(&UserId::new("7")).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Throttling);
     assert_eq!(error.retry_after(), Some(Duration::ZERO));
-    assert_eq!(error.to_string(), "rate limited (retry after 0 s): HTTP 429: slow down");
+    assert_eq!(error.to_string(), "Rate limited (retry after 0 s): HTTP 429: slow down");
     throttled.assert_calls_async(3).await;
     unexpected.assert_calls_async(0).await;
 }
@@ -637,7 +637,7 @@ async fn oversized_bodies_are_refused() {
     let error = c.get(&UserId::new("7")).await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "could not decode the response (HTTP 200): the response body exceeds the 1024-byte limit"
+        "Could not decode the response (HTTP 200): the response body exceeds the 1024-byte limit"
     );
     big.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
@@ -668,7 +668,7 @@ async fn server_messages_are_bounded_and_never_echo_emails_or_the_token() {
     let error = client(&server).get(&UserId::new("7")).await.unwrap_err();
     let text = error.to_string();
     assert!(
-        text.starts_with("conflict: HTTP 409 (uniqueness): User [EMAIL] (token [REDACTED])  exists xxx"),
+        text.starts_with("Conflict: HTTP 409 (uniqueness): User [EMAIL] (token [REDACTED])  exists xxx"),
         "{text:.120}"
     );
     assert!(text.contains("; email: [EMAIL] is taken (duplicate_value)"), "{text:.120}");
@@ -694,7 +694,7 @@ async fn transport_errors_name_the_endpoint_never_the_query() {
         other => panic!("expected a transport error, got {other:?}"),
     }
     let text = error.to_string();
-    assert!(text.starts_with("transport error (Connect) during GET /users?email={email}: "), "{text}");
+    assert!(text.starts_with("Transport error (Connect) during GET /users?email={email}: "), "{text}");
     assert!(!text.contains("jane") && !text.contains("%40") && !text.contains(TOKEN), "{text}");
     assert_eq!(error.kind(), ErrorKind::Transient);
 }

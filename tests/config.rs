@@ -249,7 +249,7 @@ fn every_secret_source_resolves_or_says_why_not() {
     assert_eq!(
         build_error(&config),
         format!(
-            "invalid configuration (2 problems):\n  connections[0].token: environment variable {UNSET} is not set\n  connections[1].api_key: file {} does not exist",
+            "Invalid configuration (2 problems):\n  connections[0].token: environment variable {UNSET} is not set\n  connections[1].api_key: file {} does not exist",
             missing.display()
         )
     );
@@ -386,7 +386,7 @@ fn a_list_builds_all_or_nothing_and_reports_every_problem_with_its_path() {
     assert_eq!(
         error.to_string(),
         format!(
-            "invalid configuration (12 problems):
+            "Invalid configuration (12 problems):
   connections[0].token: environment variable {UNSET} is not set
   connections[2].instance_url: must use https; plain http is accepted only for loopback test servers, as `loopback_url`
   connections[2].token: the bearer token is empty
@@ -407,7 +407,7 @@ fn a_list_builds_all_or_nothing_and_reports_every_problem_with_its_path() {
     // The crate's own error carries the same problems on one line.
     let crate_error = identity_connectors::Error::from(error);
     assert!(matches!(crate_error, identity_connectors::Error::InvalidConfig { .. }));
-    assert!(crate_error.to_string().starts_with("invalid configuration: connections[0].token: environment variable"));
+    assert!(crate_error.to_string().starts_with("Invalid configuration: connections[0].token: environment variable"));
     assert!(!crate_error.to_string().contains('\n'));
 }
 
@@ -466,7 +466,7 @@ fn unknown_fields_and_bad_entries_are_refused_with_their_path() {
     ];
     let error = toml::from_str::<ConnectionsConfig>(&text).unwrap_err().to_string();
     // toml prints the deserialiser's message as it is (plus a line break).
-    assert_eq!(error.trim_end(), format!("invalid configuration (6 problems):\n  {}", expected.join("\n  ")));
+    assert_eq!(error.trim_end(), format!("Invalid configuration (6 problems):\n  {}", expected.join("\n  ")));
 
     // `tokn` alone (with `token` present) is named by its own path.
     let typo = format!(
@@ -475,7 +475,7 @@ fn unknown_fields_and_bad_entries_are_refused_with_their_path() {
     let error = toml::from_str::<ConnectionsConfig>(&typo).unwrap_err().to_string();
     assert_eq!(
         error.trim_end(),
-        "invalid configuration: connections[0].tokn: unknown field `tokn`, expected one of `name`, `instance_url`, `loopback_url`, `token`, `client`"
+        "Invalid configuration: connections[0].tokn: unknown field `tokn`, expected one of `name`, `instance_url`, `loopback_url`, `token`, `client`"
     );
     // And at the top level.
     let error = toml::from_str::<ConnectionsConfig>("[[connection]]\nname = \"A\"\n").unwrap_err().to_string();
@@ -485,14 +485,14 @@ fn unknown_fields_and_bad_entries_are_refused_with_their_path() {
     let json = r#"{"connections": [{"type": "scim", "name": "B", "instance_url": "https://h/v2", "token": {"env": "T"}, "client": {"retry": {"max_attemps": 3}}}]}"#;
     let error = serde_json::from_str::<ConnectionsConfig>(json).unwrap_err().to_string();
     assert!(
-        error.contains("invalid configuration: connections[0].client.retry.max_attemps: unknown field `max_attemps`"),
+        error.contains("Invalid configuration: connections[0].client.retry.max_attemps: unknown field `max_attemps`"),
         "{error}"
     );
     // A single connection parses on its own too, with paths relative to it.
     let error = serde_json::from_str::<ConnectorConfig>(r#"{"type": "scim", "name": "B", "instance_url": "https://h/v2", "token": {"env": "T"}, "client": {"timout": "1s"}}"#)
         .unwrap_err()
         .to_string();
-    assert!(error.contains("invalid configuration: client.timout: unknown field `timout`"), "{error}");
+    assert!(error.contains("Invalid configuration: client.timout: unknown field `timout`"), "{error}");
 }
 
 #[test]
@@ -514,7 +514,7 @@ fn exactly_one_place_per_connection() {
     ]);
     assert_eq!(
         build_error(&config),
-        "invalid configuration (4 problems):
+        "Invalid configuration (4 problems):
   connections[0]: give `instance_url` or `loopback_url`, not both
   connections[1].instance_url: is missing (the SCIM base URL)
   connections[2]: give `instance` or `loopback_url`, not both

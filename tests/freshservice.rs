@@ -810,7 +810,7 @@ async fn listing_never_follows_a_link_to_another_host() {
     assert!(matches!(error, Error::Decode(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "could not decode the response (HTTP 200): the `Link` header's next page points to another host; it was not followed"
+        "Could not decode the response (HTTP 200): the `Link` header's next page points to another host; it was not followed"
     );
     page.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
@@ -878,7 +878,7 @@ async fn connection_test_401_says_to_check_the_api_key() {
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "unauthorized: HTTP 401 (invalid_credentials): You have to be logged in to perform this action. Check the API \
+        "Unauthorized: HTTP 401 (invalid_credentials): You have to be logged in to perform this action. Check the API \
          key: it is under Profile settings > Your API key in Freshservice, and must belong to an active administrator"
     );
 }
@@ -890,7 +890,7 @@ async fn connection_test_403_says_the_key_owner_lacks_admin_rights() {
     assert_eq!(api.code.as_deref(), Some("access_denied"));
     assert_eq!(
         error.to_string(),
-        "forbidden: HTTP 403 (access_denied): You are not authorized to perform this action. The API key works, but \
+        "Forbidden: HTTP 403 (access_denied): You are not authorized to perform this action. The API key works, but \
          its owner lacks the permission: use the key of an administrator (with Manage Agents); creating a full-time \
          agent also fails this way when no agent licence is left"
     );
@@ -902,7 +902,7 @@ async fn connection_test_404_says_to_check_the_instance_name() {
     assert!(error.is_not_found(), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "not found: HTTP 404 (not_found): Not found. Check the instance name: API v2 answers only on \
+        "Not found: HTTP 404 (not_found): Not found. Check the instance name: API v2 answers only on \
          `<name>.freshservice.com`, not on a custom domain"
     );
 }
@@ -972,7 +972,7 @@ async fn a_400_lists_every_field_and_a_flat_body_keeps_its_code() {
     assert_eq!(validation.fields.len(), 2);
     assert_eq!(
         error.to_string(),
-        "validation failed (HTTP 400): Validation failed; job_title: It should be a/an String (datatype_mismatch); \
+        "Validation failed (HTTP 400): Validation failed; job_title: It should be a/an String (datatype_mismatch); \
          cost_code: It should be one of the choice value. (invalid_value)"
     );
 
@@ -1005,7 +1005,7 @@ async fn an_unknown_department_name_is_a_validation_error_and_nothing_is_created
     assert_eq!(validation.status, None);
     assert_eq!(
         error.to_string(),
-        "validation failed before sending (nothing was sent): the department `Marketing` does not exist in \
+        "Validation failed before sending (nothing was sent): the department `Marketing` does not exist in \
          Freshservice; create it there or correct the name; department: unknown department `Marketing`"
     );
     find.assert_calls_async(1).await;

@@ -373,9 +373,15 @@ async fn an_unknown_group_is_missing_and_nothing_is_written() {
     let client = client(&server);
     let error = client.grant(&jane(), &GroupRef::name("Marketing").unwrap()).await.unwrap_err();
     assert!(matches!(&error, Error::Missing { resource: "requester group", .. }), "{error:?}");
-    assert_eq!(error.to_string(), "requester group \"Marketing\" does not exist; nothing was changed");
+    assert_eq!(
+        error.to_string(),
+        "Requester group \"Marketing\" does not exist; nothing was changed. Check the name or id, or create it first"
+    );
     let error = client.revoke(&jane(), &GroupRef::id("99").unwrap()).await.unwrap_err();
-    assert_eq!(error.to_string(), "requester group with id 99 does not exist; nothing was changed");
+    assert_eq!(
+        error.to_string(),
+        "Requester group with id 99 does not exist; nothing was changed. Check the name or id, or create it first"
+    );
     let error =
         client.set_memberships(&jane(), &[GroupRef::name("Sales").unwrap(), GroupRef::name("Nope").unwrap()]).await;
     assert!(matches!(error, Err(Error::Missing { .. })), "{error:?}");
@@ -398,7 +404,7 @@ async fn an_ambiguous_group_name_is_ambiguous() {
     assert!(matches!(error, Error::Ambiguous { attribute: "requester group name", matches: 3 }), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "ambiguous look-up: 3 groups match the requester group name; use a key that identifies one group"
+        "Ambiguous look-up: 3 groups match the requester group name; use a key that identifies one group"
     );
     assert_eq!(unexpected.calls(), 0);
 }
@@ -411,7 +417,10 @@ async fn an_unknown_person_is_missing_without_naming_their_address() {
     let unexpected = catch_all(&server).await;
     let error = client(&server).grant(&jane(), &GroupRef::name("Sales").unwrap()).await.unwrap_err();
     assert!(matches!(&error, Error::Missing { resource: "user", .. }), "{error:?}");
-    assert_eq!(error.to_string(), "user matching the email does not exist; nothing was changed");
+    assert_eq!(
+        error.to_string(),
+        "User matching the email does not exist; nothing was changed. Provision the person first, or check the look-up"
+    );
     assert_eq!(unexpected.calls(), 0);
 }
 
@@ -447,7 +456,7 @@ async fn a_requester_group_cannot_hold_an_agent_and_an_agent_s_last_role_stays()
     let error = client.set_memberships(&jane(), std::slice::from_ref(&sales)).await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "validation failed before sending (nothing was sent): this user cannot belong to a requester group; \
+        "Validation failed before sending (nothing was sent): this user cannot belong to a requester group; \
          group: requester group \"Sales\" (11) cannot hold this user"
     );
     // An agent is never a member of a requester group: revoking one is a no-op.
@@ -474,7 +483,12 @@ async fn connectors_without_groups_are_unsupported_naming_themselves_before_send
             client.memberships(&jane()).await.unwrap_err(),
             client.find_group(&sales).await.unwrap_err(),
         ] {
-            assert_eq!(error.to_string(), format!("the {name} ({host}) connector does not support groups"));
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "The {name} ({host}) connector does not support groups; nothing was sent. Skip it for this app"
+                )
+            );
             assert!(matches!(error, Error::Unsupported { capability: "groups", .. }));
         }
     }

@@ -165,7 +165,7 @@ async fn a_user_missing_required_fields_is_refused_naming_each_and_nothing_is_se
     assert_eq!(
         error.to_string(),
         format!(
-            "validation failed before sending (nothing was sent): Interact requires externalId, userName, active, \
+            "Validation failed before sending (nothing was sent): Interact requires externalId, userName, active, \
              name.givenName, name.familyName, {login_type} of a new user; externalId: is required by Interact; \
              userName: is required by Interact; active: is required by Interact; name.givenName: is required by \
              Interact; name.familyName: is required by Interact; {login_type}: is required by Interact"
@@ -266,7 +266,7 @@ async fn unauthorized_points_at_the_profile_source_key() {
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "unauthorized: HTTP 401: Invalid token. Check the SCIM profile source's key (Control Panel > Profile \
+        "Unauthorized: HTTP 401: Invalid token. Check the SCIM profile source's key (Control Panel > Profile \
          Sources): it may be wrong or regenerated, or the profile source may not be active"
     );
     assert!(!format!("{error} {error:?}").contains(TOKEN));

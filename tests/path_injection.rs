@@ -68,7 +68,7 @@ async fn assert_refused_before_sending(client: &Client, recorder: &Recorder, goo
             };
             assert_eq!(error.status, None, "{call:?} {id:?}: {error}");
             let text = result.unwrap_err().to_string();
-            assert!(text.starts_with("validation failed before sending (nothing was sent)"), "{text}");
+            assert!(text.starts_with("Validation failed before sending (nothing was sent)"), "{text}");
             assert!(!text.chars().any(char::is_control), "{call:?} {id:?}: the message echoes the id: {text:?}");
             assert_eq!(recorder.lines(), Vec::<String>::new(), "{call:?} with id {id:?} reached the wire");
         }

@@ -111,27 +111,27 @@ fn constructor_errors_are_bounded_single_line_and_never_echo_the_input() {
     let error = FreshserviceApiKey::new("https://svc:Pw0rdLEAK@acme.freshservice.com", "k").unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid configuration: the Freshservice instance contains a user name or password; pass the API key separately; use the instance name (`acme`), its host (`acme.freshservice.com`) or a URL on that host"
+        "Invalid configuration: the Freshservice instance contains a user name or password; pass the API key separately; use the instance name (`acme`), its host (`acme.freshservice.com`) or a URL on that host"
     );
 }
 
 #[test]
 fn swapped_freshservice_arguments_are_refused_without_repeating_the_key() {
     const KEY: &str = "Gh8sKd93hFjs0aLm2pQx";
-    let swapped = "invalid configuration: the Freshservice instance looks like an API key (a long run of letters and digits): pass the instance name (`acme`) first and the API key second; an instance name that really looks like this is accepted in lower case";
+    let swapped = "Invalid configuration: the Freshservice instance looks like an API key (a long run of letters and digits): pass the instance name (`acme`) first and the API key second; an instance name that really looks like this is accepted in lower case";
     for (instance, key, expected) in [
         (KEY, "acme", swapped),
         (
             KEY,
             "acme.freshservice.com",
-            "invalid configuration: the API key looks like a Freshservice address: pass the instance (`acme`) first and the API key second",
+            "Invalid configuration: the API key looks like a Freshservice address: pass the instance (`acme`) first and the API key second",
         ),
         ("a1b2c3d4e5f6g7h8i9j0", "acme", swapped),
         (KEY, KEY, swapped),
         (
             "acme",
             "https://acme.freshservice.com",
-            "invalid configuration: the API key looks like a Freshservice address: pass the instance (`acme`) first and the API key second",
+            "Invalid configuration: the API key looks like a Freshservice address: pass the instance (`acme`) first and the API key second",
         ),
     ] {
         let error = FreshserviceApiKey::new(instance, key).unwrap_err();
@@ -162,7 +162,7 @@ async fn percent_encoded_addresses_are_masked_in_display_and_debug() {
     );
     assert_eq!(
         error.to_string(),
-        r#"not found: HTTP 404: Not Found (body starts: "Cannot GET /api/v2/requesters?email=[EMAIL]&include_agents=true")"#
+        r#"Not found: HTTP 404: Not Found (body starts: "Cannot GET /api/v2/requesters?email=[EMAIL]&include_agents=true")"#
     );
     assert_eq!(
         format!("{error:?}"),
@@ -192,7 +192,7 @@ async fn every_spelling_of_an_address_is_masked() {
         let scim = ScimBearer::for_loopback(&recorder.url("/scim/v2"), "tok-123").unwrap();
         let client = Client::builder(scim).retry_policy(RetryPolicy::none()).build().unwrap();
         let error = client.get(&UserId::new("u-1")).await.unwrap_err();
-        assert_eq!(error.to_string(), format!("conflict: HTTP 409: {message}"), "{body}");
+        assert_eq!(error.to_string(), format!("Conflict: HTTP 409: {message}"), "{body}");
         assert!(!format!("{error:?}").contains("jane"), "{error:?}");
     }
     // Not addresses: left alone.
@@ -200,7 +200,7 @@ async fn every_spelling_of_an_address_is_masked() {
     let scim = ScimBearer::for_loopback(&recorder.url("/scim/v2"), "tok-123").unwrap();
     let client = Client::builder(scim).retry_policy(RetryPolicy::none()).build().unwrap();
     let error = client.get(&UserId::new("u-1")).await.unwrap_err();
-    assert_eq!(error.to_string(), "conflict: HTTP 409: 100%40 done, a%40b, @home, x@y");
+    assert_eq!(error.to_string(), "Conflict: HTTP 409: 100%40 done, a%40b, @home, x@y");
 }
 
 /// A `2xx` whose body cannot be read gets the same exact-credential redaction as an error body,

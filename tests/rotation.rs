@@ -312,5 +312,5 @@ fn a_file_source_yields_what_the_file_holds_now() {
     assert_eq!(read().unwrap(), "second-secret-5678");
     std::fs::remove_file(&file).unwrap();
     let error = read().unwrap_err();
-    assert_eq!(error.to_string(), format!("invalid configuration: file {} does not exist", file.display()));
+    assert_eq!(error.to_string(), format!("Invalid configuration: file {} does not exist", file.display()));
 }

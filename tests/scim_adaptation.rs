@@ -202,7 +202,7 @@ async fn a_reactivation_then_a_failed_update_is_a_typed_incomplete_provision() {
     assert!(matches!(**cause, Error::Forbidden(_)));
     assert_eq!((error.kind(), error.status()), (ErrorKind::Client, Some(403)));
     assert!(
-        error.to_string().starts_with("provisioning stopped part-way (look-up, reactivation done; update failed)"),
+        error.to_string().starts_with("Provisioning stopped part-way (look-up, reactivation done; update failed)"),
         "{error}"
     );
     reactivate.assert_calls_async(1).await;

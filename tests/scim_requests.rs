@@ -361,7 +361,7 @@ async fn find_prefers_the_exact_user_name_and_refuses_ambiguous_emails() {
     assert_eq!(found.id.as_str(), "exact");
     let error = client.find_by_email("team@example.com").await.expect_err("two people share the address");
     assert!(matches!(error, Error::Ambiguous { attribute: "email", matches: 2 }), "{error:?}");
-    assert_eq!(error.to_string(), "ambiguous look-up: 2 users match the email; use a key that identifies one person");
+    assert_eq!(error.to_string(), "Ambiguous look-up: 2 users match the email; use a key that identifies one person");
     assert_eq!(error.status(), None);
     two_cases.assert_calls_async(1).await;
     shared_email.assert_calls_async(1).await;
@@ -437,7 +437,7 @@ async fn get_parses_leniently_and_maps_404() {
 
     let error = client.get(&UserId::new("gone")).await.expect_err("404");
     assert!(error.is_not_found(), "{error:?}");
-    assert_eq!(error.to_string(), "not found: HTTP 404: User gone not found");
+    assert_eq!(error.to_string(), "Not found: HTTP 404: User gone not found");
     found.assert_calls_async(1).await;
     missing.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
@@ -747,7 +747,7 @@ async fn a_token_that_is_a_word_of_the_hint_is_redacted_from_the_server_text_onl
     let error = client.test_connection().await.expect_err("401");
     assert_eq!(
         error.to_string(),
-        "unauthorized: HTTP 401: token [REDACTED] is not valid. Check the bearer token configured for this SCIM \
+        "Unauthorized: HTTP 401: token [REDACTED] is not valid. Check the bearer token configured for this SCIM \
          service: it may be wrong, expired or revoked"
     );
     probe.assert_calls_async(1).await;
@@ -772,7 +772,7 @@ async fn unauthorized_says_what_to_check_and_hides_the_token() {
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "unauthorized: HTTP 401: Authorization failure. Check the bearer token configured for this SCIM service: \
+        "Unauthorized: HTTP 401: Authorization failure. Check the bearer token configured for this SCIM service: \
          it may be wrong, expired or revoked"
     );
     assert!(!format!("{error} {error:?}").contains(TOKEN));
@@ -881,7 +881,7 @@ async fn error_status_may_be_a_string_or_a_number() {
         // The look-up after the conflict still finds nobody: the conflict is reported.
         let error = client(&server).provision(&jane()).await.expect_err("conflict");
         assert!(error.is_conflict(), "{error:?}");
-        assert_eq!(error.to_string(), "conflict: HTTP 409 (uniqueness): exists");
+        assert_eq!(error.to_string(), "Conflict: HTTP 409 (uniqueness): exists");
         find.assert_calls_async(2).await;
         create.assert_calls_async(1).await;
         unexpected.assert_calls_async(0).await;

@@ -34,7 +34,7 @@ fn assert_tls_refused(error: &Error) {
     match error {
         Error::Transport(transport) => {
             assert_eq!(transport.kind(), TransportErrorKind::Connect, "{error}");
-            assert!(error.to_string().starts_with("transport error (Connect) during GET /Users: "), "{error}");
+            assert!(error.to_string().starts_with("Transport error (Connect) during GET /Users: "), "{error}");
         }
         other => panic!("expected a transport error, got {other:?}"),
     }
@@ -138,7 +138,7 @@ fn proxy_debug_hides_the_password_and_bad_urls_are_refused_without_quoting_them(
         ("not a url Pr0xyPa55word", "the proxy URL is not a valid URL (relative URL without a base)"),
     ] {
         let error = Proxy::url(bad).unwrap_err();
-        assert_eq!(error.to_string(), format!("invalid configuration: {message}"), "{bad}");
+        assert_eq!(error.to_string(), format!("Invalid configuration: {message}"), "{bad}");
     }
 }
 
@@ -223,22 +223,22 @@ fn constructors_refuse_what_is_not_pem() {
     ] {
         assert_eq!(
             RootCertificate::from_pem(bad).unwrap_err().to_string(),
-            format!("invalid configuration: {message}")
+            format!("Invalid configuration: {message}")
         );
     }
     // A certificate frame around base64 that is not a certificate.
     let error =
         RootCertificate::from_pem("-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n").unwrap_err();
-    assert!(error.to_string().starts_with("invalid configuration: the root certificate cannot be "), "{error}");
+    assert!(error.to_string().starts_with("Invalid configuration: the root certificate cannot be "), "{error}");
     let error = ClientIdentity::from_pem(&pki.client_pem, "not a key").unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid configuration: the client private key is not PEM: expected `-----BEGIN PRIVATE KEY-----`"
+        "Invalid configuration: the client private key is not PEM: expected `-----BEGIN PRIVATE KEY-----`"
     );
     let error = ClientIdentity::from_pem("", pki.client_key_pem.clone()).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid configuration: the client certificate chain is not PEM: expected `-----BEGIN CERTIFICATE-----`"
+        "Invalid configuration: the client certificate chain is not PEM: expected `-----BEGIN CERTIFICATE-----`"
     );
     // A key that does not decode is refused by the TLS library, in its words, without the PEM.
     let garbled: String = pki
@@ -252,7 +252,7 @@ fn constructors_refuse_what_is_not_pem() {
         .collect();
     let error = ClientIdentity::from_pem(&pki.client_pem, garbled).unwrap_err();
     assert!(
-        error.to_string().starts_with("invalid configuration: the client certificate or key cannot be read"),
+        error.to_string().starts_with("Invalid configuration: the client certificate or key cannot be read"),
         "{error}"
     );
 }

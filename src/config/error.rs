@@ -106,10 +106,10 @@ impl fmt::Display for ConfigProblem {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.problems.as_slice() {
-            [] => f.write_str("invalid configuration"),
-            [one] => write!(f, "invalid configuration: {one}"),
+            [] => f.write_str("Invalid configuration"),
+            [one] => write!(f, "Invalid configuration: {one}"),
             many => {
-                write!(f, "invalid configuration ({} problems):", many.len())?;
+                write!(f, "Invalid configuration ({} problems):", many.len())?;
                 for problem in many {
                     write!(f, "\n  {problem}")?;
                 }
@@ -142,13 +142,13 @@ mod tests {
         ]);
         assert_eq!(
             error.to_string(),
-            "invalid configuration (3 problems):\n  connections[0].token: environment variable T is not set\n  connections[1]: `type` is missing\n  roles[0].role_id: is zero"
+            "Invalid configuration (3 problems):\n  connections[0].token: environment variable T is not set\n  connections[1]: `type` is missing\n  roles[0].role_id: is zero"
         );
         let one = ConfigError::one("client.timeout", "must be greater than zero");
-        assert_eq!(one.to_string(), "invalid configuration: client.timeout: must be greater than zero");
+        assert_eq!(one.to_string(), "Invalid configuration: client.timeout: must be greater than zero");
         assert_eq!(
             Error::from(error).to_string(),
-            "invalid configuration: connections[0].token: environment variable T is not set; connections[1]: `type` is missing; roles[0].role_id: is zero"
+            "Invalid configuration: connections[0].token: environment variable T is not set; connections[1]: `type` is missing; roles[0].role_id: is zero"
         );
     }
 

@@ -124,8 +124,8 @@ pub struct ValidationError {
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {
-            Some(status) => write!(f, "validation failed (HTTP {status}")?,
-            None => write!(f, "validation failed before sending (nothing was sent")?,
+            Some(status) => write!(f, "Validation failed (HTTP {status}")?,
+            None => write!(f, "Validation failed before sending (nothing was sent")?,
         }
         if let Some(code) = &self.code {
             write!(f, ", {code}")?;
@@ -152,7 +152,7 @@ pub enum TransportErrorKind {
 
 /// A network failure. Its message never contains the request URL.
 #[derive(Debug, thiserror::Error)]
-#[error("transport error ({kind:?}) during {method} {path}: {message}")]
+#[error("Transport error ({kind:?}) during {method} {path}: {message}")]
 pub struct TransportError {
     kind: TransportErrorKind,
     method: &'static str,
@@ -191,7 +191,7 @@ impl TransportError {
 
 /// A response that could not be understood. Keeps a short, secret-free excerpt of the body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("could not decode the response{}: {message}{}", .status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), fmt_excerpt(.excerpt))]
+#[error("Could not decode the response{}: {message}{}", .status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), fmt_excerpt(.excerpt))]
 #[non_exhaustive]
 pub struct DecodeError {
     /// The HTTP status of the response.

@@ -27,7 +27,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A connector or client was configured with a value it cannot use (a URL, a credential, an
     /// option). Nothing was sent.
-    #[error("invalid configuration: {message}")]
+    #[error("Invalid configuration: {message}")]
     InvalidConfig {
         /// What is wrong and which forms are accepted.
         message: String,
@@ -39,20 +39,20 @@ pub enum Error {
     Transport(#[from] TransportError),
 
     /// `401`: the credential was missing, wrong or revoked.
-    #[error("unauthorized: {0}")]
+    #[error("Unauthorized: {0}")]
     Unauthorized(ApiError),
 
     /// `403`: the credential works but lacks a permission (or the account lacks a feature or seat).
-    #[error("forbidden: {0}")]
+    #[error("Forbidden: {0}")]
     Forbidden(ApiError),
 
     /// `404`: the user (or the instance) does not exist.
-    #[error("not found: {0}")]
+    #[error("Not found: {0}")]
     NotFound(ApiError),
 
     /// `409` (or a duplicate-value answer): the request conflicts with existing state, typically a
     /// user that already exists.
-    #[error("conflict: {0}")]
+    #[error("Conflict: {0}")]
     Conflict(ApiError),
 
     /// The input was rejected, either by this crate before sending (then
@@ -62,7 +62,7 @@ pub enum Error {
     Validation(#[from] ValidationError),
 
     /// `429` (or `503` with `Retry-After`): the server asked the client to slow down.
-    #[error("rate limited{}: {error}", fmt_retry_after(*.retry_after))]
+    #[error("Rate limited{}: {error}", fmt_retry_after(*.retry_after))]
     RateLimited {
         /// The response.
         error: ApiError,
@@ -73,7 +73,7 @@ pub enum Error {
     /// A look-up that must identify one person matched several: acting on any of them could
     /// update or deactivate the wrong one. The server answered successfully; the data is the
     /// problem (two accounts share an e-mail address, say).
-    #[error("ambiguous look-up: {matches} {} match the {attribute}; use a key that identifies one {}", ambiguous_nouns(attribute).0, ambiguous_nouns(attribute).1)]
+    #[error("Ambiguous look-up: {matches} {} match the {attribute}; use a key that identifies one {}", ambiguous_nouns(attribute).0, ambiguous_nouns(attribute).1)]
     Ambiguous {
         /// The attribute looked up (`userName`, `email`, `externalId`).
         attribute: &'static str,
@@ -84,7 +84,7 @@ pub enum Error {
     /// A group or person the call refers to does not exist in the app: it was looked up (by id or
     /// name) and not found. Nothing was changed. Unlike [`Error::NotFound`] it carries no response:
     /// the look-up succeeded and found nothing.
-    #[error("{resource} {reference} does not exist; nothing was changed")]
+    #[error("{} {reference} does not exist; nothing was changed. {}", capitalised(resource), missing_advice(resource))]
     Missing {
         /// What was looked up: `group`, `requester group`, `agent role`, `user`, …
         resource: &'static str,
@@ -95,7 +95,7 @@ pub enum Error {
 
     /// The connector does not support a capability the caller asked for (its app has no groups,
     /// say). Nothing was sent; retrying cannot help.
-    #[error("the {connector} connector does not support {capability}")]
+    #[error("The {connector} connector does not support {capability}; nothing was sent. Skip it for this app")]
     Unsupported {
         /// The connector's [`display_name`](crate::Connector::display_name), as one bounded line
         /// with e-mail addresses masked.
@@ -110,7 +110,7 @@ pub enum Error {
 
     /// Provisioning did some steps, then one failed: `completed` happened (a reactivation, say)
     /// and is not undone. [`kind`](Error::kind) and the other accessors describe `error`.
-    #[error("provisioning stopped part-way ({} done; {failed} failed): {error}", crate::outcome::fmt_steps(.completed))]
+    #[error("Provisioning stopped part-way ({} done; {failed} failed): {error}", crate::outcome::fmt_steps(.completed))]
     ProvisionIncomplete {
         /// The steps that happened, in order.
         completed: Vec<crate::outcome::ProvisionStep>,
@@ -124,7 +124,7 @@ pub enum Error {
     /// at the page limit ([`ScimBearer::with_scan_limit`](crate::ScimBearer::with_scan_limit)):
     /// the person may exist, so this is never "not found".
     #[error(
-        "look-up by {attribute} incomplete: the server does not filter, and {pages} pages were read (the limit) without reaching the last"
+        "Look-up by {attribute} incomplete: the server does not filter, and {pages} pages were read (the limit) without reaching the last; raise the limit with `with_scan_limit`"
     )]
     LookupIncomplete {
         /// The attribute looked up.
@@ -142,6 +142,21 @@ pub enum Error {
 /// users, in the plural and the singular.
 fn ambiguous_nouns(attribute: &str) -> (&'static str, &'static str) {
     if attribute.contains("group") || attribute.contains("role") { ("groups", "group") } else { ("users", "person") }
+}
+
+/// What to do about an [`Error::Missing`] resource.
+fn missing_advice(resource: &str) -> &'static str {
+    if resource == "user" || resource == "person" {
+        "Provision the person first, or check the look-up"
+    } else {
+        "Check the name or id, or create it first"
+    }
+}
+
+/// `requester group` → `Requester group`: a message starts with a capital.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
@@ -317,20 +332,20 @@ mod tests {
         let cases: Vec<(Error, &str)> = vec![
             (
                 Error::from_response(api(401, None, "Invalid token").with_hint(Some("Check the key".into())), None),
-                "unauthorized: HTTP 401: Invalid token. Check the key",
+                "Unauthorized: HTTP 401: Invalid token. Check the key",
             ),
             (
                 Error::from_response(api(403, Some("access_denied"), "You are not authorized"), None),
-                "forbidden: HTTP 403 (access_denied): You are not authorized",
+                "Forbidden: HTTP 403 (access_denied): You are not authorized",
             ),
-            (Error::from_response(api(404, None, "User 9 not found"), None), "not found: HTTP 404: User 9 not found"),
+            (Error::from_response(api(404, None, "User 9 not found"), None), "Not found: HTTP 404: User 9 not found"),
             (
                 Error::from_response(api(409, Some("uniqueness"), "userName taken"), None),
-                "conflict: HTTP 409 (uniqueness): userName taken",
+                "Conflict: HTTP 409 (uniqueness): userName taken",
             ),
             (
                 Error::from_response(api(400, Some("invalidFilter"), "Bad filter"), None),
-                "validation failed (HTTP 400, invalidFilter): Bad filter",
+                "Validation failed (HTTP 400, invalidFilter): Bad filter",
             ),
             (
                 Error::from_response(
@@ -339,15 +354,15 @@ mod tests {
                     ]),
                     None,
                 ),
-                "validation failed (HTTP 400): Validation failed; email: It should be a String (invalid_value)",
+                "Validation failed (HTTP 400): Validation failed; email: It should be a String (invalid_value)",
             ),
             (
                 Error::from_response(api(429, None, "Too many requests"), Some(Duration::from_secs(30))),
-                "rate limited (retry after 30 s): HTTP 429: Too many requests",
+                "Rate limited (retry after 30 s): HTTP 429: Too many requests",
             ),
             (
                 Error::from_response(api(503, None, "Maintenance"), Some(Duration::from_millis(1500))),
-                "rate limited (retry after 1.5 s): HTTP 503: Maintenance",
+                "Rate limited (retry after 1.5 s): HTTP 503: Maintenance",
             ),
             (
                 Error::from_response(api(503, None, "Service Unavailable"), None),
@@ -356,13 +371,13 @@ mod tests {
             (Error::from_response(api(500, None, "boom"), None), "API error: HTTP 500: boom"),
             (
                 Error::invalid_input("missing required fields", vec![FieldError::new("externalId", "required")]),
-                "validation failed before sending (nothing was sent): missing required fields; externalId: required",
+                "Validation failed before sending (nothing was sent): missing required fields; externalId: required",
             ),
-            (Error::invalid_config("the API key is empty"), "invalid configuration: the API key is empty"),
+            (Error::invalid_config("the API key is empty"), "Invalid configuration: the API key is empty"),
             (
                 DecodeError::new(Some(200), "unexpected response body: expected value at line 1 column 1", b"<html>")
                     .into(),
-                "could not decode the response (HTTP 200): unexpected response body: expected value at line 1 column 1; body starts: \"<html>\"",
+                "Could not decode the response (HTTP 200): unexpected response body: expected value at line 1 column 1; body starts: \"<html>\"",
             ),
         ];
         for (error, expected) in cases {

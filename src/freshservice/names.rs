@@ -291,7 +291,7 @@ mod tests {
         let error = directory().resolve("location", "Atlantis").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "validation failed before sending (nothing was sent): the location `Atlantis` does not exist in \
+            "Validation failed before sending (nothing was sent): the location `Atlantis` does not exist in \
              Freshservice; create it there or correct the name; location: unknown location `Atlantis`"
         );
     }

@@ -480,7 +480,7 @@ mod tests {
         assert_eq!(error.status(), Some(401));
         assert_eq!(
             error.to_string(),
-            "unauthorized: HTTP 401: token [REDACTED] is revoked. Check the bearer token configured for this SCIM \
+            "Unauthorized: HTTP 401: token [REDACTED] is revoked. Check the bearer token configured for this SCIM \
              service: it may be wrong, expired or revoked"
         );
         old.assert_calls_async(1).await;
