@@ -95,7 +95,8 @@ pub struct PlanEntry {
     /// The app's id of the account the entry is about, if it has one.
     #[serde(serialize_with = "id_as_text")]
     pub account: Option<UserId>,
-    /// What to do, and why.
+    /// What to do, and why (in JSON, its members sit beside the entry's: `"action": "update"`).
+    #[serde(flatten)]
     pub action: Action,
 }
 
