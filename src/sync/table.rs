@@ -40,17 +40,17 @@ impl fmt::Display for Plan {
         if shown.is_empty() {
             return write!(f, "no changes");
         }
-        write!(f, "\n{:<11} {:>7}  {:<32} {:<12} {:<14} detail", "action", "person", "key", "external id", "account")?;
+        write!(f, "\n{:<11} {:>7}  {:<32} {:<12} {:<32} detail", "action", "person", "key", "external id", "account")?;
         for entry in shown {
             let person = entry.index.map_or_else(|| "-".to_string(), |i| format!("#{i}"));
             write!(
                 f,
-                "\n{:<11} {:>7}  {:<32} {:<12} {:<14} {}",
+                "\n{:<11} {:>7}  {:<32} {:<12} {:<32} {}",
                 entry.action.name(),
                 person,
                 cell(entry.key.as_deref().unwrap_or("-"), 32),
                 cell(entry.external_id.as_deref().unwrap_or("-"), 12),
-                cell(entry.account.as_ref().map_or("-", |a| a.as_str()), 14),
+                cell(entry.account.as_ref().map_or("-", |a| a.as_str()), 32),
                 cell(&entry.action.detail(), 120),
             )?;
         }
