@@ -42,7 +42,7 @@ fn scim_person(name: &str, external_id: Option<&str>, title: &str) -> User {
     builder.build()
 }
 
-fn entry<'p>(plan: &'p Plan, index: usize) -> &'p Action {
+fn entry(plan: &Plan, index: usize) -> &Action {
     &plan.entries.iter().find(|e| e.index == Some(index)).expect("an entry for every person").action
 }
 

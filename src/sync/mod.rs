@@ -152,7 +152,9 @@ impl<'c> Reconciler<'c> {
         S: Stream<Item = crate::user::User>,
     {
         let connector = self.client.connector();
-        let mut planner = plan::Planner::new(connector, &self.scope);
+        // Room for every person at once (when the input knows its size), so no growth copies.
+        let (people, _) = desired.size_hint();
+        let mut planner = plan::Planner::new(connector, &self.scope, people.min(10_000_000));
         let size = self.page_size.unwrap_or_else(|| connector.max_page_size()).max(1);
         {
             let mut accounts = std::pin::pin!(self.client.list(size));

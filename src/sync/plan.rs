@@ -63,16 +63,17 @@ pub(crate) struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    pub(crate) fn new(connector: &'a dyn Connector, scope: &'a ManagedScope) -> Self {
+    /// A planner expecting about `people` desired people.
+    pub(crate) fn new(connector: &'a dyn Connector, scope: &'a ManagedScope, people: usize) -> Self {
         Planner {
             connector,
             scope,
             accounts: Vec::new(),
             by_key: Vec::new(),
             by_external_id: Vec::new(),
-            entries: Vec::new(),
-            seen_keys: HashMap::new(),
-            seen_external_ids: HashMap::new(),
+            entries: Vec::with_capacity(people),
+            seen_keys: HashMap::with_capacity(people),
+            seen_external_ids: HashMap::with_capacity(people),
             people: 0,
         }
     }
@@ -103,7 +104,6 @@ impl<'a> Planner<'a> {
     pub(crate) fn index_accounts(&mut self) {
         self.by_key.sort_unstable();
         self.by_external_id.sort_unstable();
-        self.accounts.shrink_to_fit();
     }
 
     fn account_key_is(&self, account: u32, key: &str, exact: bool) -> bool {
@@ -112,7 +112,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Turns an earlier entry into a conflict (when a later person shows it was not what it seemed).
-    fn to_conflict(&mut self, entry: u32, reason: ConflictReason) {
+    fn make_conflict(&mut self, entry: u32, reason: ConflictReason) {
         let entry = &mut self.entries[entry as usize];
         if !matches!(entry.action, Action::Conflict { .. }) {
             entry.action = Action::Conflict { reason };
@@ -148,7 +148,7 @@ impl<'a> Planner<'a> {
         if let Some(earlier) = earlier {
             let other = self.entries[earlier as usize].index.unwrap_or_default();
             entry.action = Action::Conflict { reason: ConflictReason::DuplicateInInput { other } };
-            self.to_conflict(earlier, ConflictReason::DuplicateInInput { other: index });
+            self.make_conflict(earlier, ConflictReason::DuplicateInInput { other: index });
             self.entries.push(entry);
             return;
         }
@@ -204,11 +204,15 @@ impl<'a> Planner<'a> {
             }
         };
         let found = &self.accounts[account as usize];
-        entry.account = Some(UserId::new(&*found.id));
         if let Some(earlier) = found.claimed {
+            // The id moved into the earlier entry if that person matched it alone.
+            entry.account = match &*found.id {
+                "" => self.entries[earlier as usize].account.clone(),
+                id => Some(UserId::new(id)),
+            };
             let other = self.entries[earlier as usize].index.unwrap_or_default();
             entry.action = Action::Conflict { reason: ConflictReason::AccountMatchesSeveralPeople { other } };
-            self.to_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
+            self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
             self.entries.push(entry);
             return;
         }
@@ -228,7 +232,21 @@ impl<'a> Planner<'a> {
                 Action::Update { changes: Box::new(changes), attributes }
             }
         };
-        self.accounts[account as usize].claimed = Some(this);
+        // Claimed, the account is needed no more for comparing: its id moves into the entry and its
+        // fingerprints are freed. Its key and external id are freed when this person has the same
+        // (a later person with either is then a duplicate, caught above); otherwise a later person
+        // may still match the account by them, which is a conflict.
+        let same_key = self.account_key_is(account, &key, exact);
+        let found = &mut self.accounts[account as usize];
+        found.claimed = Some(this);
+        if same_key {
+            found.key = None;
+        }
+        if found.external_id.as_deref() == external_id.as_deref() {
+            found.external_id = None;
+        }
+        found.prints = Box::default();
+        entry.account = Some(UserId::new(String::from(std::mem::take(&mut found.id))));
         self.entries.push(entry);
     }
 
@@ -238,7 +256,7 @@ impl<'a> Planner<'a> {
         for account in accounts {
             let account = &mut self.accounts[*account as usize];
             if let Some(earlier) = account.claimed.filter(|e| *e != entry) {
-                self.to_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
+                self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
             } else {
                 account.claimed = Some(entry);
             }
