@@ -175,6 +175,22 @@ pub trait Connector: Send + Sync + fmt::Debug {
     /// idempotent (SCIM: `userName`; Freshservice: the primary e-mail).
     fn match_key(&self, user: &User) -> Result<Lookup>;
 
+    /// The largest page [`list_users`](Connector::list_users) may ask for. Reconciliation
+    /// ([`Reconciler`](crate::sync::Reconciler)) lists at this size, so a full read costs as few
+    /// requests as the app allows. Defaults to 100, a size every paging API this crate knows
+    /// accepts; connectors whose app allows more (SCIM: 1000) say so.
+    fn max_page_size(&self) -> u32 {
+        100
+    }
+
+    /// The part of `user` this app stores and a [`list_users`](Connector::list_users) page shows,
+    /// so reconciliation can compare a desired person with a listed account without reading each
+    /// one: attributes the app does not store (or lists without) are left out of both sides.
+    /// Defaults to the whole user.
+    fn comparable(&self, user: &User) -> User {
+        user.clone()
+    }
+
     /// Checks that `user` has everything this app requires to create it, before any request is
     /// sent. Returns a validation error naming every missing field.
     fn check_new_user(&self, user: &User) -> Result<()> {
@@ -276,6 +292,12 @@ macro_rules! forward_connector {
             }
             fn check_new_user(&self, user: &User) -> Result<()> {
                 (**self).check_new_user(user)
+            }
+            fn max_page_size(&self) -> u32 {
+                (**self).max_page_size()
+            }
+            fn comparable(&self, user: &User) -> User {
+                (**self).comparable(user)
             }
             async fn test_connection(&self, http: &Http) -> Result<()> {
                 (**self).test_connection(http).await

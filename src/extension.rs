@@ -95,6 +95,8 @@ pub(crate) trait ErasedExtension: Any + Send + Sync + fmt::Debug {
     fn changes_from(&self, current: Option<&dyn ErasedExtension>) -> Option<Box<dyn ErasedExtension>>;
     fn apply(&mut self, changes: &dyn ErasedExtension);
     fn clone_box(&self) -> Box<dyn ErasedExtension>;
+    /// The type's name without its module path (`InteractAttributes`), for naming its attributes.
+    fn type_name(&self) -> &'static str;
     fn eq_dyn(&self, other: &dyn ErasedExtension) -> bool;
 }
 
@@ -140,6 +142,11 @@ impl<T: UserExtension> ErasedExtension for T {
 
     fn clone_box(&self) -> Box<dyn ErasedExtension> {
         Box::new(self.clone())
+    }
+
+    fn type_name(&self) -> &'static str {
+        let full = std::any::type_name::<T>();
+        full.rsplit("::").next().unwrap_or(full)
     }
 
     fn eq_dyn(&self, other: &dyn ErasedExtension) -> bool {

@@ -175,6 +175,7 @@ mod resource;
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
 pub mod scim;
+pub mod sync;
 mod user;
 
 /// The README's examples, compiled as doctests.

@@ -233,6 +233,44 @@ impl Connector for FreshserviceApiKey {
         Ok(Lookup::Email(required_email(user)?.to_string()))
     }
 
+    /// What Freshservice stores and its requester listing shows: first and last name, e-mail
+    /// addresses, job title, work and mobile phone, department, manager, time zone, language, the
+    /// employee-number field when one is mapped, and of [`FreshserviceAttributes`] the kind,
+    /// location, custom fields and ticket visibility. An agent's roles, groups and occasional flag
+    /// are left out: the listing does not show them, so reconciliation does not compare them.
+    fn comparable(&self, user: &User) -> User {
+        let mut view = User { active: user.active, ..User::default() };
+        view.name = user.name.as_ref().map(|n| crate::user::Name {
+            given_name: n.given_name.clone(),
+            family_name: n.family_name.clone(),
+            ..Default::default()
+        });
+        view.emails = user.emails.clone();
+        view.title = user.title.clone();
+        view.phone_numbers = ["work", "mobile"]
+            .into_iter()
+            .filter_map(|kind| user.phone(kind).map(|number| crate::user::MultiValue::new(number, kind)))
+            .collect();
+        view.timezone = user.timezone.clone();
+        view.preferred_language = user.preferred_language.clone();
+        view.enterprise = user.enterprise.as_ref().map(|e| crate::user::EnterpriseAttributes {
+            department: e.department.clone(),
+            manager: e.manager.clone(),
+            employee_number: self.employee_number_field.as_ref().and(e.employee_number.clone()),
+            ..Default::default()
+        });
+        if let Some(fs) = user.extension::<FreshserviceAttributes>() {
+            view.set_extension(FreshserviceAttributes {
+                kind: fs.kind,
+                location: fs.location.clone(),
+                custom_fields: fs.custom_fields.clone(),
+                can_see_all_tickets_from_associated_departments: fs.can_see_all_tickets_from_associated_departments,
+                ..FreshserviceAttributes::default()
+            });
+        }
+        view
+    }
+
     /// A usable e-mail address, and at least one role for an agent.
     fn check_new_user(&self, user: &User) -> Result<()> {
         let mut fields = Vec::new();
@@ -366,6 +404,10 @@ impl Connector for FreshserviceApiKey {
         let api = api(kind_of(&current).unwrap_or_default());
         let url = item_url(http, api, numeric_id(id)?, Some("forget"))?;
         http.send(Request::delete(url, api.forget)).await.map(|_| ())
+    }
+
+    fn max_page_size(&self) -> u32 {
+        MAX_PAGE_SIZE
     }
 
     /// A page of requesters and agents; the token is the next page number.

@@ -283,6 +283,10 @@ impl Connector for ScimBearer {
         ops::delete_user(http, id).await
     }
 
+    fn max_page_size(&self) -> u32 {
+        ops::MAX_PAGE_SIZE
+    }
+
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
         Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?))
     }

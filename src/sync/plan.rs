@@ -1,0 +1,331 @@
+//! The planner: accounts in, people in, a [`Plan`] out.
+//!
+//! Accounts are kept as keys and fingerprints only ([`Account`]), indexed by the hash of their
+//! normalised match key and external id in sorted vectors (no per-entry allocation). People are
+//! read one at a time and compared at once; only those to create, update or reactivate are kept
+//! whole in their entry.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use super::entry::{Action, ConflictReason, DeactivateReason, Plan, PlanCounts, PlanEntry, UnchangedReason};
+use super::fingerprint::{account_digest, account_prints, changes};
+use super::scope::ManagedScope;
+use crate::connector::Connector;
+use crate::resource::{Lookup, RemoteUser, UserId};
+use crate::user::User;
+
+/// A listed account, reduced to what matching and comparing need.
+struct Account {
+    id: Box<str>,
+    key: Option<Box<str>>,
+    external_id: Option<Box<str>>,
+    prints: Box<[u64]>,
+    active: bool,
+    in_scope: bool,
+    /// The entry of the person who matched it.
+    claimed: Option<u32>,
+}
+
+/// A match key as compared: user names and e-mail addresses ignoring ASCII case, external ids
+/// exactly.
+pub(crate) fn normalised_key(lookup: &Lookup) -> String {
+    match lookup {
+        Lookup::ExternalId(id) => id.clone(),
+        other => other.value().trim().to_ascii_lowercase(),
+    }
+}
+
+fn hash_text(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The positions in `index` (sorted by hash) whose hash is `hash`.
+fn hits(index: &[(u64, u32)], hash: u64) -> impl Iterator<Item = u32> + '_ {
+    let start = index.partition_point(|(h, _)| *h < hash);
+    index[start..].iter().take_while(move |(h, _)| *h == hash).map(|(_, i)| *i)
+}
+
+pub(crate) struct Planner<'a> {
+    connector: &'a dyn Connector,
+    scope: &'a ManagedScope,
+    accounts: Vec<Account>,
+    by_key: Vec<(u64, u32)>,
+    by_external_id: Vec<(u64, u32)>,
+    entries: Vec<PlanEntry>,
+    /// Desired keys and external ids seen so far, by hash, with their entry.
+    seen_keys: HashMap<u64, u32>,
+    seen_external_ids: HashMap<u64, u32>,
+    people: usize,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner expecting about `people` desired people.
+    pub(crate) fn new(connector: &'a dyn Connector, scope: &'a ManagedScope, people: usize) -> Self {
+        Planner {
+            connector,
+            scope,
+            accounts: Vec::new(),
+            by_key: Vec::new(),
+            by_external_id: Vec::new(),
+            entries: Vec::with_capacity(people),
+            seen_keys: HashMap::with_capacity(people),
+            seen_external_ids: HashMap::with_capacity(people),
+            people: 0,
+        }
+    }
+
+    /// Keeps what matching needs of one listed account.
+    pub(crate) fn add_account(&mut self, remote: &RemoteUser) {
+        let key = self.connector.match_key(&remote.user).ok();
+        let external_id = remote.user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        let position = u32::try_from(self.accounts.len()).unwrap_or(u32::MAX);
+        if let Some(key) = &key {
+            self.by_key.push((hash_text(&normalised_key(key)), position));
+        }
+        if let Some(external_id) = external_id {
+            self.by_external_id.push((hash_text(external_id), position));
+        }
+        self.accounts.push(Account {
+            id: remote.id.as_str().into(),
+            key: key.map(|k| k.value().into()),
+            external_id: external_id.map(Into::into),
+            prints: account_prints(&self.connector.comparable(&remote.user)),
+            active: remote.is_active(),
+            in_scope: self.scope.contains(remote),
+            claimed: None,
+        });
+    }
+
+    /// Sorts the indexes; call once every account is added.
+    pub(crate) fn index_accounts(&mut self) {
+        self.by_key.sort_unstable();
+        self.by_external_id.sort_unstable();
+    }
+
+    fn account_key_is(&self, account: u32, key: &str, exact: bool) -> bool {
+        let Some(have) = self.accounts[account as usize].key.as_deref() else { return false };
+        if exact { have == key } else { have.trim().eq_ignore_ascii_case(key) }
+    }
+
+    /// Turns an earlier entry into a conflict (when a later person shows it was not what it seemed).
+    fn make_conflict(&mut self, entry: u32, reason: ConflictReason) {
+        let entry = &mut self.entries[entry as usize];
+        if !matches!(entry.action, Action::Conflict { .. }) {
+            entry.action = Action::Conflict { reason };
+        }
+    }
+
+    /// Compares one desired person (at `index` in the input) with the accounts.
+    pub(crate) fn add_person(&mut self, index: usize, user: User) {
+        self.people += 1;
+        let external_id = user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
+        let this = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        let lookup = match self.connector.match_key(&user) {
+            Ok(lookup) => lookup,
+            Err(error) => {
+                let mut entry = person_entry(index, None, external_id);
+                entry.action = Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } };
+                self.entries.push(entry);
+                return;
+            }
+        };
+        let exact = matches!(lookup, Lookup::ExternalId(_));
+        let key = normalised_key(&lookup);
+        let mut entry = person_entry(index, Some(lookup.value().to_string()), external_id.clone());
+
+        // The same person twice in the input: both need a human.
+        let key_hash = hash_text(&key);
+        let external_hash = external_id.as_deref().map(hash_text);
+        let earlier = self.seen_keys.get(&key_hash).copied().or_else(|| {
+            external_hash.and_then(|h| self.seen_external_ids.get(&h).copied()).filter(|e| {
+                self.entries[*e as usize].external_id == external_id // not a hash collision
+            })
+        });
+        if let Some(earlier) = earlier {
+            let other = self.entries[earlier as usize].index.unwrap_or_default();
+            entry.action = Action::Conflict { reason: ConflictReason::DuplicateInInput { other } };
+            self.make_conflict(earlier, ConflictReason::DuplicateInInput { other: index });
+            self.entries.push(entry);
+            return;
+        }
+        self.seen_keys.insert(key_hash, this);
+        if let Some(h) = external_hash {
+            self.seen_external_ids.insert(h, this);
+        }
+
+        // Candidates: accounts with the key, and accounts with the external id.
+        let mut by_key: Vec<u32> =
+            hits(&self.by_key, key_hash).filter(|a| self.account_key_is(*a, &key, exact)).collect();
+        let mut candidates = by_key.clone();
+        if let (Some(id), Some(h)) = (&external_id, external_hash) {
+            let same = |a: &u32| self.accounts[*a as usize].external_id.as_deref() == Some(id.as_str());
+            candidates.extend(hits(&self.by_external_id, h).filter(same));
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        // The account with this key carries another HR id: the key was reused.
+        by_key.retain(|a| {
+            let theirs = self.accounts[*a as usize].external_id.as_deref();
+            theirs.is_some() && external_id.is_some() && theirs != external_id.as_deref()
+        });
+        if let Some(&account) = by_key.first() {
+            entry.account = Some(UserId::new(&*self.accounts[account as usize].id));
+            entry.action = Action::Conflict { reason: ConflictReason::ExternalIdMismatch };
+            self.claim_all(&candidates, this, index);
+            self.entries.push(entry);
+            return;
+        }
+        let account = match candidates[..] {
+            [] => {
+                entry.action = if user.active == Some(false) {
+                    Action::Unchanged { reason: UnchangedReason::InactiveNotInApp }
+                } else {
+                    match self.connector.check_new_user(&user) {
+                        Ok(()) => Action::Create { user: Box::new(user) },
+                        Err(error) => {
+                            Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } }
+                        }
+                    }
+                };
+                self.entries.push(entry);
+                return;
+            }
+            [one] => one,
+            _ => {
+                let accounts = candidates.iter().map(|a| UserId::new(&*self.accounts[*a as usize].id)).collect();
+                entry.action = Action::Conflict { reason: ConflictReason::SeveralAccounts { accounts } };
+                self.claim_all(&candidates, this, index);
+                self.entries.push(entry);
+                return;
+            }
+        };
+        let found = &self.accounts[account as usize];
+        if let Some(earlier) = found.claimed {
+            // The id moved into the earlier entry if that person matched it alone.
+            entry.account = match &*found.id {
+                "" => self.entries[earlier as usize].account.clone(),
+                id => Some(UserId::new(id)),
+            };
+            let other = self.entries[earlier as usize].index.unwrap_or_default();
+            entry.action = Action::Conflict { reason: ConflictReason::AccountMatchesSeveralPeople { other } };
+            self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
+            self.entries.push(entry);
+            return;
+        }
+        entry.action = if user.active == Some(false) {
+            match (found.active, found.in_scope) {
+                (false, _) => Action::Unchanged { reason: UnchangedReason::AlreadyInactive },
+                (true, true) => Action::Deactivate { reason: DeactivateReason::InactiveInHr, digest: digest_of(found) },
+                (true, false) => Action::Conflict { reason: ConflictReason::OutsideScope },
+            }
+        } else {
+            let (changes, attributes) = changes(&self.connector.comparable(&user), &found.prints);
+            if !found.active {
+                Action::Reactivate { changes: Box::new(changes), attributes }
+            } else if changes.is_empty() {
+                unchanged()
+            } else {
+                Action::Update { changes: Box::new(changes), attributes }
+            }
+        };
+        // Claimed, the account is needed no more for comparing: its id moves into the entry and its
+        // fingerprints are freed. Its key and external id are freed when this person has the same
+        // (a later person with either is then a duplicate, caught above); otherwise a later person
+        // may still match the account by them, which is a conflict.
+        let same_key = self.account_key_is(account, &key, exact);
+        let found = &mut self.accounts[account as usize];
+        found.claimed = Some(this);
+        if same_key {
+            found.key = None;
+        }
+        if found.external_id.as_deref() == external_id.as_deref() {
+            found.external_id = None;
+        }
+        found.prints = Box::default();
+        entry.account = Some(UserId::new(String::from(std::mem::take(&mut found.id))));
+        self.entries.push(entry);
+    }
+
+    /// Marks `accounts` as matched by the (conflicting) entry `entry` of person `index`, so none
+    /// is deactivated; an account an earlier person matched makes that person a conflict too.
+    fn claim_all(&mut self, accounts: &[u32], entry: u32, index: usize) {
+        for account in accounts {
+            let account = &mut self.accounts[*account as usize];
+            if let Some(earlier) = account.claimed.filter(|e| *e != entry) {
+                self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
+            } else {
+                account.claimed = Some(entry);
+            }
+        }
+    }
+
+    /// The plan: the people's entries, then a deactivation for each managed, active account no
+    /// person matched.
+    pub(crate) fn finish(mut self) -> Plan {
+        let mut counts = PlanCounts { people: self.people, accounts: self.accounts.len(), ..PlanCounts::default() };
+        for account in std::mem::take(&mut self.accounts) {
+            if account.in_scope && account.active {
+                counts.managed += 1;
+            }
+            if account.claimed.is_some() {
+                continue;
+            }
+            match (account.in_scope, account.active) {
+                (false, _) => counts.unmanaged += 1,
+                (true, false) => counts.inactive_not_in_hr += 1,
+                (true, true) => {
+                    let digest = digest_of(&account);
+                    self.entries.push(PlanEntry {
+                        index: None,
+                        key: account.key.map(String::from),
+                        external_id: account.external_id.map(String::from),
+                        account: Some(UserId::new(String::from(account.id))),
+                        action: Action::Deactivate { reason: DeactivateReason::NotInHr, digest },
+                    });
+                }
+            }
+        }
+        for entry in &self.entries {
+            let slot = match entry.action {
+                Action::Create { .. } => &mut counts.create,
+                Action::Update { .. } => &mut counts.update,
+                Action::Reactivate { .. } => &mut counts.reactivate,
+                Action::Deactivate { .. } => &mut counts.deactivate,
+                Action::Unchanged { .. } => &mut counts.unchanged,
+                Action::Conflict { .. } => &mut counts.conflict,
+            };
+            *slot += 1;
+        }
+        self.entries.shrink_to_fit();
+        Plan {
+            connector: self.connector.kind(),
+            app: self.connector.display_name().to_string(),
+            counts,
+            entries: self.entries,
+        }
+    }
+}
+
+fn person_entry(index: usize, key: Option<String>, external_id: Option<String>) -> PlanEntry {
+    PlanEntry { index: Some(index), key, external_id, account: None, action: unchanged() }
+}
+
+fn unchanged() -> Action {
+    Action::Unchanged { reason: UnchangedReason::UpToDate }
+}
+
+fn digest_of(account: &Account) -> u64 {
+    account_digest(account.key.as_deref(), account.external_id.as_deref(), &account.prints)
+}
+
+/// The digest of an account read again, comparable with the one its plan entry holds.
+pub(crate) fn digest_of_remote(connector: &dyn Connector, remote: &RemoteUser) -> u64 {
+    let key = connector.match_key(&remote.user).ok();
+    let external_id = remote.user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let prints = account_prints(&connector.comparable(&remote.user));
+    account_digest(key.as_ref().map(Lookup::value), external_id, &prints)
+}
