@@ -120,7 +120,7 @@ pub trait CredentialSource: Send + Sync + fmt::Debug {
 fn checked_credential<'a>(secret: &'a SecretString, what: &str) -> Result<&'a str> {
     let value = secret.expose_secret().trim();
     if value.is_empty() {
-        return Err(Error::invalid_config(format!("the {what} is empty")));
+        return Err(Error::invalid_config(format!("the {what} is empty; pass the one the app issued")));
     }
     if value.chars().any(|c| c.is_control() || c.is_whitespace() || !c.is_ascii()) {
         return Err(Error::invalid_config(format!(
@@ -151,9 +151,9 @@ mod tests {
     fn empty_and_whitespace_credentials_are_rejected() {
         for bad in ["", "   ", "\t\n"] {
             let err = Authorization::bearer(&SecretString::from(bad)).unwrap_err();
-            assert_eq!(err.to_string(), "Invalid configuration: the bearer token is empty");
+            assert_eq!(err.to_string(), "Invalid configuration: the bearer token is empty; pass the one the app issued");
             let err = Authorization::basic(&SecretString::from(bad), "X").unwrap_err();
-            assert_eq!(err.to_string(), "Invalid configuration: the API key is empty");
+            assert_eq!(err.to_string(), "Invalid configuration: the API key is empty; pass the one the app issued");
         }
         let err = Authorization::bearer(&SecretString::from("ab cd")).unwrap_err();
         assert!(matches!(err, Error::InvalidConfig { .. }));

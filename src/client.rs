@@ -199,7 +199,7 @@ impl ClientBuilder {
             return Err(Error::invalid_config("the request timeout must be greater than zero"));
         }
         if self.user_agent.trim().is_empty() {
-            return Err(Error::invalid_config("the user agent is empty"));
+            return Err(Error::invalid_config("the user agent is empty; set one, or leave the default"));
         }
         if self.max_response_bytes == 0 {
             return Err(Error::invalid_config("the response size limit must be greater than zero"));

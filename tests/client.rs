@@ -704,7 +704,7 @@ fn out_of_range_settings_are_configuration_errors() {
     let fake = || Fake::new("http://127.0.0.1:1");
     for (builder, message) in [
         (Client::builder(fake()).timeout(Duration::ZERO), "the request timeout must be greater than zero"),
-        (Client::builder(fake()).user_agent(" "), "the user agent is empty"),
+        (Client::builder(fake()).user_agent(" "), "the user agent is empty; set one, or leave the default"),
         (Client::builder(fake()).max_response_bytes(0), "the response size limit must be greater than zero"),
         (Client::builder(fake()).max_in_flight(usize::MAX), "at most 1024 requests may be in flight"),
         (Client::builder(fake()).rate_limit_window(Duration::MAX), "the rate-limit window must be at most one day"),

@@ -166,9 +166,9 @@ fn empty_credentials_are_configuration_errors() {
     for secret in ["", "  ", "\n"] {
         assert_eq!(
             config_message(InteractBearer::new("https://i.example.com/scim", secret)),
-            "the bearer token is empty"
+            "the bearer token is empty; pass the one the app issued"
         );
-        assert_eq!(config_message(ScimBearer::new("https://i.example.com/scim", secret)), "the bearer token is empty");
-        assert_eq!(config_message(FreshserviceApiKey::new("acme", secret)), "the API key is empty");
+        assert_eq!(config_message(ScimBearer::new("https://i.example.com/scim", secret)), "the bearer token is empty; pass the one the app issued");
+        assert_eq!(config_message(FreshserviceApiKey::new("acme", secret)), "the API key is empty; pass the one the app issued");
     }
 }

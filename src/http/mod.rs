@@ -283,7 +283,7 @@ impl Http {
             let _permit = loop {
                 self.pace(deadline).await;
                 let Ok(permit) = self.in_flight.acquire().await else {
-                    return (Err(Error::invalid_config("the client was shut down")), None);
+                    return (Err(Error::invalid_config("the client was shut down; build a new one")), None);
                 };
                 if self.pacing_wait(deadline).is_none() {
                     break permit;

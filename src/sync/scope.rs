@@ -123,7 +123,7 @@ impl Brake {
 /// [`ApplyOptions::allow_over_brake`](crate::sync::ApplyOptions::allow_over_brake) for this run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "the plan would deactivate {deactivations} of {managed} managed accounts ({share:.1} %), more than the brake allows ({max_count} accounts or {max_pct:.1} %); nothing was sent: review the plan, then allow it for this run",
+    "The plan would deactivate {deactivations} of {managed} managed accounts ({share:.1} %), more than the brake allows ({max_count} accounts or {max_pct:.1} %); nothing was sent: review the plan, then allow it for this run",
     share = percent(*deactivations, *managed),
     max_pct = max_share * 100.0
 )]
@@ -155,7 +155,7 @@ mod tests {
         assert_eq!((error.deactivations, error.managed), (21, 100));
         assert_eq!(
             error.to_string(),
-            "the plan would deactivate 21 of 100 managed accounts (21.0 %), more than the brake allows (500 accounts or 20.0 %); nothing was sent: review the plan, then allow it for this run"
+            "The plan would deactivate 21 of 100 managed accounts (21.0 %), more than the brake allows (500 accounts or 20.0 %); nothing was sent: review the plan, then allow it for this run"
         );
         assert!(brake.check(501, 100_000).is_err(), "over the count");
         assert_eq!(brake.check(500, 100_000), Ok(()));
