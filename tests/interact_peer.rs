@@ -7,7 +7,7 @@
 #[path = "support/common/mod.rs"]
 mod common;
 
-use common::lifecycle::{self, Target};
+use common::lifecycle::{self, Quirks, Target};
 use common::peer::{self, Schemas};
 use identity_connectors::{Connector, InteractBearer, Result};
 
@@ -24,6 +24,7 @@ fn target(tenant: &str) -> Option<Target> {
         connect,
         interact_extension: true,
         unauthorized_hint: "Check the SCIM profile source's key (Control Panel > Profile Sources)",
+        quirks: Quirks::STANDARD,
     })
 }
 

@@ -6,7 +6,7 @@
 #[path = "support/common/mod.rs"]
 mod common;
 
-use common::lifecycle::{self, Target};
+use common::lifecycle::{self, Quirks, Target};
 use identity_connectors::sandbox::ScimSandbox;
 use identity_connectors::{Connector, InteractBearer, Result, ScimBearer};
 
@@ -27,6 +27,7 @@ async fn interact_target() -> (ScimSandbox, Target) {
         connect: interact,
         interact_extension: true,
         unauthorized_hint: "Check the SCIM profile source's key (Control Panel > Profile Sources)",
+        quirks: Quirks::STANDARD,
     };
     (sandbox, target)
 }
@@ -39,6 +40,7 @@ async fn scim_target() -> (ScimSandbox, Target) {
         connect: scim,
         interact_extension: false,
         unauthorized_hint: "Check the bearer token configured for this SCIM service",
+        quirks: Quirks::STANDARD,
     };
     (sandbox, target)
 }

@@ -5,7 +5,7 @@
 #[path = "support/common/mod.rs"]
 mod common;
 
-use common::lifecycle::{self, Target};
+use common::lifecycle::{self, Quirks, Target};
 use common::peer::{self, Schemas};
 use identity_connectors::{Connector, Result, ScimBearer};
 
@@ -22,6 +22,7 @@ fn target(tenant: &str) -> Option<Target> {
         connect,
         interact_extension: false,
         unauthorized_hint: "Check the bearer token configured for this SCIM service",
+        quirks: Quirks::STANDARD,
     })
 }
 

@@ -78,6 +78,9 @@ pub struct ServerCapabilities {
     /// The schema URNs the server declares for users (the User resource type's schema and
     /// `schemaExtensions`, and the ids `/Schemas` lists), lower-cased; `None` when neither was read.
     pub declared_schemas: Option<BTreeSet<String>>,
+    /// The core User schema's `userName.caseExact`: `true` on a server that compares user names
+    /// case-sensitively, where a look-up that finds nobody reads every page (see `lookup`).
+    pub user_name_case_exact: Option<bool>,
     /// Attribute mutability from `/Schemas`, keyed `urn|attribute` or `urn|attribute.sub`,
     /// lower-cased.
     mutability: BTreeMap<String, Mutability>,
@@ -321,6 +324,10 @@ pub(crate) async fn discover(http: &Http) -> ServerCapabilities {
             let id = id.to_ascii_lowercase();
             for attribute in field(schema, "attributes").and_then(Value::as_array).into_iter().flatten() {
                 read_attribute(&mut capabilities.mutability, &id, "", attribute, 0);
+                if id == CORE_USER && is_named(attribute, "userName") {
+                    let case_exact = attribute.as_object().and_then(|a| field(a, "caseExact")).and_then(Value::as_bool);
+                    capabilities.user_name_case_exact = case_exact;
+                }
             }
             declared.get_or_insert_with(BTreeSet::new).insert(id);
         }
@@ -371,6 +378,13 @@ fn resources(value: &Value) -> Vec<&Map<String, Value>> {
         },
         _ => Vec::new(),
     }
+}
+
+/// The core User schema's id, lower-cased.
+const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:user";
+
+fn is_named(attribute: &Value, name: &str) -> bool {
+    attribute.as_object().and_then(|a| field(a, "name")).and_then(string).is_some_and(|n| n.eq_ignore_ascii_case(name))
 }
 
 fn is_user_type(resource_type: &Map<String, Value>) -> bool {

@@ -14,8 +14,10 @@
 //! 4. Case: SCIM compares `userName` case-insensitively, but some servers do not. When a
 //!    `userName` look-up finds nobody and the name has upper-case letters, it is asked again in
 //!    lower case (the form directories store most often), and the answer is verified locally,
-//!    ignoring case. So deprovisioning `CASEY-X` finds `casey-x`. A name stored in mixed case
-//!    (`Casey-X`) on such a server is found only under its own case or when pages are read.
+//!    ignoring case. So deprovisioning `CASEY-X` finds `casey-x`. When that finds nobody either
+//!    and discovery says `userName` is `caseExact: true`, every page is read as in 1, so a name
+//!    stored in another mixed case (`Casey-X`) is found too. On a case-sensitive server that does
+//!    not say so (no discovery), a name stored in mixed case is found only under its own case.
 
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -42,12 +44,20 @@ impl ScimCore {
         if let Lookup::UserName(name) = lookup {
             let lower = name.to_lowercase();
             if lower != *name {
-                let variant = Lookup::UserName(lower);
+                let variant = Lookup::UserName(lower.clone());
                 let answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
                 if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
                     return self.scan(http, lookup).await;
                 }
-                return Ok(pick(lookup, answer)?.map(|user| self.lift(user)));
+                if let Some(found) = pick(lookup, answer)? {
+                    return Ok(Some(self.lift(found)));
+                }
+            }
+            if capabilities.user_name_case_exact == Some(true) && lower != name.to_uppercase() {
+                // A case-sensitive server may hold the name in any other case (`Casey-X`): only
+                // every page, matched ignoring case, can say nobody has it.
+                tracing::info!("no exact match on a server whose userName is caseExact; reading every page");
+                return self.scan(http, lookup).await;
             }
         }
         Ok(None)
