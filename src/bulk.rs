@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(summary.failed.iter().map(|f| f.index).collect::<Vec<_>>(), [2, 5]);
         assert_eq!(
             summary.to_string(),
-            "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 (E2): validation failed (HTTP 400): bad\n  #5 (E5): validation failed (HTTP 400): bad"
+            "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 (E2): Validation failed (HTTP 400): bad\n  #5 (E5): Validation failed (HTTP 400): bad"
         );
         assert!(!summary.all_succeeded());
     }
