@@ -183,7 +183,7 @@ pub use freshservice::{
     AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
     FreshserviceUserKind,
 };
-pub use group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef};
+pub use group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef, NewGroup};
 pub use http::{
     DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, RateLimitStatus, Request, Response, RetryPolicy,
     parse_retry_after,
@@ -192,7 +192,7 @@ pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
-pub use memberships::{DeprovisionPolicy, Deprovisioned, MembershipChange};
+pub use memberships::{CreatedGroup, DeprovisionPolicy, Deprovisioned, MembershipChange};
 pub use outcome::{DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 pub use resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
 pub use scim::ScimBearer;

@@ -46,6 +46,7 @@ use crate::user::User;
 pub mod codec;
 mod error;
 mod filter;
+pub mod groups;
 mod list;
 pub mod ops;
 mod patch;
@@ -235,5 +236,10 @@ impl Connector for ScimBearer {
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
         Ok(lift_page(&self.extensions, ops::list_users(http, page).await?))
+    }
+
+    /// SCIM groups: see [`scim::groups`](crate::scim::groups).
+    fn groups(&self) -> Option<&dyn crate::GroupConnector> {
+        Some(self)
     }
 }
