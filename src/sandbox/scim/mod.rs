@@ -124,7 +124,7 @@ impl ScimSandbox {
 
     /// A stored user as `GET /Users/{id}` returns it.
     fn render(&self, user: &store::ScimUser) -> Value {
-        Value::Object(user.render(&self.base_url, self.profile().etag()))
+        Value::Object(self.shared.api.with_groups(user.render(&self.base_url, self.profile().etag())))
     }
 
     /// Every stored user as `GET /Users/{id}` would return it, oldest first.
