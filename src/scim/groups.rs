@@ -1,5 +1,6 @@
 //! SCIM groups (RFC 7643 §4.2) from the client's side: the group primitives every SCIM connector
-//! provides through [`GroupConnector`], as functions a connector for another SCIM app can reuse.
+//! provides through [`GroupConnector`](crate::GroupConnector), as functions a connector for
+//! another SCIM app can reuse.
 //!
 //! | primitive | SCIM request |
 //! |---|---|
