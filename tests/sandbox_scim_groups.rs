@@ -127,6 +127,7 @@ async fn create_and_delete_are_explicit_and_idempotent() {
     assert_eq!((again.created, again.group.id.clone()), (false, created.group.id.clone()));
     assert_eq!(sandbox.group_count(), 1);
     assert_eq!(sandbox.groups()[0]["externalId"], json!("hr-7"));
+    assert_eq!(sandbox.groups_named("SALES").len(), 1);
 
     // The sandbox declares no Interact group extension, and says so as a SCIM error.
     let extended =

@@ -14,7 +14,7 @@ use super::ScimSandbox;
 use super::api::ScimApi;
 use super::discovery::Describe;
 use super::error::ScimError;
-use super::groups::{GroupStore, StoredGroup, normalise_group, patch_group};
+use super::groups::{GroupStore, Scope, StoredGroup, normalise_group, patch_group};
 use super::schema;
 use super::store::ScimState;
 use crate::sandbox::server::{ApiRequest, ApiResponse};
@@ -22,25 +22,6 @@ use crate::scim::groups::GROUP_SCHEMA;
 
 const SCIM_JSON: &str = "application/scim+json";
 const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
-
-/// Which resources a list or search covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scope {
-    Users,
-    Groups,
-    /// `POST /.search`: every resource type.
-    All,
-}
-
-impl Scope {
-    pub(super) fn users(self) -> bool {
-        self != Scope::Groups
-    }
-
-    pub(super) fn groups(self) -> bool {
-        self != Scope::Users
-    }
-}
 
 type Handled = Result<ApiResponse, ScimError>;
 

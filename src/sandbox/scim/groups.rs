@@ -53,6 +53,25 @@ fn members_attr() -> &'static Attr {
     &GROUP_ATTRS[1]
 }
 
+/// Which resources a list or search covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    Users,
+    Groups,
+    /// `POST /.search`: every resource type.
+    All,
+}
+
+impl Scope {
+    pub(super) fn users(self) -> bool {
+        self != Scope::Groups
+    }
+
+    pub(super) fn groups(self) -> bool {
+        self != Scope::Users
+    }
+}
+
 /// One stored group.
 pub(super) struct StoredGroup {
     pub(super) id: String,
