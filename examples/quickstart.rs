@@ -7,9 +7,10 @@
 //! With no environment variables, it starts the crate's embedded sandbox (an in-process Interact
 //! SCIM server and an in-process Freshservice API on `127.0.0.1`; no credentials, no network) and,
 //! for each app, through a `Box<dyn Connector>`: provisions three people, provisions them again
-//! (linked, not duplicated), updates one (a mover), deactivates one (a leaver), reactivates them
-//! (a rehire) and lists everyone. It prints each step's outcome and exits non-zero if any outcome
-//! is not the expected one.
+//! (linked, not duplicated), gives them their group (joiners), updates one and adds a group (a
+//! mover), deactivates one and removes their groups (a leaver), reactivates them (a rehire) and
+//! lists everyone. It prints each step's outcome and exits non-zero if any outcome is not the
+//! expected one.
 //!
 //! To run the same steps against real services instead, set the credentials of one or both:
 //!
@@ -21,7 +22,8 @@
 //!     cargo run --example quickstart
 //! ```
 //!
-//! Only the services configured are used then. The three people are `…@example.com` test users;
+//! Only the services configured are used then, without the group steps (the groups would have to
+//! exist in the account first). The three people are `…@example.com` test users;
 //! nothing is ever hard-deleted: the run ends by deactivating them, and a later run reactivates
 //! them. Against a real Freshservice the people carry no department or location, since those
 //! names must exist in the account.
@@ -32,8 +34,8 @@ use futures_util::TryStreamExt as _;
 use identity_connectors::prelude::*;
 use identity_connectors::sandbox::{FreshserviceSandbox, ScimSandbox};
 use identity_connectors::{
-    Client, Connector, DeprovisionOutcome, FreshserviceApiKey, FreshserviceAttributes, FreshserviceUserKind,
-    InteractAttributes, InteractBearer, LoginType, ProvisionOutcome, User,
+    Client, Connector, DeprovisionOutcome, DeprovisionPolicy, FreshserviceApiKey, FreshserviceAttributes,
+    FreshserviceUserKind, GroupRef, InteractAttributes, InteractBearer, LoginType, ProvisionOutcome, User,
 };
 
 /// One app to run the steps against.
@@ -45,7 +47,12 @@ struct Target<'a> {
     server: Option<ServerView<'a>>,
     /// Whether the people carry a department and location (the sandbox has them seeded).
     with_directory: bool,
+    /// The group every joiner gets and the one a promoted mover gets too (the sandbox has them).
+    groups: Option<[&'static str; 2]>,
 }
+
+/// The sandboxes' groups: every joiner's, and the one a promoted mover gets too.
+const GROUPS: [&str; 2] = ["Employees", "Team Leads"];
 
 /// Reads a sandbox's own state.
 struct ServerView<'a> {
@@ -65,7 +72,8 @@ async fn main() -> ExitCode {
     let sandboxes = if real {
         None
     } else {
-        match tokio::try_join!(ScimSandbox::start(), FreshserviceSandbox::start()) {
+        match tokio::try_join!(ScimSandbox::start(), FreshserviceSandbox::builder().requester_group(GROUPS[1]).start())
+        {
             Ok(sandboxes) => Some(sandboxes),
             Err(error) => {
                 eprintln!("could not start the sandbox: {error}");
@@ -104,6 +112,10 @@ fn sandbox_targets<'a>(
     freshservice: &'a FreshserviceSandbox,
 ) -> Result<Vec<Target<'a>>, String> {
     let interact_connector = interact.interact_connector().map_err(|e| e.to_string())?;
+    // Freshservice's sandbox has the requester groups; Interact's gets its groups here.
+    for group in GROUPS {
+        interact.insert_group(serde_json::json!({ "displayName": group }))?;
+    }
     let freshservice_connector = freshservice.connector().map_err(|e| e.to_string())?;
     Ok(vec![
         Target {
@@ -114,6 +126,7 @@ fn sandbox_targets<'a>(
                 writes: Box::new(|| interact.requests().iter().filter(|r| r.method != "GET").count()),
             }),
             with_directory: true,
+            groups: Some(GROUPS),
         },
         Target {
             connector: Box::new(freshservice_connector),
@@ -123,6 +136,7 @@ fn sandbox_targets<'a>(
                 writes: Box::new(|| freshservice.requests().iter().filter(|r| r.method != "GET").count()),
             }),
             with_directory: true,
+            groups: Some(GROUPS),
         },
     ])
 }
@@ -136,7 +150,13 @@ fn real_targets(
         (Some(url), Some(token)) => {
             let connector = InteractBearer::new(&url, token).map_err(|e| format!("INTERACT_URL: {e}"))?;
             let place = connector.base_url().to_string();
-            targets.push(Target { connector: Box::new(connector), place, server: None, with_directory: true });
+            targets.push(Target {
+                connector: Box::new(connector),
+                place,
+                server: None,
+                with_directory: true,
+                groups: None,
+            });
         }
         (None, None) => {}
         _ => return Err("Set both INTERACT_URL and INTERACT_TOKEN, or neither.".to_string()),
@@ -146,7 +166,13 @@ fn real_targets(
             let connector =
                 FreshserviceApiKey::new(&instance, api_key).map_err(|e| format!("FRESHSERVICE_INSTANCE: {e}"))?;
             let place = connector.base_url().to_string();
-            targets.push(Target { connector: Box::new(connector), place, server: None, with_directory: false });
+            targets.push(Target {
+                connector: Box::new(connector),
+                place,
+                server: None,
+                with_directory: false,
+                groups: None,
+            });
         }
         (None, None) => {}
         _ => return Err("Set both FRESHSERVICE_INSTANCE and FRESHSERVICE_API_KEY, or neither.".to_string()),
@@ -220,7 +246,7 @@ async fn run(target: Target<'_>, real: bool, report: &mut Report) {
     };
     println!("\n{}: {}", client.connector().display_name(), target.place);
     let people = people(target.with_directory);
-    if let Err(error) = steps(&client, &people, target.server.as_ref(), real, report).await {
+    if let Err(error) = steps(&client, &people, target.server.as_ref(), target.groups, real, report).await {
         report.error("(remaining steps skipped)", &error);
     }
 }
@@ -229,9 +255,11 @@ async fn steps(
     client: &Client,
     people: &[User],
     server: Option<&ServerView<'_>>,
+    groups: Option<[&'static str; 2]>,
     real: bool,
     report: &mut Report,
 ) -> Result<(), identity_connectors::Error> {
+    let group = |name: &str| GroupRef::name(name);
     // In the sandbox, the server's own user count must match too.
     let count_note = |expected: usize| match server.map(|server| (server.users)()) {
         Some(stored) => (format!("; the server stores {stored}"), stored == expected),
@@ -267,7 +295,21 @@ async fn steps(
     let linked = again.iter().all(|o| *o == ProvisionOutcome::Linked) && writes.unwrap_or(0) == 0;
     report.step("provision them again", &format!("{}{note}", outcomes(&again)), linked && same_ids && stored_ok);
 
-    // 3. A mover: Ada is promoted.
+    // 3. Joiners get their group; only what is missing is added.
+    if let Some([everyone, _]) = groups {
+        let mut added = Vec::new();
+        for person in people {
+            added.push(client.set_memberships(person, &[group(everyone)?]).await?.added.len());
+        }
+        let ok = added.iter().all(|n| *n == 1);
+        report.step(
+            "give them their group",
+            &format!("{everyone}: added for {} of 3", added.iter().sum::<usize>()),
+            ok,
+        );
+    }
+
+    // 4. A mover: Ada is promoted, and gets the leads' group as well.
     let mut ada = people[0].clone();
     ada.title = Some("Lead Analyst".to_string());
     let moved = client.provision(&ada).await?;
@@ -277,18 +319,31 @@ async fn steps(
         &format!("{}; title now {:?}", moved.outcome, title.as_deref().unwrap_or("")),
         moved.outcome == ProvisionOutcome::Updated && title.as_deref() == Some("Lead Analyst"),
     );
+    if let Some([everyone, leads]) = groups {
+        let change = client.set_memberships(&ada, &[group(everyone)?, group(leads)?]).await?;
+        let mut now: Vec<String> = client.memberships(&ada).await?.into_iter().map(|g| g.display_name).collect();
+        now.sort();
+        report.step(
+            "change Ada's groups",
+            &format!("{change}; now in {}", now.join(", ")),
+            change.added.len() == 1 && change.removed.is_empty() && now.len() == 2,
+        );
+    }
 
-    // 4. A leaver: Grace is deactivated, not deleted.
+    // 5. A leaver: Grace is deactivated, not deleted, and (where there are groups) loses them.
     let grace = &people[1];
-    let left = client.deprovision(grace).await?;
+    let policy = if groups.is_some() { DeprovisionPolicy::revoke_memberships() } else { DeprovisionPolicy::default() };
+    let left = client.deprovision_with(grace, policy).await?;
     let active = client.get(&ids[1]).await?.is_active();
+    let revoked: Vec<&str> = left.revoked.iter().map(|g| g.display_name.as_str()).collect();
+    let revoked_text = if revoked.is_empty() { "none".to_string() } else { revoked.join(", ") };
     report.step(
         "deactivate Grace",
-        &format!("{left}; active: {active}"),
-        left == DeprovisionOutcome::Deactivated && !active,
+        &format!("{}; active: {active}; groups removed: {revoked_text}", left.outcome),
+        left.outcome == DeprovisionOutcome::Deactivated && !active && revoked.len() == usize::from(groups.is_some()),
     );
 
-    // 5. A rehire: provisioning Grace again reactivates the same account.
+    // 6. A rehire: provisioning Grace again reactivates the same account.
     let back = client.provision(grace).await?;
     let active = client.get(&ids[1]).await?.is_active();
     report.step(
@@ -297,7 +352,7 @@ async fn steps(
         back.outcome == ProvisionOutcome::Reactivated && back.user.id == ids[1] && active,
     );
 
-    // 6. Everyone, page by page.
+    // 7. Everyone, page by page.
     let everyone: Vec<_> = client.list(50).try_collect().await?;
     let ours: Vec<&str> = everyone
         .iter()

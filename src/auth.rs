@@ -151,7 +151,10 @@ mod tests {
     fn empty_and_whitespace_credentials_are_rejected() {
         for bad in ["", "   ", "\t\n"] {
             let err = Authorization::bearer(&SecretString::from(bad)).unwrap_err();
-            assert_eq!(err.to_string(), "Invalid configuration: the bearer token is empty; pass the one the app issued");
+            assert_eq!(
+                err.to_string(),
+                "Invalid configuration: the bearer token is empty; pass the one the app issued"
+            );
             let err = Authorization::basic(&SecretString::from(bad), "X").unwrap_err();
             assert_eq!(err.to_string(), "Invalid configuration: the API key is empty; pass the one the app issued");
         }

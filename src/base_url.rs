@@ -27,7 +27,9 @@ pub(crate) enum Scheme {
 pub(crate) fn parse_base_url(input: &str, scheme: Scheme, what: &str) -> Result<Url> {
     let trimmed = input.trim_matches(|c: char| c.is_whitespace());
     if trimmed.is_empty() {
-        return Err(Error::invalid_config(format!("the {what} is empty; give a full address such as https://intranet.example.com/api/v2/scim/v2")));
+        return Err(Error::invalid_config(format!(
+            "the {what} is empty; give a full address such as https://intranet.example.com/api/v2/scim/v2"
+        )));
     }
     if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::invalid_config(format!("the {what} contains whitespace; remove it")));
@@ -46,11 +48,16 @@ pub(crate) fn parse_base_url(input: &str, scheme: Scheme, what: &str) -> Result<
             )));
         }
         _ => {
-            return Err(Error::invalid_config(format!("the {what} must use https, not {}; give an https address", scheme_name(&url))));
+            return Err(Error::invalid_config(format!(
+                "the {what} must use https, not {}; give an https address",
+                scheme_name(&url)
+            )));
         }
     }
     if url.cannot_be_a_base() || url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid_config(format!("the {what} has no host; give a full address such as https://intranet.example.com/api/v2/scim/v2")));
+        return Err(Error::invalid_config(format!(
+            "the {what} has no host; give a full address such as https://intranet.example.com/api/v2/scim/v2"
+        )));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid_config(format!(

@@ -11,9 +11,11 @@
 //! add and remove one member); [`Client`](crate::Client) builds the idempotent operations on them
 //! (`grant`, `revoke`, `set_memberships`), as it does for users.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, FieldError, Result};
 use crate::http::Http;
@@ -235,6 +237,94 @@ impl GroupPage {
     }
 }
 
+/// A group to create with [`Client::create_group`](crate::Client::create_group): a display name,
+/// optionally an `externalId` and extension objects (SCIM: each under its schema URN, such as
+/// [`InteractGroupAttributes`](crate::interact::InteractGroupAttributes)). Built through
+/// [`new`](Self::new), which checks the name as [`GroupRef::name`] does, so nothing unusable
+/// reaches the wire.
+///
+/// ```
+/// use identity_connectors::NewGroup;
+///
+/// let sales = NewGroup::new(" Sales ")?.with_external_id("hr-42")?;
+/// assert_eq!(sales.external_id(), Some("hr-42"));
+/// assert_eq!(sales.display_name(), "Sales");
+/// assert!(NewGroup::new("").is_err());
+/// assert!(NewGroup::new("Sales\nAdmins").is_err());
+/// # Ok::<(), identity_connectors::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewGroup {
+    kind: Option<GroupKind>,
+    display_name: String,
+    external_id: Option<String>,
+    extensions: BTreeMap<String, Map<String, Value>>,
+}
+
+impl NewGroup {
+    /// A group named `display_name` (trimmed). Fails (nothing sent) when the name is empty, has
+    /// control characters, or is longer than 256 characters.
+    pub fn new(display_name: impl Into<String>) -> Result<Self> {
+        let name = display_name.into();
+        check_text("group name", &name)?;
+        Ok(NewGroup {
+            kind: None,
+            display_name: name.trim().to_string(),
+            external_id: None,
+            extensions: BTreeMap::new(),
+        })
+    }
+
+    /// The kind of group to create, where the app has several (default: the connector's
+    /// [default kind](GroupConnector::default_kind)).
+    #[must_use]
+    pub fn of_kind(mut self, kind: GroupKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// The caller's id for the group (SCIM `externalId`). Fails like [`GroupRef::id`].
+    pub fn with_external_id(mut self, external_id: impl Into<String>) -> Result<Self> {
+        let external_id = external_id.into();
+        check_text("group externalId", &external_id)?;
+        self.external_id = Some(external_id);
+        Ok(self)
+    }
+
+    /// An extension object, sent under its schema URN (and listed in `schemas`). Fails when
+    /// `urn` is not a URN (`urn:` then letters, digits and `-_.:` only).
+    pub fn with_extension(mut self, urn: &str, attributes: Map<String, Value>) -> Result<Self> {
+        let valid = urn.len() > 4
+            && urn.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+            && urn.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+        if !valid {
+            return Err(invalid("group extension URN", "must be a URN (urn: then letters, digits and -_.: only)"));
+        }
+        self.extensions.insert(urn.to_string(), attributes);
+        Ok(self)
+    }
+
+    /// The kind asked for, if any.
+    pub fn kind(&self) -> Option<GroupKind> {
+        self.kind
+    }
+
+    /// The display name.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// The `externalId`, if set.
+    pub fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+
+    /// The extension objects by schema URN, in URN order.
+    pub fn extensions(&self) -> impl Iterator<Item = (&str, &Map<String, Value>)> {
+        self.extensions.iter().map(|(urn, map)| (urn.as_str(), map))
+    }
+}
+
 /// The `Unsupported` error of a primitive a group connector does not override.
 fn not_provided<T: ?Sized>(capability: &'static str) -> Error {
     let name = std::any::type_name::<T>();
@@ -329,6 +419,29 @@ pub trait GroupConnector: Send + Sync + fmt::Debug {
     async fn remove_member(&self, http: &Http, group: &Group, member: &RemoteUser) -> Result<()> {
         let _ = (http, group, member);
         Err(not_provided::<Self>("removing group members"))
+    }
+
+    /// Makes the members of `group` exactly `members`, in one write that replaces the whole list
+    /// (other members are dropped). Only ever sent when the caller asks for it
+    /// ([`Client::replace_members`](crate::Client::replace_members)); `grant`, `revoke` and
+    /// `set_memberships` change one member at a time.
+    async fn replace_members(&self, http: &Http, group: &Group, members: &[RemoteUser]) -> Result<()> {
+        let _ = (http, group, members);
+        Err(not_provided::<Self>("replacing group members"))
+    }
+
+    /// Creates `group` and returns it as the app stored it. A group that already exists is
+    /// [`Error::Conflict`] where the app says so.
+    async fn create_group(&self, http: &Http, group: &NewGroup) -> Result<Group> {
+        let _ = (http, group);
+        Err(not_provided::<Self>("creating groups"))
+    }
+
+    /// Deletes `group`; succeeds if it is already gone. Only ever sent by an explicit
+    /// [`Client::delete_group`](crate::Client::delete_group).
+    async fn delete_group(&self, http: &Http, group: &Group) -> Result<()> {
+        let _ = (http, group);
+        Err(not_provided::<Self>("deleting groups"))
     }
 }
 

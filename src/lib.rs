@@ -197,7 +197,7 @@ pub use freshservice::{
     AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
     FreshserviceUserKind,
 };
-pub use group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef};
+pub use group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef, NewGroup};
 pub use http::{
     ClientIdentity, DEFAULT_RETRY_DEADLINE, Http, MAX_RETRY_AFTER, Method, Proxy, RateLimitStatus, Request, Response,
     RetryPolicy, RootCertificate, parse_retry_after,
@@ -206,7 +206,7 @@ pub use interact::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBearer, InteractBuilderExt, InteractName, InteractUserExt,
     LoginType,
 };
-pub use memberships::{DeprovisionPolicy, Deprovisioned, MembershipChange};
+pub use memberships::{CreatedGroup, DeprovisionPolicy, Deprovisioned, MembershipChange};
 pub use outcome::{
     ConnectionReport, DeprovisionOutcome, ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome,
 };

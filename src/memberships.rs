@@ -17,7 +17,7 @@ use futures_util::StreamExt as _;
 use crate::bulk::BulkItem;
 use crate::client::Client;
 use crate::error::{Error, FieldError, Result};
-use crate::group::{Group, GroupConnector, GroupKey, GroupKind, GroupRef};
+use crate::group::{Group, GroupConnector, GroupKey, GroupKind, GroupRef, NewGroup};
 use crate::outcome::DeprovisionOutcome;
 use crate::resource::{PageRequest, RemoteUser};
 use crate::user::User;
@@ -84,6 +84,16 @@ pub struct Deprovisioned {
     pub outcome: DeprovisionOutcome,
     /// The memberships removed (empty unless the policy asked for it).
     pub revoked: Vec<Group>,
+}
+
+/// The result of [`Client::create_group`]: the group, and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreatedGroup {
+    /// The group as the app holds it.
+    pub group: Group,
+    /// `false` when a group with the name already existed (then nothing was written).
+    pub created: bool,
 }
 
 /// How a reference is named in an [`Error::Missing`]: `"Sales"` or `with id 42`.
@@ -293,6 +303,75 @@ impl Client {
                 change.removed.push(group.clone());
             }
             Ok(change)
+        })
+        .await
+    }
+
+    /// Creates `group`, unless a group of its kind already has its display name: then that group
+    /// is returned with `created: false` and nothing is written (its other attributes are left
+    /// as they are). A create whose outcome is unknown (a timeout, a `5xx`) or refused as a
+    /// duplicate is settled by looking the name up again, so a retried call never makes two.
+    pub async fn create_group(&self, group: &NewGroup) -> Result<CreatedGroup> {
+        self.group_call("create_group", async {
+            let groups = self.group_connector()?;
+            let kind = group.kind().unwrap_or_else(|| groups.default_kind(None));
+            let reference = GroupRef::name(group.display_name())?.of_kind(kind);
+            groups.check_group_ref(&reference)?;
+            let scoped = group.clone().of_kind(kind);
+            if let Some(existing) = groups.find_group(self.http(), &reference).await? {
+                return Ok(CreatedGroup { group: existing, created: false });
+            }
+            match groups.create_group(self.http(), &scoped).await {
+                Ok(created) => Ok(CreatedGroup { group: created, created: true }),
+                Err(error) if error.is_conflict() || error.outcome_unknown() => {
+                    match groups.find_group(self.http(), &reference).await? {
+                        Some(found) => Ok(CreatedGroup { group: found, created: !error.is_conflict() }),
+                        None => Err(error),
+                    }
+                }
+                Err(error) => Err(error),
+            }
+        })
+        .await
+    }
+
+    /// Deletes the group `group` names, and returns it; `Ok(None)` (nothing sent) when there is
+    /// no such group. Never called by any other operation: deleting a group is always explicit.
+    pub async fn delete_group(&self, group: &GroupRef) -> Result<Option<Group>> {
+        self.group_call("delete_group", async {
+            let groups = self.group_connector()?;
+            groups.check_group_ref(group)?;
+            let kind = group.kind().unwrap_or_else(|| groups.default_kind(None));
+            let Some(found) = groups.find_group(self.http(), &group.clone().of_kind(kind)).await? else {
+                return Ok(None);
+            };
+            groups.delete_group(self.http(), &found).await?;
+            Ok(Some(found))
+        })
+        .await
+    }
+
+    /// Makes the members of `group` exactly `people`, in one write that replaces the whole member
+    /// list: everyone else is removed. Use it only to take a group over wholesale; to give or
+    /// take one person's access use [`grant`](Self::grant), [`revoke`](Self::revoke) or
+    /// [`set_memberships`](Self::set_memberships), which never touch other members.
+    ///
+    /// Every person and the group are looked up first: one that does not exist is
+    /// [`Error::Missing`] and nothing is written.
+    pub async fn replace_members(&self, group: &GroupRef, people: &[User]) -> Result<Group> {
+        self.group_call("replace_members", async {
+            let groups = self.group_connector()?;
+            groups.check_group_ref(group)?;
+            let mut members: Vec<RemoteUser> = Vec::with_capacity(people.len());
+            for person in people {
+                let member = self.member(person).await?;
+                if !members.iter().any(|m| m.id == member.id) {
+                    members.push(member);
+                }
+            }
+            let target = self.resolve(groups, group, None).await?;
+            groups.replace_members(self.http(), &target, &members).await?;
+            Ok(target)
         })
         .await
     }

@@ -4,8 +4,7 @@
 use futures_util::StreamExt;
 use httpmock::{Method, Mock, MockServer, Then, When};
 use identity_connectors::{
-    Client, Error, FreshserviceApiKey, GroupKind, GroupRef, InteractBearer, MembershipChange, RetryPolicy, ScimBearer,
-    User,
+    Client, Error, FreshserviceApiKey, GroupKind, GroupRef, MembershipChange, RetryPolicy, User,
 };
 use serde_json::{Value, json};
 
@@ -464,33 +463,5 @@ async fn a_requester_group_cannot_hold_an_agent_and_an_agent_s_last_role_stays()
     let sd_agent = GroupRef::name("SD Agent").unwrap().of_kind(GroupKind::AgentRole);
     let error = client.revoke(&jane(), &sd_agent).await.unwrap_err();
     assert!(matches!(&error, Error::Validation(v) if v.status.is_none() && v.fields[0].field == "roles"), "{error:?}");
-    assert_eq!(unexpected.calls(), 0);
-}
-
-#[tokio::test]
-async fn connectors_without_groups_are_unsupported_naming_themselves_before_sending() {
-    let server = MockServer::start_async().await;
-    let unexpected = catch_all(&server).await;
-    let scim = ScimBearer::for_loopback(&server.url("/scim/v2"), "token-123456").unwrap();
-    let interact = InteractBearer::for_loopback(&server.url("/scim/v2"), "token-123456").unwrap();
-    let host = "127.0.0.1";
-    for (client, name) in [(Client::new(scim).unwrap(), "SCIM"), (Client::new(interact).unwrap(), "Interact")] {
-        let sales = GroupRef::name("Sales").unwrap();
-        for error in [
-            client.grant(&jane(), &sales).await.unwrap_err(),
-            client.revoke(&jane(), &sales).await.unwrap_err(),
-            client.set_memberships(&jane(), std::slice::from_ref(&sales)).await.unwrap_err(),
-            client.memberships(&jane()).await.unwrap_err(),
-            client.find_group(&sales).await.unwrap_err(),
-        ] {
-            assert_eq!(
-                error.to_string(),
-                format!(
-                    "The {name} ({host}) connector does not support groups; nothing was sent. Skip it for this app"
-                )
-            );
-            assert!(matches!(error, Error::Unsupported { capability: "groups", .. }));
-        }
-    }
     assert_eq!(unexpected.calls(), 0);
 }

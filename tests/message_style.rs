@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use identity_connectors::config::ConnectorConfig;
-use identity_connectors::{
-    ApiError, Client, DecodeError, Error, FreshserviceApiKey, InteractBearer, ScimBearer,
-};
+use identity_connectors::{ApiError, Client, DecodeError, Error, FreshserviceApiKey, InteractBearer, ScimBearer};
 use secrecy::SecretString;
 
 fn check_style(message: &str) {

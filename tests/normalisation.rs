@@ -168,7 +168,13 @@ fn empty_credentials_are_configuration_errors() {
             config_message(InteractBearer::new("https://i.example.com/scim", secret)),
             "the bearer token is empty; pass the one the app issued"
         );
-        assert_eq!(config_message(ScimBearer::new("https://i.example.com/scim", secret)), "the bearer token is empty; pass the one the app issued");
-        assert_eq!(config_message(FreshserviceApiKey::new("acme", secret)), "the API key is empty; pass the one the app issued");
+        assert_eq!(
+            config_message(ScimBearer::new("https://i.example.com/scim", secret)),
+            "the bearer token is empty; pass the one the app issued"
+        );
+        assert_eq!(
+            config_message(FreshserviceApiKey::new("acme", secret)),
+            "the API key is empty; pass the one the app issued"
+        );
     }
 }

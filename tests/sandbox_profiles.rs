@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const INTERACT: &str = "urn:ietf:params:scim:schemas:extension:interactsoftware:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
@@ -121,7 +122,7 @@ async fn the_standard_profile_serves_discovery_and_refuses_writes_to_it() {
     assert_eq!(config.body["bulk"]["supported"], false);
 
     let types = call(&sandbox, "GET", "/ResourceTypes", None).await;
-    assert_eq!((types.status, types.body["totalResults"].clone()), (200, json!(1)));
+    assert_eq!((types.status, types.body["totalResults"].clone()), (200, json!(2)));
     let user_type = &types.body["Resources"][0];
     assert_eq!((user_type["id"].clone(), user_type["endpoint"].clone()), (json!("User"), json!("/Users")));
     assert_eq!(user_type["schema"], CORE);
@@ -130,10 +131,17 @@ async fn the_standard_profile_serves_discovery_and_refuses_writes_to_it() {
         json!([{"schema": ENTERPRISE, "required": false}, {"schema": INTERACT, "required": false}])
     );
     assert_eq!(call(&sandbox, "GET", "/ResourceTypes/User", None).await.body, *user_type);
-    assert_eq!(call(&sandbox, "GET", "/ResourceTypes/Group", None).await.error(), (404, json!("404"), Value::Null));
+    let group_type = &types.body["Resources"][1];
+    assert_eq!((group_type["id"].clone(), group_type["endpoint"].clone()), (json!("Group"), json!("/Groups")));
+    assert_eq!((group_type["schema"].clone(), group_type["schemaExtensions"].clone()), (json!(GROUP), json!([])));
+    assert_eq!(call(&sandbox, "GET", "/ResourceTypes/Group", None).await.body, *group_type);
+    assert_eq!(call(&sandbox, "GET", "/ResourceTypes/Role", None).await.error(), (404, json!("404"), Value::Null));
 
     let schemas = call(&sandbox, "GET", "/Schemas", None).await;
-    assert_eq!(schema_ids(&schemas.body), vec![json!(CORE), json!(ENTERPRISE), json!(INTERACT)]);
+    assert_eq!(schema_ids(&schemas.body), vec![json!(CORE), json!(ENTERPRISE), json!(INTERACT), json!(GROUP)]);
+    let members = declared(&schemas.body, GROUP, "members").expect("members");
+    assert_eq!((members["multiValued"].clone(), members["mutability"].clone()), (json!(true), json!("readWrite")));
+    assert_eq!(declared(&schemas.body, GROUP, "displayName").map(|d| d["required"].clone()), Some(json!(true)));
     let password = declared(&schemas.body, CORE, "password").expect("password is declared");
     assert_eq!((password["mutability"].clone(), password["returned"].clone()), (json!("writeOnly"), json!("never")));
     let user_name = declared(&schemas.body, CORE, "userName").expect("userName");
@@ -348,7 +356,7 @@ async fn read_only_external_id_is_declared_ignored_on_create_and_refused_on_chan
 async fn an_undeclared_enterprise_extension_is_absent_and_refused() {
     let sandbox = start(ScimProfile::NoEnterpriseExtension).await;
     let schemas = call(&sandbox, "GET", "/Schemas", None).await;
-    assert_eq!(schema_ids(&schemas.body), vec![json!(CORE), json!(INTERACT)]);
+    assert_eq!(schema_ids(&schemas.body), vec![json!(CORE), json!(INTERACT), json!(GROUP)]);
     assert_eq!(call(&sandbox, "GET", &format!("/Schemas/{ENTERPRISE}"), None).await.status, 404);
     let user_type = call(&sandbox, "GET", "/ResourceTypes/User", None).await;
     assert_eq!(user_type.body["schemaExtensions"], json!([{"schema": INTERACT, "required": false}]));
@@ -456,10 +464,13 @@ async fn every_served_discovery_document_agrees_with_the_behaviour() {
         if !ignored && honoured {
             assert_eq!(case_exact, Some(json!(lower.body["totalResults"] == 0)), "{profile}");
         }
-        let user_type = call(&sandbox, "GET", "/ResourceTypes/User", None).await.body;
-        let mut declared_ids = vec![user_type["schema"].clone()];
-        declared_ids
-            .extend(user_type["schemaExtensions"].as_array().into_iter().flatten().map(|e| e["schema"].clone()));
+        let mut declared_ids = Vec::new();
+        for resource_type in ["User", "Group"] {
+            let declared = call(&sandbox, "GET", &format!("/ResourceTypes/{resource_type}"), None).await.body;
+            declared_ids.push(declared["schema"].clone());
+            declared_ids
+                .extend(declared["schemaExtensions"].as_array().into_iter().flatten().map(|e| e["schema"].clone()));
+        }
         assert_eq!(schema_ids(&schemas), declared_ids, "{profile}");
     }
 }

@@ -359,7 +359,7 @@ async fn bad_bodies_get_scim_errors_and_change_nothing() {
         (reply.status, attributes(&reply.body)),
         (201, json!({"schemas": [CORE], "userName": "b", "active": true}))
     );
-    let unknown = call(&sandbox, "GET", "/Groups", None).await;
+    let unknown = call(&sandbox, "GET", "/Roles", None).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(call(&sandbox, "POST", "/Users/x", Some(json!({}))).await.status, 405);
 }

@@ -26,8 +26,11 @@ impl Credential {
     /// Builds the header value from `authorization`. Fails with [`Error::InvalidConfig`] if it
     /// cannot be sent in an HTTP header.
     pub(crate) fn new(authorization: &Authorization) -> Result<Self> {
-        let mut header = HeaderValue::from_str(authorization.expose())
-            .map_err(|_| Error::invalid_config("the credential cannot be sent in an HTTP header; check it for line breaks or other control characters"))?;
+        let mut header = HeaderValue::from_str(authorization.expose()).map_err(|_| {
+            Error::invalid_config(
+                "the credential cannot be sent in an HTTP header; check it for line breaks or other control characters",
+            )
+        })?;
         // Marked sensitive so HTTP-level logging never prints it.
         header.set_sensitive(true);
         Ok(Credential { header, authorization: authorization.clone() })

@@ -62,10 +62,12 @@ use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, lift_pag
 use crate::user::User;
 
 mod attributes;
+mod groups;
 
 pub use attributes::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBuilderExt, InteractName, InteractUserExt, LoginType,
 };
+pub use groups::{INTERACT_GROUP_SCHEMA, InteractGroupAttributes};
 
 /// The Interact intranet, reached through its SCIM 2.0 API with a profile source's bearer token.
 ///
@@ -276,5 +278,10 @@ impl Connector for InteractBearer {
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
         Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?))
+    }
+
+    /// SCIM groups, with Interact's group extension ([`InteractGroupAttributes`]).
+    fn groups(&self) -> Option<&dyn crate::GroupConnector> {
+        Some(self)
     }
 }

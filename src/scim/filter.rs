@@ -65,6 +65,22 @@ impl Filter {
         Ok(Filter(format!("{attribute} pr")))
     }
 
+    /// `attribute[inner]`: some value of the multi-valued `attribute` matches `inner` (a value
+    /// path, RFC 7644 §3.4.2.2), such as `members[value eq "2819c223"]`. Also the form of a
+    /// `PATCH` path that targets matching values.
+    ///
+    /// ```
+    /// use identity_connectors::scim::Filter;
+    ///
+    /// let member = Filter::value_path("members", Filter::eq("value", "2819c223")?)?;
+    /// assert_eq!(member.as_str(), r#"members[value eq "2819c223"]"#);
+    /// # Ok::<(), identity_connectors::Error>(())
+    /// ```
+    pub fn value_path(attribute: &str, inner: Filter) -> Result<Filter> {
+        check_attribute(attribute)?;
+        Ok(Filter(format!("{attribute}[{}]", inner.0)))
+    }
+
     /// Both filters must match. Each side is parenthesised, so precedence never depends on what
     /// the sides contain.
     pub fn and(self, other: Filter) -> Filter {
@@ -166,6 +182,15 @@ mod tests {
         assert_eq!(f.as_str(), r#"((a eq "1") or (b eq "2")) and (c pr)"#);
         let urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
         assert_eq!(Filter::eq(urn, "R&D").unwrap().as_str(), format!(r#"{urn} eq "R&D""#));
+    }
+
+    #[test]
+    fn value_paths_wrap_the_inner_filter() {
+        let inner = Filter::eq("value", r#"a"] or [x"#).unwrap();
+        let path = Filter::value_path("members", inner).unwrap();
+        assert_eq!(path.as_str(), r#"members[value eq "a\"] or [x"]"#);
+        assert_eq!(path.to_query_value(), "members%5Bvalue%20eq%20%22a%5C%22%5D%20or%20%5Bx%22%5D");
+        assert!(Filter::value_path("members]", Filter::present("value").unwrap()).is_err());
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub(crate) mod core;
 pub mod discovery;
 mod error;
 mod filter;
+pub mod groups;
 mod list;
 mod lookup;
 pub mod ops;
@@ -289,5 +290,10 @@ impl Connector for ScimBearer {
 
     async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
         Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?))
+    }
+
+    /// SCIM groups: see [`scim::groups`](crate::scim::groups).
+    fn groups(&self) -> Option<&dyn crate::GroupConnector> {
+        Some(self)
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::discovery::{self, Describe, Document};
 use super::error::ScimError;
 use super::filter::{self, Filter};
+use super::groups::{GroupStore, Scope};
 use super::patch;
 use super::profile::{Discovery, FilterMode, ScimProfile};
 use super::schema::{self, get_ci};
@@ -31,6 +32,8 @@ pub(super) struct ScimApi {
     /// The base URL, for `Location` and `meta.location`.
     pub(super) base_url: String,
     pub(super) state: Mutex<ScimState>,
+    /// The groups (`group_api`); locked after `state` when both are needed.
+    pub(super) groups: Mutex<GroupStore>,
 }
 
 fn error_response(error: &ScimError) -> ApiResponse {
@@ -91,8 +94,10 @@ impl ScimApi {
             return self.discovery(request, &segments);
         }
         match (&request.method, segments.as_slice()) {
-            (&Method::GET, ["Users"]) => self.list(request),
-            (&Method::POST, ["Users", ".search"] | [".search"]) => self.search(request),
+            (&Method::GET, ["Users"]) => self.list(request, Scope::Users),
+            (&Method::POST, ["Users", ".search"]) => self.search(request, Scope::Users),
+            (&Method::POST, [".search"]) => self.search(request, Scope::All),
+            (_, ["Groups", ..]) => self.route_groups(request, &segments),
             (&Method::POST, ["Users"]) => self.create(request),
             (&Method::GET, ["Users", id]) => self.get(request, id),
             (&Method::PUT, ["Users", id]) => self.replace(request, id),
@@ -132,7 +137,7 @@ impl ScimApi {
         Ok(ApiResponse::json(StatusCode::OK, SCIM_JSON, &body))
     }
 
-    fn json_body(request: &ApiRequest) -> Result<Value, ScimError> {
+    pub(super) fn json_body(request: &ApiRequest) -> Result<Value, ScimError> {
         if !request.has_content_type(&[SCIM_JSON, "application/json"]) {
             return Err(ScimError::new(415, None, "The request body must be application/scim+json"));
         }
@@ -143,7 +148,7 @@ impl ScimApi {
     fn resource_response(&self, status: StatusCode, user: &ScimUser, request: &ApiRequest) -> ApiResponse {
         let base_url = self.base_url.as_str();
         let body = schema::project(
-            user.render(base_url, self.profile.etag()),
+            self.with_groups(user.render(base_url, self.profile.etag())),
             request.query_param("attributes").as_deref(),
             request.query_param("excludedAttributes").as_deref(),
         );
@@ -170,8 +175,8 @@ impl ScimApi {
         }
     }
 
-    /// `GET /Users`: the query from the URL.
-    fn list(&self, request: &ApiRequest) -> Handled {
+    /// `GET /Users` or `GET /Groups`: the query from the URL.
+    pub(super) fn list(&self, request: &ApiRequest, scope: Scope) -> Handled {
         let integer = |name: &str| -> Result<Option<i64>, ScimError> {
             match request.query_param(name) {
                 None => Ok(None),
@@ -185,12 +190,12 @@ impl ScimApi {
             attributes: request.query_param("attributes"),
             excluded: request.query_param("excludedAttributes"),
         };
-        self.answer_list(query)
+        self.answer_list(query, scope)
     }
 
-    /// `POST /Users/.search` and `POST /.search` (RFC 7644 §3.4.3): the query from a
-    /// SearchRequest body. Users are the only resource type, so both search the users.
-    fn search(&self, request: &ApiRequest) -> Handled {
+    /// `POST /Users/.search`, `POST /Groups/.search` and `POST /.search` (RFC 7644 §3.4.3): the
+    /// query from a SearchRequest body, over the users, the groups, or both (users first).
+    pub(super) fn search(&self, request: &ApiRequest, scope: Scope) -> Handled {
         let body = Self::json_body(request)?;
         let Value::Object(body) = body else {
             return Err(ScimError::bad_request("invalidSyntax", "The SearchRequest must be a JSON object"));
@@ -219,10 +224,10 @@ impl ScimApi {
             attributes: text("attributes")?,
             excluded: text("excludedAttributes")?,
         };
-        self.answer_list(query)
+        self.answer_list(query, scope)
     }
 
-    fn answer_list(&self, query: ListQuery) -> Handled {
+    fn answer_list(&self, query: ListQuery, scope: Scope) -> Handled {
         // RFC 7644 §3.4.2.4: startIndex below 1 means 1, a negative count means 0.
         let start_index = query.start_index.unwrap_or(1).max(1);
         let count = query
@@ -239,12 +244,14 @@ impl ScimApi {
         let base_url = self.base_url.as_str();
         let state = self.state();
         let rules = state.rules;
-        let matching: Vec<Map<String, Value>> = state
+        let users = state
             .users
             .iter()
-            .map(|u| u.render(base_url, self.profile.etag()))
-            .filter(|rendered| filter.as_ref().is_none_or(|f| f.matches(rendered, rules)))
-            .collect();
+            .filter(|_| scope.users())
+            .map(|u| self.with_groups(u.render(base_url, self.profile.etag())));
+        let groups = if scope.groups() { self.rendered_groups() } else { Vec::new() };
+        let matching: Vec<Map<String, Value>> =
+            users.chain(groups).filter(|rendered| filter.as_ref().is_none_or(|f| f.matches(rendered, rules))).collect();
         let total = matching.len();
         let page: Vec<Value> = matching
             .into_iter()
@@ -323,6 +330,7 @@ impl ScimApi {
         let index = state.position(id)?;
         self.check_if_match(request, &state.users[index])?;
         state.users.remove(index);
+        self.groups().forget_member(id);
         Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
     }
 }

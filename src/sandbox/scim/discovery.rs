@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::groups::GROUP;
 use super::profile::ScimProfile;
 use super::schema::{Attr, CORE, EXTENSIONS, Mutability, Rules, Schema, Type};
 
@@ -44,15 +45,21 @@ impl Describe<'_> {
         })
     }
 
-    /// The schemas this profile declares: core User, then its extensions.
+    /// The schemas this profile declares: core User, then its extensions, then core Group.
     fn schemas(&self) -> impl Iterator<Item = &'static Schema> {
         let rules = self.profile.rules();
-        std::iter::once(&CORE).chain(EXTENSIONS.iter().filter(move |s| rules.declares(s)))
+        std::iter::once(&CORE)
+            .chain(EXTENSIONS.iter().filter(move |s| rules.declares(s)))
+            .chain(std::iter::once(&GROUP))
     }
 
     pub(super) fn user_resource_type(&self) -> Value {
-        let extensions: Vec<Value> =
-            self.schemas().skip(1).map(|s| json!({ "schema": s.urn, "required": false })).collect();
+        let extensions: Vec<Value> = self
+            .schemas()
+            .skip(1)
+            .filter(|s| s.urn != GROUP.urn)
+            .map(|s| json!({ "schema": s.urn, "required": false }))
+            .collect();
         json!({
             "schemas": [RESOURCE_TYPE_SCHEMA],
             "id": "User",
@@ -66,11 +73,15 @@ impl Describe<'_> {
     }
 
     pub(super) fn resource_types(&self) -> Value {
-        list(vec![self.user_resource_type()])
+        list(vec![self.user_resource_type(), self.group_resource_type()])
     }
 
     pub(super) fn resource_type(&self, id: &str) -> Option<Value> {
-        (id == "User").then(|| self.user_resource_type())
+        match id {
+            "User" => Some(self.user_resource_type()),
+            "Group" => Some(self.group_resource_type()),
+            _ => None,
+        }
     }
 
     fn schema(&self, schema: &Schema) -> Value {

@@ -18,6 +18,8 @@ mod api;
 mod discovery;
 mod error;
 mod filter;
+mod group_api;
+mod groups;
 mod patch;
 mod profile;
 mod schema;
@@ -122,7 +124,7 @@ impl ScimSandbox {
 
     /// A stored user as `GET /Users/{id}` returns it.
     fn render(&self, user: &store::ScimUser) -> Value {
-        Value::Object(user.render(&self.base_url, self.profile().etag()))
+        Value::Object(self.shared.api.with_groups(user.render(&self.base_url, self.profile().etag())))
     }
 
     /// Every stored user as `GET /Users/{id}` would return it, oldest first.
@@ -273,7 +275,8 @@ impl ScimSandboxBuilder {
         let (listener, addr) = Server::bind().await?;
         let base_url = format!("http://{addr}{BASE_PATH}");
         let max_results = self.max_results.unwrap_or_else(|| profile.default_page_size(DEFAULT_MAX_RESULTS));
-        let api = ScimApi { token, profile, max_results, base_url: base_url.clone(), state: Mutex::new(state) };
+        let groups = Mutex::new(groups::GroupStore::new(self.seed));
+        let api = ScimApi { token, profile, max_results, base_url: base_url.clone(), state: Mutex::new(state), groups };
         let shared = Shared::new(api, Gate::new(self.faults, self.rate_limit));
         let server = Server::serve(listener, addr, Arc::clone(&shared));
         Ok(ScimSandbox { server, shared, base_url })
