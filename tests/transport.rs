@@ -19,6 +19,13 @@ const TOKEN: &str = "transport-test-token-9876";
 const SCIM_LIST: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"startIndex":1,"itemsPerPage":0,"Resources":[]}"#;
 const REQUEST_LINE: &str = "GET /scim/v2/Users?startIndex=1&count=1 HTTP/1.1";
 
+/// The request lines without SCIM discovery's three reads (`test_connection` asks for them after
+/// its look-up): these tests are about where requests go, not how many a connection test sends.
+fn without_discovery(lines: Vec<String>) -> Vec<String> {
+    let discovery = ["/ServiceProviderConfig ", "/ResourceTypes ", "/Schemas "];
+    lines.into_iter().filter(|line| !discovery.iter().any(|d| line.contains(d))).collect()
+}
+
 fn builder(base_url: &str) -> identity_connectors::ClientBuilder {
     Client::builder(ScimBearer::for_loopback(base_url, TOKEN).unwrap()).retry_policy(RetryPolicy::none())
 }
@@ -55,7 +62,7 @@ async fn a_server_signed_by_a_private_ca_is_reached_only_through_the_extra_root(
     assert_eq!(format!("{root:?}"), "RootCertificate(1 certificate)");
     let client = builder(&base).root_certificate(root).build().unwrap();
     client.test_connection().await.expect("trusted through the extra root");
-    assert_eq!(server.lines(), [REQUEST_LINE]);
+    assert_eq!(without_discovery(server.lines()), [REQUEST_LINE]);
 
     // The same from configuration, the CA in a file.
     let ca = file("ca.pem", &pki.ca_pem);
@@ -84,7 +91,7 @@ async fn a_server_that_requires_a_client_certificate_accepts_the_identity_only()
     assert_eq!(format!("{identity:?}"), "ClientIdentity([REDACTED])");
     let client = builder(&base).root_certificate(root()).identity(identity).build().unwrap();
     client.test_connection().await.expect("accepted with the client certificate");
-    assert_eq!(server.lines(), [REQUEST_LINE]);
+    assert_eq!(without_discovery(server.lines()), [REQUEST_LINE]);
     assert!(!format!("{client:?}").contains("PRIVATE KEY"), "{client:?}");
 
     // From configuration: the certificate and the key in files.
@@ -114,7 +121,10 @@ async fn an_explicit_proxy_gets_the_absolute_form_request() {
     let app = "http://127.0.0.1:9/scim/v2";
     let client = builder(app).proxy(Proxy::url(&proxy.url("")).unwrap()).build().unwrap();
     client.test_connection().await.expect("answered through the proxy");
-    assert_eq!(proxy.lines(), ["GET http://127.0.0.1:9/scim/v2/Users?startIndex=1&count=1 HTTP/1.1"]);
+    assert_eq!(
+        without_discovery(proxy.lines()),
+        ["GET http://127.0.0.1:9/scim/v2/Users?startIndex=1&count=1 HTTP/1.1"]
+    );
 
     let config: ConnectorConfig = toml::from_str(&format!(
         "type = \"scim\"\nname = \"D\"\nloopback_url = \"{app}\"\ntoken = \"{TOKEN}\"\n[client]\nproxy = \"{}\"\n",
