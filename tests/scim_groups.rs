@@ -126,7 +126,10 @@ async fn find_group_by_id_reads_it_without_members_and_404_is_missing() {
     let found = client.find_group(&GroupRef::id("g 1").unwrap()).await.expect("found");
     assert_eq!(found.display_name, "Sales");
     let error = client.find_group(&GroupRef::id("g-404").unwrap()).await.unwrap_err();
-    assert_eq!(error.to_string(), "group with id g-404 does not exist; nothing was changed");
+    assert_eq!(
+        error.to_string(),
+        "Group with id g-404 does not exist; nothing was changed. Check the name or id, or create it first"
+    );
     get.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
@@ -466,7 +469,10 @@ async fn unknown_groups_and_people_are_missing_and_change_nothing() {
     let unexpected = catch_all(&server).await;
     let client = client(&server);
     let error = client.grant(&jdoe(), &sales()).await.unwrap_err();
-    assert_eq!(error.to_string(), "group \"Sales\" does not exist; nothing was changed");
+    assert_eq!(
+        error.to_string(),
+        "Group \"Sales\" does not exist; nothing was changed. Check the name or id, or create it first"
+    );
     let error = client.set_memberships(&jdoe(), &[sales()]).await.unwrap_err();
     assert!(matches!(error, Error::Missing { resource: "group", .. }), "{error:?}");
     let error = client.revoke(&User::builder("ghost").build(), &sales()).await.unwrap_err();
