@@ -198,7 +198,7 @@ pub struct DecodeError {
     pub status: Option<u16>,
     /// What was wrong with it.
     pub message: String,
-    /// The start of the body, at most [`EXCERPT_CHARS`] characters, with anything that looks like
+    /// The start of the body, at most [`EXCERPT_CHARS`](super::EXCERPT_CHARS) characters, with anything that looks like
     /// a credential removed.
     pub excerpt: String,
 }
