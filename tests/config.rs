@@ -389,7 +389,7 @@ fn a_list_builds_all_or_nothing_and_reports_every_problem_with_its_path() {
             "Invalid configuration (12 problems):
   connections[0].token: environment variable {UNSET} is not set
   connections[2].instance_url: must use https; plain http is accepted only for loopback test servers, as `loopback_url`
-  connections[2].token: the bearer token is empty
+  connections[2].token: the bearer token is empty; pass the one the app issued
   connections[3].name: is already the name of connections[1]
   connections[3].instance: the Freshservice instance is not on freshservice.com: API v2 works only via `<name>.freshservice.com`, not via a custom domain (CNAME) or another Freshworks product; use the instance name (`acme`), its host (`acme.freshservice.com`) or a URL on that host
   connections[3].default_agent_roles[0].assignment_scope: must be `entire_helpdesk`, `member_groups`, `specified_groups` or `assigned_items`
