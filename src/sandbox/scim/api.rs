@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use hyper::header::{AUTHORIZATION, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, WWW_AUTHENTICATE};
 use hyper::{Method, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::discovery::{self, Describe, Document};
 use super::error::ScimError;
@@ -237,21 +237,24 @@ impl ScimApi {
             _ => None,
         };
         let base_url = self.base_url.as_str();
+        let etags = self.profile.etag();
         let state = self.state();
-        let rules = state.rules;
-        let matching: Vec<Map<String, Value>> = state
-            .users
-            .iter()
-            .map(|u| u.render(base_url, self.profile.etag()))
-            .filter(|rendered| filter.as_ref().is_none_or(|f| f.matches(rendered, rules)))
-            .collect();
-        let total = matching.len();
-        let page: Vec<Value> = matching
-            .into_iter()
-            .skip(usize::try_from(start_index - 1).unwrap_or(usize::MAX))
-            .take(count)
-            .map(|r| Value::Object(schema::project(r, query.attributes.as_deref(), query.excluded.as_deref())))
-            .collect();
+        // Filtered before rendering, and only the requested page is rendered.
+        let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
+        let mut total = 0;
+        let mut page = Vec::new();
+        for user in state.matching(filter.as_ref(), base_url, etags) {
+            if total >= skip && page.len() < count {
+                let rendered = user.render(base_url, etags);
+                page.push(Value::Object(schema::project(
+                    rendered,
+                    query.attributes.as_deref(),
+                    query.excluded.as_deref(),
+                )));
+            }
+            total += 1;
+        }
+        drop(state);
         let body = json!({
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
@@ -322,7 +325,7 @@ impl ScimApi {
         let mut state = self.state();
         let index = state.position(id)?;
         self.check_if_match(request, &state.users[index])?;
-        state.users.remove(index);
+        state.remove(index);
         Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
     }
 }
