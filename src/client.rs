@@ -323,8 +323,10 @@ impl Client {
     /// Makes sure `user` exists and is active, with the default [`ProvisionPolicy`].
     ///
     /// The connector's [`match_key`](Connector::match_key) (SCIM: `userName`; Freshservice: the
-    /// e-mail address) is looked up first. An existing user is linked, reactivated if inactive, and
-    /// updated where attributes differ; a missing one is created.
+    /// e-mail address) is looked up first, through [`Connector::find_before_create`] (which a
+    /// connector may make cheaper, or skip, where its server refuses duplicates). An existing user
+    /// is linked, reactivated if inactive, and updated where attributes differ; a missing one is
+    /// created.
     ///
     /// A create is never sent twice without a look-up in between, so a person is never created
     /// twice:
@@ -355,7 +357,9 @@ impl Client {
         // Held until the person is provisioned: a concurrent call for them then finds this one's
         // result instead of creating them again.
         let _flight = self.flights.acquire(&key).await;
-        if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
+        // The connector's pre-create look-up (cheaper, or none, where its server refuses
+        // duplicates); a conflict below still gets the full `find_user`.
+        if let Some(existing) = self.connector.find_before_create(&self.http, &key).await? {
             return self.link_as(existing, user, policy, false).await;
         }
         let max_creates = self.http_retry().max_attempts();

@@ -211,6 +211,17 @@ pub trait Connector: Send + Sync + fmt::Debug {
     /// Finds the one user matching `lookup`, active or not. `Ok(None)` when there is none.
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>>;
 
+    /// The look-up [`Client::provision`](crate::Client::provision) runs before it creates a
+    /// person; `Ok(None)` sends the create. Defaults to [`find_user`](Connector::find_user).
+    ///
+    /// Only a connector whose server refuses a second user with the same match key may answer
+    /// from a cheaper look-up that can miss an existing user, or skip the look-up (returning
+    /// `Ok(None)` unsent): such a create fails as a conflict, and provisioning then runs
+    /// [`find_user`](Connector::find_user) and links the person it finds.
+    async fn find_before_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        self.find_user(http, lookup).await
+    }
+
     /// Applies `changes` (a partial user: only the attributes to change are set) to user `id`.
     /// `current` is the user as last read, when the caller has it, so the connector can avoid a
     /// read. Returns [`UpdateOutcome::Unchanged`] when nothing was sent (nothing the app stores
@@ -310,6 +321,9 @@ macro_rules! forward_connector {
             }
             async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
                 (**self).find_user(http, lookup).await
+            }
+            async fn find_before_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+                (**self).find_before_create(http, lookup).await
             }
             async fn update_user(
                 &self,

@@ -194,8 +194,8 @@ pub use error::{
 };
 pub use extension::UserExtension;
 pub use freshservice::{
-    AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt,
-    FreshserviceUserKind,
+    AgentRole, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceProvisioning,
+    FreshserviceUserExt, FreshserviceUserKind,
 };
 pub use group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef, NewGroup};
 pub use http::{

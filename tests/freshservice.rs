@@ -145,7 +145,6 @@ async fn provision_creates_a_requester_with_every_mapped_field() {
             respond(then, 200, json!({"requesters": []}));
         })
         .await;
-    let find_agent = find_agents(&server, email, json!([])).await;
     let departments = directory(&server, "departments", "departments.json").await;
     let manager = server
         .mock_async(|when, then| {
@@ -230,7 +229,6 @@ async fn provision_creates_a_requester_with_every_mapped_field() {
     assert_eq!((budget.total, budget.remaining), (Some(400), 391));
 
     find.assert_calls_async(1).await;
-    find_agent.assert_calls_async(1).await;
     departments.assert_calls_async(1).await;
     manager.assert_calls_async(1).await;
     locations.assert_calls_async(1).await;
@@ -243,7 +241,6 @@ async fn provision_creates_an_agent_with_roles_occasional_and_groups() {
     let server = MockServer::start_async().await;
     let email = "rolanda.hooch@example.com";
     let find = find_requesters(&server, email, json!([])).await;
-    let find_agent = find_agents(&server, email, json!([])).await;
     let create = server
         .mock_async(|when, then| {
             json_body(
@@ -290,7 +287,6 @@ async fn provision_creates_an_agent_with_roles_occasional_and_groups() {
     assert_eq!(fs.member_of, vec![4, 5]);
     assert_eq!(fs.extra.get("workspace_ids"), Some(&json!([2])));
     find.assert_calls_async(1).await;
-    find_agent.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
@@ -344,7 +340,6 @@ async fn duplicate_on_create_is_resolved_and_linked(status: u16, body: Value) {
         })
         .await;
     let hit = find_requesters(&server, email, existing).await;
-    let find_agent = find_agents(&server, email, json!([])).await;
     let create = server
         .mock_async(|when, then| {
             json_body(
@@ -362,7 +357,6 @@ async fn duplicate_on_create_is_resolved_and_linked(status: u16, body: Value) {
     assert_eq!(provisioned.outcome, ProvisionOutcome::Linked);
     assert_eq!(provisioned.user.id, UserId::new("21000418006"));
     miss.assert_calls_async(1).await;
-    find_agent.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
     hit.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
@@ -994,7 +988,6 @@ async fn an_unknown_department_name_is_a_validation_error_and_nothing_is_created
     let server = MockServer::start_async().await;
     let email = "new.hire@example.com";
     let find = find_requesters(&server, email, json!([])).await;
-    let find_agent = find_agents(&server, email, json!([])).await;
     let departments = directory(&server, "departments", "departments.json").await;
     let unexpected = catch_all(&server).await;
 
@@ -1009,7 +1002,6 @@ async fn an_unknown_department_name_is_a_validation_error_and_nothing_is_created
          Freshservice; create it there or correct the name; department: unknown department `Marketing`"
     );
     find.assert_calls_async(1).await;
-    find_agent.assert_calls_async(1).await;
     departments.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
@@ -1019,7 +1011,6 @@ async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_aga
     let server = MockServer::start_async().await;
     let email = "new.hire@example.com";
     let find = find_requesters(&server, email, json!([])).await;
-    let find_agent = find_agents(&server, email, json!([])).await;
     // The first read predates "Marketing"; the second has it.
     let before = server
         .mock_async(|when, then| {
@@ -1056,7 +1047,6 @@ async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_aga
 
     assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
     find.assert_calls_async(1).await;
-    find_agent.assert_calls_async(1).await;
     before.assert_calls_async(1).await;
     after.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
@@ -1071,7 +1061,6 @@ async fn two_joiners_in_a_new_department_cause_one_refresh_not_two() {
     let mut lookups = Vec::new();
     for email in emails {
         lookups.push(find_requesters(&server, email, json!([])).await);
-        lookups.push(find_agents(&server, email, json!([])).await);
     }
     let before = server
         .mock_async(|when, then| {

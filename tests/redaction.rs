@@ -21,7 +21,7 @@ fn connector_debug_output_is_exact_and_redacted() {
     let freshservice = FreshserviceApiKey::new("acme", TOKEN).unwrap();
     assert_eq!(
         format!("{freshservice:?}"),
-        r#"FreshserviceApiKey { base_url: "https://acme.freshservice.com/api/v2", api_key: "[REDACTED]", default_kind: Requester, default_agent_roles: [], default_occasional: None, employee_number_field: None }"#
+        r#"FreshserviceApiKey { base_url: "https://acme.freshservice.com/api/v2", api_key: "[REDACTED]", default_kind: Requester, default_agent_roles: [], default_occasional: None, employee_number_field: None, provisioning: LookUpFirst }"#
     );
     let agent_default = freshservice.clone().with_default_kind(FreshserviceUserKind::Agent);
     assert!(format!("{agent_default:#?}").contains("default_kind: Agent"));

@@ -121,8 +121,9 @@ async fn freshservice_bulk_run_keeps_within_a_small_budget() {
     assert!(sandbox.user_by_email("person0149@example.com").is_some());
 
     let stats = sandbox.stats();
-    // Far more requests than one window allows...
-    assert!(stats.requests > 3 * u64::from(BUDGET), "{stats:?}");
+    // Far more requests than one window allows (two per new person: the look-up and the create)...
+    assert!(stats.requests >= 2 * 150, "{stats:?}");
+    assert!(stats.requests > 2 * u64::from(BUDGET), "{stats:?}");
     // ...yet few were refused: at most one burst of in-flight requests before the client learnt
     // when the window resets, then none.
     assert!(stats.rate_limited <= 2 * IN_FLIGHT as u64, "{} requests were rate limited", stats.rate_limited);

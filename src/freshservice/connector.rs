@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -57,6 +58,32 @@ pub struct FreshserviceApiKey {
     employee_number_field: Option<String>,
     pub(super) names: Arc<NameCache>,
     pub(super) granted_role_scope: String,
+    provisioning: FreshserviceProvisioning,
+    /// See `Reader::agents_hidden`; shared by clones, like the name cache.
+    agents_hidden: Arc<AtomicBool>,
+}
+
+/// How [`Client::provision`](crate::Client::provision) looks for a person before creating them
+/// in Freshservice, chosen with [`FreshserviceApiKey::with_provisioning`]. Either way an existing
+/// person is found and linked, never created twice: Freshservice refuses a second user with an
+/// address already in use (`duplicate_value`), and provisioning answers that with the full
+/// look-up (`GET /requesters?email=…&include_agents=true`, then `GET /agents?email=…`) and links
+/// the person it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FreshserviceProvisioning {
+    /// Look up first, with one request that shows requesters and agents
+    /// (`GET /requesters?email=…&include_agents=true`), then create: **2 requests** for a new
+    /// person. If the full look-up ever finds an agent that this request did not show (a key
+    /// without the Manage Agents permission), the connector looks up through both APIs from then
+    /// on (3 requests). The default.
+    #[default]
+    LookUpFirst,
+    /// Create straight away: **1 request** for a new person. An existing one costs the refused
+    /// create, the full look-up and whatever linking needs (reactivation, an update). Suits
+    /// batches that are mostly joiners; it relies on Freshservice refusing duplicate addresses,
+    /// including those of deactivated users, which the API documentation does not state.
+    CreateFirst,
 }
 
 impl FreshserviceApiKey {
@@ -99,6 +126,8 @@ impl FreshserviceApiKey {
             employee_number_field: None,
             names: Arc::new(NameCache::default()),
             granted_role_scope: DEFAULT_GRANTED_ROLE_SCOPE.to_string(),
+            provisioning: FreshserviceProvisioning::default(),
+            agents_hidden: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -154,6 +183,13 @@ impl FreshserviceApiKey {
         Ok(self)
     }
 
+    /// How provisioning looks for a person before creating them: look up first (2 requests for a
+    /// new person, the default) or create first (1). See [`FreshserviceProvisioning`].
+    pub fn with_provisioning(mut self, provisioning: FreshserviceProvisioning) -> Self {
+        self.provisioning = provisioning;
+        self
+    }
+
     /// The normalised API base URL, `https://<name>.freshservice.com/api/v2`.
     pub fn base_url(&self) -> &Url {
         &self.base_url
@@ -169,13 +205,18 @@ impl fmt::Debug for FreshserviceApiKey {
             .field("default_agent_roles", &self.default_agent_roles)
             .field("default_occasional", &self.default_occasional)
             .field("employee_number_field", &self.employee_number_field)
+            .field("provisioning", &self.provisioning)
             .finish()
     }
 }
 
 impl FreshserviceApiKey {
     fn reader(&self) -> Reader<'_> {
-        Reader { names: &self.names, employee_number_field: self.employee_number_field.as_deref() }
+        Reader {
+            names: &self.names,
+            employee_number_field: self.employee_number_field.as_deref(),
+            agents_hidden: &self.agents_hidden,
+        }
     }
 
     fn body_builder(&self) -> BodyBuilder<'_> {
@@ -324,24 +365,17 @@ impl Connector for FreshserviceApiKey {
     /// By e-mail. A [`Lookup::UserName`] that contains `@` is taken as the e-mail address (this
     /// connector's user name is the primary e-mail); other look-ups are validation errors.
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        let email = match lookup {
-            Lookup::Email(email) => email,
-            Lookup::UserName(name) if name.contains('@') => name,
-            other => {
-                return Err(Error::invalid_input(
-                    format!("Freshservice users can be looked up by e-mail address only, not by {}", other.attribute()),
-                    vec![FieldError::new(other.attribute(), "not searchable in Freshservice")],
-                ));
-            }
-        };
-        let email = email.trim();
-        if email.is_empty() {
-            return Err(Error::invalid_input(
-                "the e-mail address to look up is empty",
-                vec![FieldError::new("email", "must not be empty")],
-            ));
+        self.reader().find_by_email(http, lookup_email(lookup)?).await
+    }
+
+    /// One request (`GET /requesters?email=…&include_agents=true`), or none under
+    /// [`FreshserviceProvisioning::CreateFirst`]: see [`FreshserviceProvisioning`].
+    async fn find_before_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        let email = lookup_email(lookup)?;
+        match self.provisioning {
+            FreshserviceProvisioning::CreateFirst => Ok(None),
+            FreshserviceProvisioning::LookUpFirst => self.reader().find_before_create(http, email).await,
         }
-        self.reader().find_by_email(http, email).await
     }
 
     async fn update_user(
@@ -440,4 +474,26 @@ impl Connector for FreshserviceApiKey {
     fn groups(&self) -> Option<&dyn GroupConnector> {
         Some(self)
     }
+}
+
+/// The e-mail address a look-up searches for, trimmed; anything else is a validation error.
+fn lookup_email(lookup: &Lookup) -> Result<&str> {
+    let email = match lookup {
+        Lookup::Email(email) => email,
+        Lookup::UserName(name) if name.contains('@') => name,
+        other => {
+            return Err(Error::invalid_input(
+                format!("Freshservice users can be looked up by e-mail address only, not by {}", other.attribute()),
+                vec![FieldError::new(other.attribute(), "not searchable in Freshservice")],
+            ));
+        }
+    };
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(Error::invalid_input(
+            "the e-mail address to look up is empty",
+            vec![FieldError::new("email", "must not be empty")],
+        ));
+    }
+    Ok(email)
 }

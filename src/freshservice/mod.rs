@@ -46,6 +46,10 @@
 //! - Look-up by e-mail: `GET /requesters?email=…&include_agents=true`, exact case-insensitive match
 //!   on the e-mail; an agent found so is read again through `GET /agents/{id}` (for its roles).
 //!   Nothing found: `GET /agents?email=…`.
+//! - Provisioning a new person: `GET /requesters?email=…&include_agents=true` (which shows agents
+//!   too), then the create: 2 requests. Under [`FreshserviceProvisioning::CreateFirst`], the create
+//!   alone: 1 request. A create refused with `duplicate_value` runs the full look-up above and
+//!   links the person found.
 //! - By id: `GET /requesters/{id}`; on `404` (or a record that says `is_agent`), `GET /agents/{id}`.
 //!   Deactivation, reactivation, deletion and updates without a known current state read the user
 //!   this way first, to learn whether they are a requester or an agent, and to succeed without a
@@ -77,5 +81,5 @@ pub(crate) mod wire;
 pub use attributes::{
     AgentRole, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceUserExt, FreshserviceUserKind,
 };
-pub use connector::FreshserviceApiKey;
+pub use connector::{FreshserviceApiKey, FreshserviceProvisioning};
 pub(crate) use instance::{Misplaced, argument_order_problem};

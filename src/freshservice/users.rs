@@ -1,6 +1,8 @@
 //! Reading Freshservice users: the paths of the requester and agent APIs, the checks on ids and
 //! e-mail addresses, and the look-ups every operation is built from.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -107,6 +109,10 @@ pub(super) fn item_url(http: &Http, api: &Api, id: u64, action: Option<&str>) ->
 pub(super) struct Reader<'a> {
     pub(super) names: &'a NameCache,
     pub(super) employee_number_field: Option<&'a str>,
+    /// Set once an agent was found through `GET /agents?email=` whom `GET
+    /// /requesters?include_agents=true` did not show (a key without the Manage Agents
+    /// permission, say): from then on the quick look-up is the full one.
+    pub(super) agents_hidden: &'a AtomicBool,
 }
 
 impl Reader<'_> {
@@ -157,27 +163,52 @@ impl Reader<'_> {
         Ok(found.map(|record| (response, record)))
     }
 
+    /// The full look-up by e-mail: `GET /requesters?email=…&include_agents=true`, then, when that
+    /// finds nobody, `GET /agents?email=…` (the reference's Resolve).
     pub(super) async fn find_by_email(&self, http: &Http, email: &str) -> Result<Option<RemoteUser>> {
-        if let Some((response, record)) = self.find_in(http, &REQUESTERS, email).await? {
-            if !wire::is_agent(&record) {
-                return self.to_remote(http, &response, FreshserviceUserKind::Requester, record).await.map(Some);
-            }
-            // The requester view of an agent lacks roles and the occasional flag.
-            let id =
-                wire::record_id(&record).ok_or_else(|| decode(&response, "the user has no numeric `id`".into()))?;
-            return match self.read_agent(http, id).await {
-                Ok(agent) => Ok(Some(agent)),
-                Err(e) if e.is_not_found() => {
-                    self.to_remote(http, &response, FreshserviceUserKind::Agent, record).await.map(Some)
-                }
-                Err(e) => Err(e),
-            };
+        if let Some(found) = self.find_with_agents(http, email).await? {
+            return Ok(Some(found));
         }
         match self.find_in(http, &AGENTS, email).await? {
             Some((response, record)) => {
+                if !self.agents_hidden.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "an agent was found through /agents but not through /requesters?include_agents=true; \
+                         joiners are now looked up through both"
+                    );
+                }
                 self.to_remote(http, &response, FreshserviceUserKind::Agent, record).await.map(Some)
             }
             None => Ok(None),
+        }
+    }
+
+    /// The look-up before a create: `GET /requesters?email=…&include_agents=true` alone, which shows
+    /// requesters and agents alike. A person it misses makes the create fail with `duplicate_value`,
+    /// and provisioning then runs the full look-up; once that has shown an agent this one missed,
+    /// this is the full look-up too.
+    pub(super) async fn find_before_create(&self, http: &Http, email: &str) -> Result<Option<RemoteUser>> {
+        if self.agents_hidden.load(Ordering::Relaxed) {
+            return self.find_by_email(http, email).await;
+        }
+        self.find_with_agents(http, email).await
+    }
+
+    /// `GET /requesters?email=…&include_agents=true`; an agent found so is read again through
+    /// `GET /agents/{id}`, for its roles.
+    async fn find_with_agents(&self, http: &Http, email: &str) -> Result<Option<RemoteUser>> {
+        let Some((response, record)) = self.find_in(http, &REQUESTERS, email).await? else { return Ok(None) };
+        if !wire::is_agent(&record) {
+            return self.to_remote(http, &response, FreshserviceUserKind::Requester, record).await.map(Some);
+        }
+        // The requester view of an agent lacks roles and the occasional flag.
+        let id = wire::record_id(&record).ok_or_else(|| decode(&response, "the user has no numeric `id`".into()))?;
+        match self.read_agent(http, id).await {
+            Ok(agent) => Ok(Some(agent)),
+            Err(e) if e.is_not_found() => {
+                self.to_remote(http, &response, FreshserviceUserKind::Agent, record).await.map(Some)
+            }
+            Err(e) => Err(e),
         }
     }
 

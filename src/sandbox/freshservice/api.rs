@@ -187,6 +187,8 @@ impl FreshserviceApi {
         let mut state = self.state();
         let id = state.get(from, id)?.id;
         let sd_agent = state.roles.iter().find(|r| r.name == "SD Agent").map(|r| r.id);
+        // Converting drops secondary addresses (agents have none): re-indexed below.
+        state.unindex(id);
         let user = state.users.get_mut(&id).ok_or_else(FsError::not_found)?;
         let to = match from {
             Kind::Requester => Kind::Agent,
@@ -206,6 +208,7 @@ impl FreshserviceApi {
         }
         user.kind = to;
         user.updated_at = rfc3339(SystemTime::now());
+        state.reindexed(id);
         if to == Kind::Agent {
             state.leave_requester_groups(id);
         }
@@ -216,6 +219,7 @@ impl FreshserviceApi {
     fn forget(&self, kind: Kind, id: &str) -> Handled {
         let mut state = self.state();
         let id = state.get(kind, id)?.id;
+        state.unindex(id);
         state.users.remove(&id);
         state.leave_requester_groups(id);
         Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
@@ -260,9 +264,12 @@ impl FreshserviceApi {
         let work_phone = param("work_phone_number");
         let mobile_phone = param("mobile_phone_number");
         let state = self.state();
-        let mut users: Vec<&FsUser> = state
-            .users
-            .values()
+        // An address narrows the candidates through the index; they are then filtered as usual.
+        let candidates: Box<dyn Iterator<Item = &FsUser>> = match email.as_deref() {
+            Some(e) => Box::new(state.with_email(e).filter_map(|id| state.users.get(&id))),
+            None => Box::new(state.users.values()),
+        };
+        let mut users: Vec<&FsUser> = candidates
             .filter(|u| u.kind == kind || include_agents)
             .filter(|u| email.as_deref().is_none_or(|e| u.email().is_some_and(|m| m.eq_ignore_ascii_case(e))))
             .filter(|u| {
@@ -280,11 +287,10 @@ impl FreshserviceApi {
                 occasional.is_none_or(|o| u.fields.get("occasional").and_then(Value::as_bool).unwrap_or(false) == o)
             })
             .collect();
-        // "Always sorted by the first name of the user".
-        users.sort_by(|a, b| a.first_name().cmp(&b.first_name()).then(a.id.cmp(&b.id)));
-        let items: Vec<Value> = users.into_iter().map(|u| state.render(kind, u)).collect();
-        drop(state);
-        self.page(request, items, &format!("{}s", kind.singular()))
+        // "Always sorted by the first name of the user"; each name folded once, not per comparison.
+        users.sort_by_cached_key(|u| (u.first_name(), u.id));
+        // Only the requested page is rendered.
+        self.page_with(request, users, &format!("{}s", kind.singular()), |u| state.render(kind, u))
     }
 
     fn list_named(&self, request: &ApiRequest, collection: &str) -> Handled {
@@ -322,6 +328,11 @@ impl FreshserviceApi {
 
     /// One page of `items` under `key`, with `Link: <…>; rel="next"` while more pages exist.
     pub(super) fn page(&self, request: &ApiRequest, items: Vec<Value>, key: &str) -> Handled {
+        self.page_with(request, items, key, |item| item)
+    }
+
+    /// [`page`](Self::page) over unrendered items: only the page's items are rendered.
+    fn page_with<T>(&self, request: &ApiRequest, items: Vec<T>, key: &str, render: impl FnMut(T) -> Value) -> Handled {
         let number = |name: &str, default: usize, max: usize| -> Result<usize, FsError> {
             match request.query_param(name) {
                 None => Ok(default),
@@ -339,7 +350,7 @@ impl FreshserviceApi {
         let page = number("page", 1, usize::MAX)?;
         let start = (page - 1).saturating_mul(per_page);
         let has_next = items.len() > start.saturating_add(per_page);
-        let items: Vec<Value> = items.into_iter().skip(start).take(per_page).collect();
+        let items: Vec<Value> = items.into_iter().skip(start).take(per_page).map(render).collect();
         let response = ApiResponse::json(StatusCode::OK, JSON, &json!({ key: items }));
         if !has_next {
             return Ok(response);

@@ -129,11 +129,11 @@ impl FreshserviceSandbox {
     /// [`users`](Self::users).
     pub fn user_by_email(&self, email: &str) -> Option<Value> {
         let state = self.shared.api.state();
-        state
-            .users
-            .values()
-            .find(|u| u.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
-            .map(|u| state.render_wrapped(u))
+        let user = state
+            .with_email(email)
+            .filter_map(|id| state.users.get(&id))
+            .find(|u| u.email().is_some_and(|e| e.eq_ignore_ascii_case(email)));
+        user.map(|u| state.render_wrapped(u))
     }
 
     /// The id of a department, by exact name.
@@ -291,6 +291,7 @@ impl FreshserviceSandboxBuilder {
             .collect();
         let state = FreshserviceState {
             users: BTreeMap::new(),
+            emails: Default::default(),
             next_id: FIRST_USER_ID,
             rng,
             departments: named(FIRST_DEPARTMENT_ID, self.departments),

@@ -1,8 +1,8 @@
 //! The Freshservice side's store: requesters and agents by id, checked as Freshservice checks them
 //! (field types, known departments, locations, managers and roles, required fields, unique
-//! e-mails).
+//! e-mails), with an index of addresses so uniqueness checks and `?email=` look-ups do not scan.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 use hyper::StatusCode;
@@ -45,7 +45,12 @@ impl FsUser {
 /// Every user, the departments, locations, roles and agent groups they may refer to, and the
 /// requester groups that hold requesters.
 pub(super) struct FreshserviceState {
+    /// Read freely; create, update, convert and forget go through `create`, `update` and
+    /// `reindexed`/`unindex`, which keep `emails` in step.
     pub(super) users: BTreeMap<u64, FsUser>,
+    /// Every primary and secondary address, ASCII-lowercased (how Freshservice compares them),
+    /// to the users that have it.
+    pub(super) emails: HashMap<String, BTreeSet<u64>>,
     pub(super) next_id: u64,
     pub(super) rng: SplitMix64,
     pub(super) departments: Vec<Named>,
@@ -206,14 +211,39 @@ impl FreshserviceState {
         Ok(value)
     }
 
+    /// The users (ids, ascending) with `email` as their primary or a secondary address, compared
+    /// ignoring ASCII case.
+    pub(super) fn with_email(&self, email: &str) -> impl Iterator<Item = u64> + '_ {
+        self.emails.get(&email.to_ascii_lowercase()).into_iter().flatten().copied()
+    }
+
+    fn addresses(&self, id: u64) -> Vec<String> {
+        let Some(user) = self.users.get(&id) else { return Vec::new() };
+        user.email().into_iter().chain(user.secondary_emails()).map(str::to_ascii_lowercase).collect()
+    }
+
+    /// Takes user `id`'s addresses out of the index, before a change or a removal.
+    pub(super) fn unindex(&mut self, id: u64) {
+        for address in self.addresses(id) {
+            if let Some(ids) = self.emails.get_mut(&address) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.emails.remove(&address);
+                }
+            }
+        }
+    }
+
+    /// Puts user `id`'s addresses (back) into the index, after it was stored or changed.
+    pub(super) fn reindexed(&mut self, id: u64) {
+        for address in self.addresses(id) {
+            self.emails.entry(address).or_default().insert(id);
+        }
+    }
+
     /// The `409 duplicate_value` error when an address in `fields` is already some other user's.
     fn check_duplicates(&self, kind: Kind, fields: &Map<String, Value>, except: Option<u64>) -> Result<(), FsError> {
-        let taken = |email: &str| {
-            self.users.values().filter(|u| Some(u.id) != except).any(|u| {
-                u.email().is_some_and(|e| e.eq_ignore_ascii_case(email))
-                    || u.secondary_emails().any(|e| e.eq_ignore_ascii_case(email))
-            })
-        };
+        let taken = |email: &str| self.with_email(email).any(|id| Some(id) != except);
         let mut errors = Vec::new();
         if fields.get(kind.email_field()).and_then(Value::as_str).is_some_and(taken) {
             errors.push(field_error(kind.email_field(), "It should be a unique value", "duplicate_value"));
@@ -266,6 +296,7 @@ impl FreshserviceState {
         let id = self.next_id;
         let user = FsUser { id, kind, active: true, fields, created_at: now.clone(), updated_at: now };
         self.users.insert(id, user);
+        self.reindexed(id);
         Ok(id)
     }
 
@@ -280,12 +311,14 @@ impl FreshserviceState {
             return Err(FsError::validation(vec![field_error(field, "It should not be blank", "invalid_value")]));
         }
         self.check_duplicates(kind, &changes, Some(current))?;
+        self.unindex(current);
         let user = self.users.get_mut(&current).ok_or_else(FsError::not_found)?;
         // Freshservice resets this flag on every update that does not send it as true.
         let keep_flag = changes.get("can_see_all_tickets_from_associated_departments") == Some(&Value::Bool(true));
         user.fields.extend(changes);
         user.fields.insert("can_see_all_tickets_from_associated_departments".into(), Value::Bool(keep_flag));
         user.updated_at = rfc3339(SystemTime::now());
+        self.reindexed(current);
         Ok(current)
     }
 
@@ -305,6 +338,7 @@ mod tests {
     fn state() -> FreshserviceState {
         FreshserviceState {
             users: BTreeMap::new(),
+            emails: HashMap::new(),
             next_id: FIRST_USER_ID,
             rng: SplitMix64::new(1),
             departments: vec![Named { id: 7, name: "Finance".into(), role_type: 0, created_at: String::new() }],
@@ -399,5 +433,30 @@ mod tests {
             Err(vec![("active".into(), "invalid_field")])
         );
         assert_eq!(s.update(Kind::Agent, &id, json!({})).map_err(codes), Err(vec![(String::new(), "not_found")]));
+    }
+
+    #[test]
+    fn the_address_index_follows_updates_and_removals() {
+        let mut s = state();
+        let body = json!({"first_name": "A", "primary_email": "A@x.com", "secondary_emails": ["a2@x.com"]});
+        let id = s.create(Kind::Requester, body).unwrap_or_default();
+        let ids = |s: &FreshserviceState, email: &str| s.with_email(email).collect::<Vec<_>>();
+        assert_eq!((ids(&s, "a@X.COM"), ids(&s, "A2@x.com")), (vec![id], vec![id]));
+        let taken = |s: &mut FreshserviceState, email: &str| {
+            s.create(Kind::Requester, json!({"first_name": "B", "primary_email": email})).map_err(codes)
+        };
+        assert_eq!(taken(&mut s, "a2@x.COM"), Err(vec![("primary_email".into(), "duplicate_value")]));
+        // A changed address frees the old one and takes the new one.
+        let changed = s.update(Kind::Requester, &id.to_string(), json!({"primary_email": "new@x.com"}));
+        assert_eq!(changed.map_err(codes), Ok(id));
+        assert_eq!((ids(&s, "a@x.com"), ids(&s, "NEW@x.com")), (vec![], vec![id]));
+        assert_eq!(taken(&mut s, "new@x.com"), Err(vec![("primary_email".into(), "duplicate_value")]));
+        let other = taken(&mut s, "a@x.com");
+        assert!(other.as_ref().is_ok_and(|other| *other != id), "{other:?}");
+        // Its own address is no duplicate for the user itself.
+        assert!(s.update(Kind::Requester, &id.to_string(), json!({"primary_email": "NEW@x.com"})).is_ok());
+        s.unindex(id);
+        s.users.remove(&id);
+        assert_eq!((ids(&s, "new@x.com"), ids(&s, "a2@x.com")), (vec![], vec![]));
     }
 }

@@ -242,23 +242,37 @@ impl ScimApi {
             _ => None,
         };
         let base_url = self.base_url.as_str();
+        let etags = self.profile.etag();
         let state = self.state();
+        // Filtered before rendering, and only the requested page is rendered.
+        let skip = usize::try_from(start_index - 1).unwrap_or(usize::MAX);
         let rules = state.rules;
-        let users = state
-            .users
-            .iter()
-            .filter(|_| scope.users())
-            .map(|u| self.with_groups(u.render(base_url, self.profile.etag())));
-        let groups = if scope.groups() { self.rendered_groups() } else { Vec::new() };
-        let matching: Vec<Map<String, Value>> =
-            users.chain(groups).filter(|rendered| filter.as_ref().is_none_or(|f| f.matches(rendered, rules))).collect();
-        let total = matching.len();
-        let page: Vec<Value> = matching
-            .into_iter()
-            .skip(usize::try_from(start_index - 1).unwrap_or(usize::MAX))
-            .take(count)
-            .map(|r| Value::Object(schema::project(r, query.attributes.as_deref(), query.excluded.as_deref())))
-            .collect();
+        let render = |u: &ScimUser| self.with_groups(u.render(base_url, etags));
+        let mut total = 0;
+        let mut page = Vec::new();
+        let mut keep = |rendered: &dyn Fn() -> Map<String, Value>| {
+            if total >= skip && page.len() < count {
+                page.push(Value::Object(schema::project(
+                    rendered(),
+                    query.attributes.as_deref(),
+                    query.excluded.as_deref(),
+                )));
+            }
+            total += 1;
+        };
+        if scope.users() {
+            for user in state.matching(filter.as_ref(), render) {
+                keep(&|| render(user));
+            }
+        }
+        drop(state);
+        if scope.groups() {
+            for group in self.rendered_groups() {
+                if filter.as_ref().is_none_or(|f| f.matches(&group, rules)) {
+                    keep(&|| group.clone());
+                }
+            }
+        }
         let body = json!({
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
@@ -329,7 +343,7 @@ impl ScimApi {
         let mut state = self.state();
         let index = state.position(id)?;
         self.check_if_match(request, &state.users[index])?;
-        state.users.remove(index);
+        state.remove(index);
         self.groups().forget_member(id);
         Ok(ApiResponse::empty(StatusCode::NO_CONTENT))
     }

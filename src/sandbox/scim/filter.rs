@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::{Result, ScimError};
-use super::schema::{CORE, Rules, get_ci, has_urn_prefix, split_urn};
+use super::schema::{CORE, Rules, get_ci, has_urn_prefix, never_returned, split_urn};
 
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,6 +291,105 @@ impl Filter {
             }
             Filter::ValuePath(path, inner) => {
                 resolve(path, resource).iter().any(|v| matches!(v, Value::Object(item) if inner.matches(item, rules)))
+            }
+        }
+    }
+}
+
+/// An attribute the store indexes (see the store's `index` module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Indexed {
+    Id,
+    UserName,
+    Email,
+    ExternalId,
+}
+
+/// The index look-ups that find every user a filter can match (and maybe more: the filter is
+/// still applied to each).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Plan {
+    Lookup(Indexed, String),
+    /// Users found by both.
+    Both(Box<Plan>, Box<Plan>),
+    /// Users found by either.
+    Either(Box<Plan>, Box<Plan>),
+}
+
+impl AttrPath {
+    /// Whether this is the core attribute `name` with no sub-attribute (names are case-insensitive).
+    fn is_core(&self, name: &str) -> bool {
+        self.schema.is_none() && self.sub.is_none() && self.attr.eq_ignore_ascii_case(name)
+    }
+
+    /// Whether only the rendered user has this attribute (`id`, `meta`, `schemas`, the read-only
+    /// `groups`), or only the stored one does (a never-returned attribute such as `password`).
+    fn differs_when_rendered(&self) -> bool {
+        self.schema.is_none()
+            && (["id", "meta", "schemas", "groups"].iter().any(|n| self.attr.eq_ignore_ascii_case(n))
+                || never_returned(&self.attr))
+    }
+}
+
+impl Filter {
+    /// How the store's indexes can narrow this filter down, or `None` when every user must be
+    /// tried: an `eq` on `id`, `userName`, `externalId` or an e-mail address (`emails`,
+    /// `emails.value`, `emails[value eq …]`), combined with `and` (either side suffices) and `or`
+    /// (both sides must be indexed).
+    pub(crate) fn plan(&self) -> Option<Plan> {
+        match self {
+            Filter::And(a, b) => match (a.plan(), b.plan()) {
+                (Some(a), Some(b)) => Some(Plan::Both(Box::new(a), Box::new(b))),
+                (a, b) => a.or(b),
+            },
+            Filter::Or(a, b) => Some(Plan::Either(Box::new(a.plan()?), Box::new(b.plan()?))),
+            Filter::Compare(path, Op::Eq, Value::String(value)) => {
+                let is_email_value = path.schema.is_none()
+                    && path.attr.eq_ignore_ascii_case("emails")
+                    && path.sub.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("value"));
+                let indexed = if path.is_core("id") {
+                    Indexed::Id
+                } else if path.is_core("userName") {
+                    Indexed::UserName
+                } else if path.is_core("externalId") {
+                    Indexed::ExternalId
+                } else if is_email_value {
+                    Indexed::Email
+                } else {
+                    return None;
+                };
+                Some(Plan::Lookup(indexed, value.clone()))
+            }
+            Filter::ValuePath(path, inner) if path.is_core("emails") => inner.email_value_plan(),
+            _ => None,
+        }
+    }
+
+    /// [`plan`](Self::plan) inside `emails[…]`, where `value` is the address.
+    fn email_value_plan(&self) -> Option<Plan> {
+        match self {
+            Filter::And(a, b) => match (a.email_value_plan(), b.email_value_plan()) {
+                (Some(a), Some(b)) => Some(Plan::Both(Box::new(a), Box::new(b))),
+                (a, b) => a.or(b),
+            },
+            Filter::Or(a, b) => Some(Plan::Either(Box::new(a.email_value_plan()?), Box::new(b.email_value_plan()?))),
+            Filter::Compare(path, Op::Eq, Value::String(value)) if path.is_core("value") => {
+                Some(Plan::Lookup(Indexed::Email, value.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether matching needs the user as rendered rather than its stored attributes: only when
+    /// the filter names `id`, `meta`, `schemas` or a never-returned attribute. Everything else is
+    /// the same in both, so filters run before (and instead of) rendering.
+    pub(crate) fn needs_rendering(&self) -> bool {
+        match self {
+            Filter::And(a, b) | Filter::Or(a, b) => a.needs_rendering() || b.needs_rendering(),
+            Filter::Not(inner) => inner.needs_rendering(),
+            // Paths inside `[…]` are relative to the values: only the outer one is top-level.
+            Filter::Present(path) | Filter::Compare(path, _, _) | Filter::ValuePath(path, _) => {
+                path.differs_when_rendered()
             }
         }
     }

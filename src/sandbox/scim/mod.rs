@@ -20,6 +20,7 @@ mod error;
 mod filter;
 mod group_api;
 mod groups;
+mod index;
 mod patch;
 mod profile;
 mod schema;
@@ -136,7 +137,7 @@ impl ScimSandbox {
     /// The stored user with this id.
     pub fn user(&self, id: &str) -> Option<Value> {
         let state = self.shared.api.state();
-        state.users.iter().find(|u| u.id == id).map(|u| self.render(u))
+        state.user(id).map(|u| self.render(u))
     }
 
     /// The stored user with this `userName`, compared as the server compares it:
@@ -149,16 +150,7 @@ impl ScimSandbox {
     /// The first stored user with this address among its `emails` (case-insensitive).
     pub fn user_by_email(&self, email: &str) -> Option<Value> {
         let state = self.shared.api.state();
-        state
-            .users
-            .iter()
-            .find(|u| match u.attributes.get("emails") {
-                Some(Value::Array(emails)) => emails
-                    .iter()
-                    .any(|e| e.get("value").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(email))),
-                _ => false,
-            })
-            .map(|u| self.render(u))
+        state.first_with_email(email).map(|u| self.render(u))
     }
 
     /// Stores a user directly (as if created earlier by someone else) and returns it as the server
@@ -267,6 +259,8 @@ impl ScimSandboxBuilder {
         let profile = self.profile;
         let state = ScimState {
             users: Vec::new(),
+            indexes: Default::default(),
+            next_seq: 0,
             version: 0,
             rng,
             unique_user_names: self.unique_user_names,
