@@ -80,6 +80,7 @@ pub(crate) mod core;
 pub mod discovery;
 mod error;
 mod filter;
+pub(crate) mod group_reads;
 pub mod groups;
 mod list;
 mod lookup;
