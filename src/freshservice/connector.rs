@@ -65,6 +65,12 @@ pub struct FreshserviceApiKey {
     agents_hidden: Arc<AtomicBool>,
 }
 
+/// The default bound on the member pages one requester's membership read follows, over every
+/// requester group together (100 000 member entries at 100 per page), so neither many large
+/// groups nor a server that keeps linking to further pages can keep the client busy forever.
+/// [`FreshserviceApiKey::with_scan_limit`] sets another.
+pub(crate) const DEFAULT_MEMBER_SCAN_PAGES: u32 = 1000;
+
 /// How [`Client::provision`](crate::Client::provision) looks for a person before creating them
 /// in Freshservice, chosen with [`FreshserviceApiKey::with_provisioning`]. Either way an existing
 /// person is found and linked, never created twice: Freshservice refuses a second user with an
@@ -128,7 +134,7 @@ impl FreshserviceApiKey {
             employee_number_field: None,
             names: Arc::new(NameCache::default()),
             granted_role_scope: DEFAULT_GRANTED_ROLE_SCOPE.to_string(),
-            member_scan_limit: super::groups::DEFAULT_MEMBER_SCAN_PAGES,
+            member_scan_limit: DEFAULT_MEMBER_SCAN_PAGES,
             provisioning: FreshserviceProvisioning::default(),
             agents_hidden: Arc::new(AtomicBool::new(false)),
         })

@@ -32,11 +32,6 @@ use crate::resource::{PageRequest, PageToken, RemoteUser};
 const JSON: &str = "application/json";
 /// The most entries one listing page may hold (`per_page`).
 const MAX_PAGE_SIZE: u32 = 100;
-/// The default bound on the member pages one requester's membership read follows, over every
-/// requester group together (100 000 member entries at 100 per page), so neither many large
-/// groups nor a server that keeps linking to further pages can keep the client busy forever.
-/// [`FreshserviceApiKey::with_scan_limit`] sets another.
-pub(crate) const DEFAULT_MEMBER_SCAN_PAGES: u32 = 1000;
 
 /// Where one kind of group lives: its list, its collection path, and the agent field that holds
 /// an agent's memberships of it.

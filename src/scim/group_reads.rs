@@ -27,7 +27,7 @@ use crate::resource::{PageRequest, RemoteUser};
 use crate::scim::Filter;
 use crate::scim::codec::{field, string};
 use crate::scim::discovery::DiscoveryCache;
-use crate::scim::groups::{GroupRecord, decode, get_group, list_groups, many, refused, search};
+use crate::scim::group_wire::{GroupRecord, decode, get_group, list_groups, many, refused, search};
 
 /// The page size of membership reads.
 const MEMBERSHIP_PAGE: u64 = 100;

@@ -45,76 +45,21 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{DecodeError, Error, FieldError, Result};
-use crate::group::{Group, GroupId, GroupKey, GroupKind, GroupPage, GroupRef, NewGroup};
-use crate::http::{Http, Request, Response};
-use crate::resource::{PageRequest, PageToken, RemoteUser};
-use crate::scim::codec::{field, string};
+use crate::error::{Error, FieldError, Result};
+use crate::group::{Group, GroupKey, GroupKind, GroupRef, NewGroup};
+use crate::http::{Http, Request};
+use crate::resource::RemoteUser;
 use crate::scim::core::DEFAULT_SCAN_PAGES;
 use crate::scim::discovery::ServerCapabilities;
 use crate::scim::group_reads::{self, ReadLimits};
 use crate::scim::{Filter, PatchOp, SCIM_CONTENT_TYPE};
 
 pub use crate::scim::group_reads::PROBE_MEMBER;
+use crate::scim::group_wire::one;
+pub use crate::scim::group_wire::{MAX_PAGE_SIZE, get_group, list_groups};
 
 /// The URN of the core SCIM Group schema.
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-/// The largest page [`list_groups`] asks for.
-pub const MAX_PAGE_SIZE: u32 = 1000;
-const NO_MEMBERS: &str = "excludedAttributes=members";
-
-/// A group resource as read: its id, name and, if the server sent them anyway, its members' ids.
-pub(crate) struct GroupRecord {
-    pub(crate) group: Group,
-    pub(crate) members: Option<Vec<String>>,
-}
-
-pub(crate) fn decode(response: &Response, message: impl Into<String>) -> Error {
-    // No excerpt: group bodies may list people.
-    DecodeError::new(Some(response.status()), message, &[]).into()
-}
-
-fn record(value: &Value) -> std::result::Result<GroupRecord, String> {
-    let map = value.as_object().ok_or("a SCIM group must be a JSON object")?;
-    let id = field(map, "id").and_then(string).filter(|s| !s.is_empty()).ok_or("the SCIM group has no `id`")?;
-    let name = field(map, "displayName").and_then(string).ok_or("the SCIM group has no `displayName`")?;
-    let members = match field(map, "members") {
-        Some(Value::Array(items)) => {
-            Some(items.iter().filter_map(|m| m.as_object().and_then(|m| field(m, "value")).and_then(string)).collect())
-        }
-        _ => None,
-    };
-    Ok(GroupRecord { group: Group::new(GroupKind::Group, GroupId::new(id), name), members })
-}
-
-fn one(response: &Response) -> Result<GroupRecord> {
-    let value: Value = response.json()?;
-    record(&value).map_err(|message| decode(response, message))
-}
-
-/// The groups of a list response and its `totalResults`.
-pub(crate) fn many(response: &Response) -> Result<(Vec<GroupRecord>, Option<u64>)> {
-    let value: Value = response.json()?;
-    let Value::Object(map) = value else {
-        return Err(decode(response, "a SCIM list response must be a JSON object"));
-    };
-    let total = match field(&map, "totalResults") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    let records = match field(&map, "Resources") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| record(item).map_err(|m| decode(response, format!("resource #{i} of the list: {m}"))))
-            .collect::<Result<_>>()?,
-        Some(_) => return Err(decode(response, "`Resources` in a SCIM list response must be a list")),
-    };
-    Ok((records, total))
-}
-
 /// A validation error unless `kind` is SCIM's one kind of group.
 pub fn check_kind(kind: Option<GroupKind>) -> Result<()> {
     match kind {
@@ -130,25 +75,6 @@ pub fn check_kind(kind: Option<GroupKind>) -> Result<()> {
 fn scim_group(group: &Group) -> Result<&Group> {
     check_kind(Some(group.kind))?;
     Ok(group)
-}
-
-/// `GET /Groups?filter=…&excludedAttributes=members`, plus `extra` query pairs. A `404` answer is
-/// taken as "none", as for users.
-pub(crate) async fn search(http: &Http, filter: &Filter, extra: &str) -> Result<(Vec<GroupRecord>, Option<u64>)> {
-    let mut url = http.endpoint(&["Groups"])?;
-    url.set_query(Some(&format!("filter={}{extra}&{NO_MEMBERS}", filter.to_query_value())));
-    match http.send(Request::get(url, "/Groups")).await {
-        Ok(response) => many(&response),
-        Err(Error::NotFound(_)) => Ok((Vec::new(), Some(0))),
-        Err(error) => Err(error),
-    }
-}
-
-/// `GET /Groups/{id}?excludedAttributes=members`. An unknown id is [`Error::NotFound`].
-pub async fn get_group(http: &Http, id: &GroupId) -> Result<Group> {
-    let mut url = http.endpoint(&["Groups", id.as_str()])?;
-    url.set_query(Some(NO_MEMBERS));
-    Ok(one(&http.send(Request::get(url, "/Groups/{id}")).await?)?.group)
 }
 
 /// Finds the group `group` names: by id (`Ok(None)` for an unknown one) or by `displayName`,
@@ -182,35 +108,6 @@ pub(crate) async fn find_group_within(http: &Http, group: &GroupRef, scan_limit:
         1 => Ok(hits.pop()),
         matches => Err(Error::Ambiguous { attribute: "group displayName", matches }),
     }
-}
-
-/// One page of groups: `GET /Groups?startIndex=…&count=…&excludedAttributes=members`. The token
-/// is the next 1-based `startIndex`, as for users; the size is clamped to `1..=`[`MAX_PAGE_SIZE`].
-pub async fn list_groups(http: &Http, page: &PageRequest) -> Result<GroupPage> {
-    let start = match &page.token {
-        None => 1,
-        Some(token) => token.as_str().parse::<u64>().ok().filter(|s| *s >= 1).ok_or_else(|| {
-            Error::invalid_input(
-                "invalid SCIM page token: expected a start index of 1 or more, as returned in GroupPage::next",
-                vec![FieldError::new("token", "must be a start index")],
-            )
-        })?,
-    };
-    let count = page.size.clamp(1, MAX_PAGE_SIZE);
-    let mut url = http.endpoint(&["Groups"])?;
-    url.set_query(Some(&format!("startIndex={start}&count={count}&{NO_MEMBERS}")));
-    let response = http.send(Request::get(url, "/Groups")).await?;
-    let (records, total) = many(&response)?;
-    let returned = records.len() as u64;
-    let next_start = start.saturating_add(returned);
-    let more = returned > 0 && total.is_none_or(|total| next_start <= total);
-    let groups = records.into_iter().map(|r| r.group).collect();
-    Ok(GroupPage::new(groups, more.then(|| PageToken::new(next_start.to_string()))))
-}
-
-/// Whether the server refused a filter (rather than failing): `400` or `501`.
-pub(crate) fn refused(error: &Error) -> bool {
-    matches!(error.status(), Some(400 | 501))
 }
 
 /// Every group `member` belongs to directly, trusting the server's answer only as far as it
@@ -411,32 +308,6 @@ scim_group_connector!(crate::scim::ScimBearer);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn response(body: &str) -> Response {
-        Response::new(200, vec![], body.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn groups_are_read_leniently_and_checked() {
-        let (records, total) = many(&response(
-            r#"{"TotalResults":"2","resources":[{"id":7,"DisplayName":"Sales","members":[{"value":"u1"}]},
-                {"id":"g2","displayName":"Ops"}]}"#,
-        ))
-        .unwrap();
-        assert_eq!(total, Some(2));
-        assert_eq!(records[0].group, Group::new(GroupKind::Group, GroupId::new("7"), "Sales"));
-        assert_eq!(records[0].members.as_deref(), Some(&["u1".to_string()][..]));
-        assert!(records[1].members.is_none());
-        for bad in [
-            "",
-            "[1]",
-            r#"{"Resources":{}}"#,
-            r#"{"Resources":[{"displayName":"x"}]}"#,
-            r#"{"Resources":[{"id":"1"}]}"#,
-        ] {
-            assert!(matches!(many(&response(bad)), Err(Error::Decode(_))), "{bad}");
-        }
-    }
 
     #[test]
     fn bodies_carry_the_group_and_its_extensions() {

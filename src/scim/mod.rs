@@ -81,6 +81,7 @@ pub mod discovery;
 mod error;
 mod filter;
 pub(crate) mod group_reads;
+mod group_wire;
 pub mod groups;
 mod list;
 mod lookup;
