@@ -465,3 +465,62 @@ async fn a_requester_group_cannot_hold_an_agent_and_an_agent_s_last_role_stays()
     assert!(matches!(&error, Error::Validation(v) if v.status.is_none() && v.fields[0].field == "roles"), "{error:?}");
     assert_eq!(unexpected.calls(), 0);
 }
+
+/// Freshservice cannot say which groups a requester is in, so `set_memberships` reads each
+/// requester group's member list once, up to the page that lists the person, and then writes
+/// only the difference.
+#[tokio::test]
+async fn set_memberships_reads_each_member_list_once_and_writes_the_difference() {
+    let server = MockServer::start_async().await;
+    let find = find_requester(&server).await;
+    let list = requester_groups(&server).await;
+    let sales = members(&server, 11, json!([{"id": 5}])).await;
+    let finance = members(&server, 12, json!([requester()])).await;
+    let post = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::POST, &format!("/requester_groups/11/members/{PERSON}"), &[]));
+            then.status(201);
+        })
+        .await;
+    let delete = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::DELETE, &format!("/requester_groups/12/members/{PERSON}"), &[]));
+            then.status(204);
+        })
+        .await;
+    let unexpected = catch_all(&server).await;
+    let change = client(&server).set_memberships(&jane(), &[GroupRef::name("Sales").unwrap()]).await.unwrap();
+    assert_eq!(
+        (added(&change), removed(&change)),
+        (vec!["requester group \"Sales\" (11)".to_string()], vec!["requester group \"Finance\" (12)".to_string()])
+    );
+    let calls = [&find, &list, &sales, &finance, &post, &delete].map(|m| m.calls());
+    assert_eq!(calls, [1, 1, 1, 1, 1, 1]);
+    assert_eq!(unexpected.calls(), 0);
+}
+
+/// The member pages one membership read may follow are bounded over all groups together; the
+/// bound reached is a typed error, never "no memberships".
+#[tokio::test]
+async fn a_requester_s_membership_read_stops_at_the_scan_limit() {
+    let server = MockServer::start_async().await;
+    find_requester(&server).await;
+    requester_groups(&server).await;
+    let first = server
+        .mock_async(|when, then| {
+            no_body(request(when, Method::GET, "/requester_groups/11/members", PAGE_1));
+            let next = "</api/v2/requester_groups/11/members?per_page=100&page=2>; rel=\"next\"";
+            respond(then, 200, json!({"requesters": [{"id": 1}]})).header("link", next);
+        })
+        .await;
+    let second =
+        get(&server, "/requester_groups/11/members", &[("per_page", "100"), ("page", "2")], json!({"requesters": []}))
+            .await;
+    let unexpected = catch_all(&server).await;
+    let connector = FreshserviceApiKey::for_loopback(&server.url("/api/v2"), API_KEY).unwrap().with_scan_limit(2);
+    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap();
+    let error = client.memberships(&jane()).await.unwrap_err();
+    assert!(matches!(error, Error::LookupIncomplete { attribute: "requester group members", pages: 2 }), "{error:?}");
+    // Group 12's list was not read: the two pages were spent on group 11.
+    assert_eq!((first.calls(), second.calls(), unexpected.calls()), (1, 1, 0));
+}

@@ -1,15 +1,16 @@
 //! Groups against the Freshservice sandbox: `grant`, `revoke` and `set_memberships` change only
-//! the difference and a second run writes nothing; agents' groups and roles; and a joiner →
-//! mover → leaver flow under injected faults that loses and duplicates nothing.
+//! the difference and a second run writes nothing; agents' groups and roles; and the shared
+//! joiner → mover → leaver flow (`common/group_flow.rs`) under injected faults.
+
+#[path = "support/common/mod.rs"]
+mod common;
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use identity_connectors::prelude::*;
 use identity_connectors::sandbox::{Fault, Faults, FreshserviceSandbox};
 use identity_connectors::{
-    AgentRole, Client, DeprovisionOutcome, DeprovisionPolicy, Error, FreshserviceAttributes, GroupKind, GroupRef,
-    Method, RetryPolicy, User,
+    AgentRole, Client, Error, FreshserviceAttributes, GroupKind, GroupRef, Method, RetryPolicy, User,
 };
 use serde_json::{Value, json};
 
@@ -162,86 +163,12 @@ async fn an_agent_s_groups_observers_and_roles() {
     assert_eq!(record(&sandbox)["can_see_all_tickets_from_associated_departments"], json!(false));
 }
 
-/// Runs `step` until it succeeds (every step is idempotent, so a run cut short by a fault is
-/// simply run again), at most 20 times.
-macro_rules! until_ok {
-    ($step:expr) => {{
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match $step.await {
-                Ok(value) => break value,
-                Err(error) if tries < 20 => {
-                    assert!(error.is_retryable() || error.outcome_unknown(), "only faults may fail a step: {error}");
-                }
-                Err(error) => panic!("still failing after 20 runs: {error}"),
-            }
-        }
-    }};
-}
-
+/// The shared group flow (`common/group_flow.rs`) against the Freshservice sandbox: joiners →
+/// mover → leavers under injected faults, nothing lost or duplicated.
 #[tokio::test]
 async fn joiner_mover_leaver_under_faults_loses_and_duplicates_nothing() {
-    let faults = Faults::seeded(12)
-        .rate(0.3)
-        .fault(Fault::Throttle { retry_after: Duration::from_millis(10) })
-        .fault(Fault::Unavailable)
-        .fault(Fault::Drop)
-        .fault(Fault::DropAfterCommit);
-    let sandbox = FreshserviceSandbox::builder().faults(faults).no_rate_limit().start().await.unwrap();
-    let client = client(&sandbox);
-    let people: Vec<User> = (0..6).map(person).collect();
-    let (employees, contractors) =
-        (sandbox.requester_group_id("Employees").unwrap(), sandbox.requester_group_id("Contractors").unwrap());
-
-    // Joiners: an account and the Employees group, many people at a time.
-    for user in &people {
-        until_ok!(client.provision(user));
-    }
-    let mut pending: Vec<(User, Vec<GroupRef>)> = people.iter().map(|u| (u.clone(), vec![name("Employees")])).collect();
-    for _ in 0..20 {
-        let mut failed = Vec::new();
-        let mut items = std::pin::pin!(client.set_memberships_all(pending));
-        while let Some(item) = items.next().await {
-            if item.result.is_err() {
-                failed.push((item.user, vec![name("Employees")]));
-            }
-        }
-        pending = failed;
-        if pending.is_empty() {
-            break;
-        }
-    }
-    assert!(pending.is_empty(), "every joiner got their group");
-    let ids: Vec<u64> = {
-        let mut ids: Vec<u64> = people.iter().map(|u| id_of(&sandbox, u)).collect();
-        ids.sort_unstable();
-        ids
-    };
-    assert_eq!(sandbox.user_count(), people.len(), "nobody was created twice");
-    assert_eq!(sandbox.requester_group_members(employees), ids);
-
-    // Movers: Employees → Contractors.
-    for user in &people {
-        until_ok!(client.set_memberships(user, &[name("Contractors")]));
-    }
-    assert_eq!(sandbox.requester_group_members(contractors), ids);
-    assert!(sandbox.requester_group_members(employees).is_empty());
-
-    // Leavers: every membership revoked, then deactivated.
-    for user in &people {
-        let gone = until_ok!(client.deprovision_with(user, DeprovisionPolicy::revoke_memberships()));
-        assert!(matches!(gone.outcome, DeprovisionOutcome::Deactivated | DeprovisionOutcome::AlreadyInactive));
-    }
-    assert!(sandbox.requester_group_members(contractors).is_empty());
-    assert_eq!(sandbox.user_count(), people.len());
-    for user in &people {
-        assert_eq!(sandbox.user_by_email(user.primary_email().unwrap()).unwrap()["requester"]["active"], json!(false));
-    }
-    assert!(
-        sandbox.stats().faults_of(identity_connectors::sandbox::FaultKind::DropAfterCommit) > 0,
-        "faults were injected"
-    );
+    let world = common::group_flow::FreshserviceWorld::start(12).await;
+    common::group_flow::joiner_mover_leaver(&world).await;
 }
 
 #[tokio::test]

@@ -81,4 +81,5 @@ sandbox_tests!(
     list_pages_through_everyone,
     delete_then_delete_again,
     wrong_token_is_unauthorized,
+    joiner_mover_leaver_groups,
 );

@@ -9,6 +9,10 @@
 //!   when it lands between the client's read and its write: ETag profiles answer the stale write
 //!   `412` and the client re-reads); deprovisioning under a case variant deactivates the account.
 //!
+//! - the shared group flow (`common/group_flow.rs`): joiners → mover → leavers under injected
+//!   faults, ending with exactly the memberships asked for; under `NoPatch` the connectors refuse
+//!   member changes with `Error::Unsupported` and nothing changes.
+//!
 //! Profiles a test cannot miss: a macro lists them with an exhaustive `match`, so a new profile does
 //! not compile until it is added here.
 
@@ -45,10 +49,11 @@ fn quirks(profile: ScimProfile) -> Quirks {
     match profile {
         ScimProfile::NoEnterpriseExtension => Quirks { enterprise: false, ..standard },
         ScimProfile::ReadOnlyExternalId => Quirks { external_id_writable: false, ..standard },
+        // Members change only through PATCH: without it the connectors refuse (Unsupported).
+        ScimProfile::NoPatch => Quirks { group_writes: false, ..standard },
         // The sandbox's page size under this profile when the builder sets none (see its docs).
         ScimProfile::FilterIgnoredPaged => Quirks { page_size: 2, ..standard },
         ScimProfile::Standard
-        | ScimProfile::NoPatch
         | ScimProfile::NoFilter
         | ScimProfile::NoEtag
         | ScimProfile::CaseSensitiveUserName
@@ -93,9 +98,11 @@ macro_rules! profile_tests {
                 use super::ScimProfile;
                 pub(super) const PROFILE: ScimProfile = ScimProfile::$profile;
                 mod interact {
+                    use crate::common::group_flow::{Injector, ScimWorld};
                     steps!(true);
                 }
                 mod scim {
+                    use crate::common::group_flow::{Injector, ScimWorld};
                     steps!(false);
                 }
             }
@@ -119,6 +126,13 @@ macro_rules! steps {
         #[tokio::test]
         async fn provisioned_three_times_concurrent_edit_and_case_variant() {
             crate::scenario(super::PROFILE, $interact).await;
+        }
+        #[tokio::test]
+        async fn joiner_mover_leaver_groups_under_faults() {
+            let (sandbox, target) = crate::target(super::PROFILE, $interact).await;
+            let seed = 12 + super::ScimProfile::ALL.iter().position(|p| *p == super::PROFILE).unwrap_or(0) as u64;
+            let world = ScimWorld { target: &target, injector: Injector::Sandbox(&sandbox, seed) };
+            crate::common::group_flow::joiner_mover_leaver(&world).await;
         }
     };
     (@each $interact:expr; $($name:ident),* $(,)?) => {

@@ -1,18 +1,18 @@
 //! Groups against the SCIM sandbox, for `ScimBearer` and `InteractBearer`: `grant`, `revoke` and
 //! `set_memberships` change only the difference and a second run writes nothing; group reads
-//! never download members; create and delete are explicit and idempotent; and a joiner → mover →
-//! leaver flow under injected faults loses and duplicates nothing.
+//! never download members; create and delete are explicit and idempotent. The joiner → mover →
+//! leaver flow under faults is the shared one (`common/group_flow.rs`), run for every profile and
+//! both connectors by `sandbox_profiles_lifecycle.rs`.
 
 use std::time::Duration;
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use identity_connectors::interact::{InteractBuilderExt, InteractGroupAttributes};
 use identity_connectors::sandbox::{Fault, FaultKind, Faults, ScimSandbox};
 use identity_connectors::{
-    Client, DeprovisionOutcome, DeprovisionPolicy, Error, GroupKind, GroupRef, InteractAttributes, LoginType, Method,
-    NewGroup, RetryPolicy, User,
+    Client, Error, GroupKind, GroupRef, InteractAttributes, LoginType, Method, NewGroup, RetryPolicy, User,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn person(i: usize) -> User {
     User::builder(format!("person{i}@example.com"))
@@ -182,89 +182,4 @@ async fn a_lost_patch_answer_adds_the_member_once() {
     assert_eq!(change.added.len(), 1);
     assert_eq!(sandbox.group_members(&sales), Some(vec![user_id(&sandbox, &jane)]));
     assert_eq!(sandbox.stats().faults_of(FaultKind::DropAfterCommit), 1);
-}
-
-/// Runs `step` until it succeeds (every step is idempotent, so a run cut short by a fault is
-/// simply run again), at most 20 times.
-macro_rules! until_ok {
-    ($step:expr) => {{
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match $step.await {
-                Ok(value) => break value,
-                Err(error) if tries < 20 => {
-                    assert!(error.is_retryable() || error.outcome_unknown(), "only faults may fail a step: {error}");
-                }
-                Err(error) => panic!("still failing after 20 runs: {error}"),
-            }
-        }
-    }};
-}
-
-fn sorted(mut ids: Vec<String>) -> Vec<String> {
-    ids.sort_unstable();
-    ids
-}
-
-#[tokio::test]
-async fn joiner_mover_leaver_under_faults_loses_and_duplicates_nothing() {
-    let faults = Faults::seeded(7)
-        .rate(0.3)
-        .fault(Fault::Throttle { retry_after: Duration::from_millis(10) })
-        .fault(Fault::Unavailable)
-        .fault(Fault::Drop)
-        .fault(Fault::DropAfterCommit);
-    let sandbox = ScimSandbox::builder().faults(Faults::none()).start().await.unwrap();
-    let (employees, contractors) = (seed_group(&sandbox, "Employees"), seed_group(&sandbox, "Contractors"));
-    sandbox.set_faults(faults);
-    let client = interact_client(&sandbox);
-    let people: Vec<User> = (0..6).map(person).collect();
-
-    // Joiners: an account and the Employees group, many people at a time.
-    for user in &people {
-        until_ok!(client.provision(user));
-    }
-    let mut pending: Vec<(User, Vec<GroupRef>)> = people.iter().map(|u| (u.clone(), vec![name("Employees")])).collect();
-    for _ in 0..20 {
-        let mut failed = Vec::new();
-        let mut items = std::pin::pin!(client.set_memberships_all(pending));
-        while let Some(item) = items.next().await {
-            if item.result.is_err() {
-                failed.push((item.user, vec![name("Employees")]));
-            }
-        }
-        pending = failed;
-        if pending.is_empty() {
-            break;
-        }
-    }
-    assert!(pending.is_empty(), "every joiner got their group");
-    let ids = sorted(people.iter().map(|u| user_id(&sandbox, u)).collect());
-    assert_eq!(sandbox.user_count(), people.len(), "nobody was created twice");
-    assert_eq!(sandbox.group_members(&employees).map(sorted), Some(ids.clone()), "each member once");
-
-    // Movers: Employees → Contractors.
-    for user in &people {
-        until_ok!(client.set_memberships(user, &[name("Contractors")]));
-    }
-    assert_eq!(sandbox.group_members(&contractors).map(sorted), Some(ids.clone()));
-    assert_eq!(sandbox.group_members(&employees), Some(vec![]));
-
-    // Leavers: every membership revoked, then deactivated.
-    for user in &people {
-        let gone = until_ok!(client.deprovision_with(user, DeprovisionPolicy::revoke_memberships()));
-        assert!(matches!(gone.outcome, DeprovisionOutcome::Deactivated | DeprovisionOutcome::AlreadyInactive));
-    }
-    assert_eq!(sandbox.group_members(&contractors), Some(vec![]));
-    assert_eq!((sandbox.user_count(), sandbox.group_count()), (people.len(), 2));
-    for id in &ids {
-        let user = sandbox.user(id).unwrap();
-        assert_eq!((user["active"].clone(), user.get("groups").cloned()), (json!(false), None::<Value>));
-    }
-    let stats = sandbox.stats();
-    assert!(
-        stats.faults_of(FaultKind::DropAfterCommit) > 0 && stats.faults_of(FaultKind::Drop) > 0,
-        "faults were injected"
-    );
 }

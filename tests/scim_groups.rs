@@ -21,6 +21,9 @@ const FIND_JDOE: &str = "filter=userName%20eq%20%22jdoe%22";
 const FIND_SALES: &str = "filter=displayName%20eq%20%22Sales%22&excludedAttributes=members";
 const MEMBER_OF_U1: &str =
     "filter=members%5Bvalue%20eq%20%22u-1%22%5D&startIndex=1&count=100&excludedAttributes=members";
+/// The probe for a member no server has, which tells whether the server applies the filter.
+const PROBE: &str =
+    "filter=members%5Bvalue%20eq%20%22identity-connectors-probe%22%5D&startIndex=1&count=1&excludedAttributes=members";
 
 fn client(server: &MockServer) -> Client {
     let connector = ScimBearer::for_loopback(&server.url(BASE), TOKEN).expect("connector");
@@ -68,6 +71,17 @@ async fn member_of(server: &MockServer, groups: Vec<Value>) -> Mock<'_> {
     server
         .mock_async(move |when, then| {
             raw_query(without_body(when.method("GET").path(path("/Groups"))), MEMBER_OF_U1);
+            scim(then, 200, mock::list(groups.len(), 1, groups));
+        })
+        .await
+}
+
+/// The probe (`GET /Groups?filter=members[value eq "identity-connectors-probe"]…`) answering
+/// `groups`: none from a server that applies the filter, some from one that ignores it.
+async fn probe(server: &MockServer, groups: Vec<Value>) -> Mock<'_> {
+    server
+        .mock_async(move |when, then| {
+            raw_query(without_body(when.method("GET").path(path("/Groups"))), PROBE);
             scim(then, 200, mock::list(groups.len(), 1, groups));
         })
         .await
@@ -180,6 +194,8 @@ async fn grant_adds_the_member_with_one_patch_and_then_is_a_no_op() {
         .await;
     let add = patch(&server, "g-1", json!([{"op": "add", "path": "members", "value": [{"value": "u-1"}]}])).await;
     let now = member_of(&server, vec![group("g-1", "Sales")]).await;
+    // An answer without members proves membership once the server is known to apply the filter.
+    let applied = probe(&server, vec![]).await;
     let unexpected = catch_all(&server).await;
     let client = client(&server);
     let change = client.grant(&jdoe(), &sales()).await.expect("granted");
@@ -190,6 +206,7 @@ async fn grant_adds_the_member_with_one_patch_and_then_is_a_no_op() {
     find.assert_calls_async(2).await;
     none.assert_calls_async(1).await;
     now.assert_calls_async(1).await;
+    applied.assert_calls_async(1).await;
     add.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
@@ -200,6 +217,7 @@ async fn revoke_removes_by_value_filter_and_no_target_counts_as_done() {
     let user = find_jdoe(&server).await;
     let find = find_sales(&server, vec![group("g-1", "Sales")]).await;
     let member = member_of(&server, vec![group("g-1", "Sales")]).await;
+    let applied = probe(&server, vec![]).await;
     let remove = server
         .mock_async(|when, then| {
             with_body(when.method("PATCH").path(path("/Groups/g-1"))).query_param_count(".*", ".*", 0).json_body(
@@ -212,7 +230,7 @@ async fn revoke_removes_by_value_filter_and_no_target_counts_as_done() {
     let unexpected = catch_all(&server).await;
     let change = client(&server).revoke(&jdoe(), &sales()).await.expect("revoked");
     assert_eq!(change.to_string(), "added: none; removed: group \"Sales\" (g-1)");
-    for mock in [&user, &find, &member, &remove] {
+    for mock in [&user, &find, &member, &applied, &remove] {
         mock.assert_calls_async(1).await;
     }
     unexpected.assert_calls_async(0).await;
@@ -288,12 +306,13 @@ async fn set_memberships_adds_then_removes_only_the_difference() {
     let user = find_jdoe(&server).await;
     let find = find_sales(&server, vec![group("g-1", "Sales")]).await;
     let member = member_of(&server, vec![group("g-2", "Ops")]).await;
+    let applied = probe(&server, vec![]).await;
     let add = patch(&server, "g-1", json!([{"op": "add", "path": "members", "value": [{"value": "u-1"}]}])).await;
     let remove = patch(&server, "g-2", json!([{"op": "remove", "path": "members[value eq \"u-1\"]"}])).await;
     let unexpected = catch_all(&server).await;
     let change = client(&server).set_memberships(&jdoe(), &[sales()]).await.expect("set");
     assert_eq!(change.to_string(), "added: group \"Sales\" (g-1); removed: group \"Ops\" (g-2)");
-    for mock in [&user, &find, &member, &add, &remove] {
+    for mock in [&user, &find, &member, &applied, &add, &remove] {
         mock.assert_calls_async(1).await;
     }
     unexpected.assert_calls_async(0).await;
@@ -361,7 +380,7 @@ async fn interact_creates_groups_with_its_extension() {
             with_body(when.method("POST").path(path("/Groups"))).json_body(json!({
                 "schemas": [GROUP, INTERACT_GROUP_SCHEMA],
                 "displayName": "Sales",
-                INTERACT_GROUP_SCHEMA: {"description": "Everyone in Sales", "hidden": false}
+                INTERACT_GROUP_SCHEMA: {"description": "Everyone in Sales", "hidden": false, "order": 3}
             }));
             scim(then, 201, group("g-1", "Sales"));
         })
@@ -369,9 +388,15 @@ async fn interact_creates_groups_with_its_extension() {
     let unexpected = catch_all(&server).await;
     let connector = InteractBearer::for_loopback(&server.url(BASE), TOKEN).unwrap();
     let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap();
-    let extension =
-        InteractGroupAttributes::new().text("description", "Everyone in Sales").unwrap().flag("hidden", false);
-    let new = extension.unwrap().apply_to(NewGroup::new("Sales").unwrap()).unwrap();
+    let extension = InteractGroupAttributes::new()
+        .text("description", "Everyone in Sales")
+        .and_then(|e| e.flag("hidden", false))
+        .and_then(|e| e.integer("order", 3))
+        .unwrap();
+    // What is sent reads back as the same typed attributes.
+    let sent = json!({INTERACT_GROUP_SCHEMA: {"description": "Everyone in Sales", "hidden": false, "order": 3}});
+    assert_eq!(InteractGroupAttributes::from_group(&sent).as_ref(), Some(&extension));
+    let new = extension.apply_to(NewGroup::new("Sales").unwrap()).unwrap();
     assert!(client.create_group(&new).await.expect("created").created);
     none.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
@@ -409,6 +434,7 @@ async fn deprovision_with_revocation_removes_every_membership_then_deactivates()
     let server = MockServer::start_async().await;
     let user = find_jdoe(&server).await;
     let member = member_of(&server, vec![group("g-1", "Sales"), group("g-2", "Ops")]).await;
+    let applied = probe(&server, vec![]).await;
     let remove_1 = patch(&server, "g-1", json!([{"op": "remove", "path": "members[value eq \"u-1\"]"}])).await;
     let remove_2 = patch(&server, "g-2", json!([{"op": "remove", "path": "members[value eq \"u-1\"]"}])).await;
     let deactivate = server
@@ -423,7 +449,7 @@ async fn deprovision_with_revocation_removes_every_membership_then_deactivates()
     let done = client(&server).deprovision_with(&jdoe(), DeprovisionPolicy::revoke_memberships()).await.expect("done");
     assert_eq!(done.outcome, DeprovisionOutcome::Deactivated);
     assert_eq!(done.revoked.len(), 2);
-    for mock in [&member, &remove_1, &remove_2, &deactivate] {
+    for mock in [&member, &applied, &remove_1, &remove_2, &deactivate] {
         mock.assert_calls_async(1).await;
     }
     assert!(user.calls_async().await >= 2);

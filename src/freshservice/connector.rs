@@ -58,10 +58,18 @@ pub struct FreshserviceApiKey {
     employee_number_field: Option<String>,
     pub(super) names: Arc<NameCache>,
     pub(super) granted_role_scope: String,
+    /// The most member pages one requester's membership read follows (`with_scan_limit`).
+    pub(super) member_scan_limit: u32,
     provisioning: FreshserviceProvisioning,
     /// See `Reader::agents_hidden`; shared by clones, like the name cache.
     agents_hidden: Arc<AtomicBool>,
 }
+
+/// The default bound on the member pages one requester's membership read follows, over every
+/// requester group together (100 000 member entries at 100 per page), so neither many large
+/// groups nor a server that keeps linking to further pages can keep the client busy forever.
+/// [`FreshserviceApiKey::with_scan_limit`] sets another.
+pub(crate) const DEFAULT_MEMBER_SCAN_PAGES: u32 = 1000;
 
 /// How [`Client::provision`](crate::Client::provision) looks for a person before creating them
 /// in Freshservice, chosen with [`FreshserviceApiKey::with_provisioning`]. Either way an existing
@@ -126,6 +134,7 @@ impl FreshserviceApiKey {
             employee_number_field: None,
             names: Arc::new(NameCache::default()),
             granted_role_scope: DEFAULT_GRANTED_ROLE_SCOPE.to_string(),
+            member_scan_limit: DEFAULT_MEMBER_SCAN_PAGES,
             provisioning: FreshserviceProvisioning::default(),
             agents_hidden: Arc::new(AtomicBool::new(false)),
         })
@@ -181,6 +190,20 @@ impl FreshserviceApiKey {
         }
         self.granted_role_scope = scope.to_string();
         Ok(self)
+    }
+
+    /// The most member pages (of 100 requesters) reading one requester's group memberships may
+    /// follow, over all requester groups together (default 1000, so 100,000 member entries; at
+    /// least 1). Freshservice has no "groups of a requester" read, so
+    /// [`Client::memberships`](crate::Client::memberships) (and `set_memberships`, and
+    /// `deprovision_with` revoking memberships) costs the cached list of requester groups plus,
+    /// for each group, its member pages up to the one that lists the person: at most
+    /// Σ ⌈members / 100⌉ requests. A read that reaches the limit is
+    /// [`Error::LookupIncomplete`], never "no memberships".
+    #[must_use]
+    pub fn with_scan_limit(mut self, pages: u32) -> Self {
+        self.member_scan_limit = pages.max(1);
+        self
     }
 
     /// How provisioning looks for a person before creating them: look up first (2 requests for a

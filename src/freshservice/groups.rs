@@ -3,6 +3,10 @@
 //!
 //! - Requester groups: `GET /requester_groups`, members through
 //!   `GET /requester_groups/{id}/members`, `POST` / `DELETE /requester_groups/{id}/members/{requester_id}`.
+//!   The API has no "groups of a requester" read and no member filter (the reference's §4.13
+//!   lists only these three endpoints), so a requester's memberships cost the cached group list
+//!   plus each group's member pages up to the one that lists them, each list read once per call
+//!   and all together bounded by [`FreshserviceApiKey::with_scan_limit`].
 //! - Agent groups and roles live on the agent: `GET /agents/{id}` reads `member_of`,
 //!   `observer_of` and `roles`, and `PUT /agents/{id}` sends the whole changed list (the API
 //!   replaces it) with `can_see_all_tickets_from_associated_departments` as read (the API resets
@@ -20,17 +24,14 @@ use super::connector::FreshserviceApiKey;
 use super::names::GroupList;
 use super::users::{AGENTS, kind_of, numeric_id};
 use super::wire;
-use crate::error::{DecodeError, Error, FieldError, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::group::{Group, GroupConnector, GroupId, GroupKey, GroupKind, GroupPage, GroupRef};
-use crate::http::{Http, Request, Response};
+use crate::http::{Http, Request};
 use crate::resource::{PageRequest, PageToken, RemoteUser};
 
 const JSON: &str = "application/json";
 /// The most entries one listing page may hold (`per_page`).
 const MAX_PAGE_SIZE: u32 = 100;
-/// A bound on the member pages read for one group (100 000 members at 100 per page), so a server
-/// that keeps linking to further pages cannot keep the client busy forever.
-const MAX_MEMBER_PAGES: u32 = 1000;
 
 /// Where one kind of group lives: its list, its collection path, and the agent field that holds
 /// an agent's memberships of it.
@@ -76,10 +77,6 @@ fn numeric_group_id(id: &GroupId) -> Result<u64> {
             vec![FieldError::new("group", "must be the numeric Freshservice id")],
         )
     })
-}
-
-fn decode(response: &Response, message: &str) -> Error {
-    DecodeError::new(Some(response.status()), message, &[]).into()
 }
 
 /// The ids in an agent record's `member_of` / `observer_of`, or the role ids of its `roles`.
@@ -150,10 +147,19 @@ impl FreshserviceApiKey {
         http.send(Request::put(url, AGENTS.item).json(JSON, &body)?).await.map(drop)
     }
 
-    /// Whether requester `member` is in requester group `group`, paging through its members.
-    async fn requester_group_has(&self, http: &Http, group: u64, member: u64) -> Result<bool> {
+    /// Whether requester `member` is in requester group `group`, paging through its members
+    /// (`GET /requester_groups/{id}/members?per_page=100&page=…`) until one lists them. Each page
+    /// read spends one of `budget`; an empty budget is [`Error::LookupIncomplete`].
+    async fn requester_group_has(&self, http: &Http, group: u64, member: u64, budget: &mut u32) -> Result<bool> {
         let mut page = 1;
         loop {
+            if *budget == 0 {
+                return Err(Error::LookupIncomplete {
+                    attribute: "requester group members",
+                    pages: self.member_scan_limit,
+                });
+            }
+            *budget -= 1;
             let mut url = http.endpoint(&["requester_groups", &group.to_string(), "members"])?;
             url.query_pairs_mut().append_pair("per_page", "100").append_pair("page", &page.to_string());
             let response = http.send(Request::get(url.clone(), "/requester_groups/{id}/members")).await?;
@@ -162,8 +168,7 @@ impl FreshserviceApiKey {
                 return Ok(true);
             }
             match wire::next_page(&response, &url, page)? {
-                Some(next) if next <= MAX_MEMBER_PAGES => page = next,
-                Some(_) => return Err(decode(&response, "the member list links to too many pages")),
+                Some(next) => page = next,
                 None => return Ok(false),
             }
         }
@@ -249,7 +254,10 @@ impl GroupConnector for FreshserviceApiKey {
     }
 
     /// Agents: one `GET /agents/{id}`. Requesters: every requester group's member list (the API
-    /// has no "groups of a requester" read), one group at a time.
+    /// has no "groups of a requester" read, nor a member filter), one group at a time, each read
+    /// only up to the page that lists the person, so each list is read at most once per call:
+    /// the cached `/requester_groups` list plus at most Σ ⌈members / 100⌉ pages, bounded over all
+    /// groups by [`with_scan_limit`](FreshserviceApiKey::with_scan_limit).
     async fn memberships(&self, http: &Http, member: &RemoteUser) -> Result<Vec<Group>> {
         let mut groups = Vec::new();
         if Self::person_kind(member) == FreshserviceUserKind::Agent {
@@ -264,8 +272,9 @@ impl GroupConnector for FreshserviceApiKey {
         }
         let person = numeric_id(&member.id)?;
         let all = self.names.groups(http, GroupList::RequesterGroups).await?;
+        let mut budget = self.member_scan_limit;
         for entry in all.entries() {
-            if self.requester_group_has(http, entry.id, person).await? {
+            if self.requester_group_has(http, entry.id, person, &mut budget).await? {
                 groups.push(Self::group(GroupKind::RequesterGroup, entry.id, Some(entry.name.clone())));
             }
         }
@@ -279,7 +288,10 @@ impl GroupConnector for FreshserviceApiKey {
             return Ok(false);
         }
         match place.agent_field {
-            None => self.requester_group_has(http, id, numeric_id(&member.id)?).await,
+            None => {
+                let mut budget = self.member_scan_limit;
+                self.requester_group_has(http, id, numeric_id(&member.id)?, &mut budget).await
+            }
             Some(field) => Ok(agent_ids(&self.agent_record(http, member).await?, field).contains(&id)),
         }
     }

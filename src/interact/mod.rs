@@ -67,7 +67,7 @@ mod groups;
 pub use attributes::{
     INTERACT_USER_SCHEMA, InteractAttributes, InteractBuilderExt, InteractName, InteractUserExt, LoginType,
 };
-pub use groups::{INTERACT_GROUP_SCHEMA, InteractGroupAttributes};
+pub use groups::{INTERACT_GROUP_SCHEMA, InteractGroupAttributes, InteractGroupValue};
 
 /// The Interact intranet, reached through its SCIM 2.0 API with a profile source's bearer token.
 ///

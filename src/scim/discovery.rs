@@ -247,6 +247,10 @@ pub(crate) struct DiscoveryCache {
 struct CacheState {
     capabilities: Option<Arc<ServerCapabilities>>,
     refused: BTreeSet<String>,
+    /// Whether the server applies `members[value eq "…"]` on `/Groups`, once a probe found out
+    /// (see `scim::groups`); `ServiceProviderConfig` cannot say, as servers that ignore a filter
+    /// still declare `filter.supported`.
+    members_filter: Option<bool>,
 }
 
 impl DiscoveryCache {
@@ -267,7 +271,18 @@ impl DiscoveryCache {
         let capabilities = Arc::new(discover(http).await);
         state.capabilities = Some(Arc::clone(&capabilities));
         state.refused.clear();
+        state.members_filter = None;
         capabilities
+    }
+
+    /// Whether the server applies the group members filter, if a probe found out.
+    pub(crate) async fn members_filter(&self) -> Option<bool> {
+        self.inner.lock().await.members_filter
+    }
+
+    /// Remembers whether the server applies the group members filter.
+    pub(crate) async fn set_members_filter(&self, applied: bool) {
+        self.inner.lock().await.members_filter = Some(applied);
     }
 
     /// Remembers that the server refused attribute `path` (normalised by [`split_path`]).

@@ -80,6 +80,8 @@ pub(crate) mod core;
 pub mod discovery;
 mod error;
 mod filter;
+pub(crate) mod group_reads;
+mod group_wire;
 pub mod groups;
 mod list;
 mod lookup;

@@ -45,11 +45,15 @@ pub struct Quirks {
     pub external_id_writable: bool,
     /// The most users one list page holds, whatever the client asks for.
     pub page_size: usize,
+    /// Whether the server lets a client change group members (false: it has no `PATCH`, and the
+    /// connectors refuse with `Error::Unsupported`).
+    pub group_writes: bool,
 }
 
 impl Quirks {
     /// A fully featured server.
-    pub const STANDARD: Quirks = Quirks { enterprise: true, external_id_writable: true, page_size: 1000 };
+    pub const STANDARD: Quirks =
+        Quirks { enterprise: true, external_id_writable: true, page_size: 1000, group_writes: true };
 
     /// The attribute paths a provision of [`Target::person`] must report skipped.
     pub fn skipped_on_provision(&self) -> Vec<String> {
@@ -152,6 +156,12 @@ impl ServerView {
         let body = response.bytes().await.expect("the server's body must be readable");
         let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
         (status, json)
+    }
+
+    /// `GET {base}{path_and_query}`: the status and the body.
+    pub async fn get_path(&self, path_and_query: &str) -> (u16, Value) {
+        let url = url::Url::parse(&format!("{}{path_and_query}", self.base_url)).expect("a valid URL");
+        self.get(url).await
     }
 
     fn users_url(&self) -> url::Url {
@@ -469,4 +479,11 @@ pub async fn wrong_token_is_unauthorized(t: &Target) {
     let error = client.provision(&t.person("nobody@example.com", 8)).await.expect_err("provision must fail");
     assert!(matches!(error, Error::Unauthorized(_)), "{error:?}");
     assert!(t.server().all_users().await.is_empty(), "nothing may be created");
+}
+
+/// Joiners get groups, a mover changes them, leavers lose them: the group flow of
+/// [`super::group_flow`], without fault injection (for targets that have none, like the peer).
+pub async fn joiner_mover_leaver_groups(t: &Target) {
+    let world = super::group_flow::ScimWorld { target: t, injector: super::group_flow::Injector::None };
+    super::group_flow::joiner_mover_leaver(&world).await;
 }
