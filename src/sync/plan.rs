@@ -17,12 +17,23 @@ use crate::connector::Connector;
 use crate::resource::{Lookup, RemoteUser, UserId};
 use crate::user::User;
 
-/// A match key as compared: user names and e-mail addresses ignoring ASCII case, external ids
-/// exactly.
-pub(crate) fn normalised_key(lookup: &Lookup) -> String {
+/// The hash of a match key as compared (user names and e-mail addresses trimmed and ignoring
+/// ASCII case, external ids exactly), taken from the key as it is: no normalised copy per person
+/// or account.
+fn key_hash(lookup: &Lookup) -> u64 {
+    let mut hasher = DefaultHasher::new();
     match lookup {
-        Lookup::ExternalId(id) => id.clone(),
-        other => other.value().trim().to_ascii_lowercase(),
+        Lookup::ExternalId(id) => hasher.write(id.as_bytes()),
+        other => other.value().trim().bytes().for_each(|b| hasher.write_u8(b.to_ascii_lowercase())),
+    }
+    hasher.finish()
+}
+
+/// The key's text as compared with an account's (case aside).
+fn key_text(lookup: &Lookup) -> &str {
+    match lookup {
+        Lookup::ExternalId(id) => id,
+        other => other.value().trim(),
     }
 }
 
@@ -83,7 +94,7 @@ impl<'a> Planner<'a> {
             in_scope: self.scope.contains(remote),
         });
         if let Some(key) = &key {
-            self.by_key.push((hash_text(&normalised_key(key)), position));
+            self.by_key.push((key_hash(key), position));
         }
         if let Some(external_id) = external_id {
             self.by_external_id.push((hash_text(external_id), position));
@@ -115,42 +126,44 @@ impl<'a> Planner<'a> {
     /// Compares one desired person (at `index` in the input) with the accounts.
     pub(crate) fn add_person(&mut self, index: usize, user: User) {
         self.people += 1;
-        let external_id = user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
-        let external_id = external_id.as_deref();
-        let entry = match self.connector.match_key(&user) {
+        let external_id = user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        let mut create = false;
+        let mut entry = match self.connector.match_key(&user) {
             Ok(lookup) => {
-                let (account, action) = self.decide(index, user, &lookup, external_id);
-                PlanEntry::new(
-                    Some(index),
-                    Some(lookup.value()),
-                    external_id,
-                    account.map(|a| self.accounts.id(a)),
-                    action,
-                )
+                let decided = self.decide(index, &user, &lookup, external_id);
+                create = decided.is_none();
+                let (account, action) =
+                    decided.unwrap_or((None, Action::Unchanged { reason: UnchangedReason::UpToDate }));
+                let account = account.map(|a| self.accounts.id(a));
+                PlanEntry::new(Some(index), Some(lookup.value()), external_id, account, action)
             }
             Err(error) => {
                 let action = Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } };
                 PlanEntry::new(Some(index), None, external_id, None, action)
             }
         };
+        // The entry holds its own copy of the names, so the person can move into it whole.
+        if create {
+            entry.action = Action::Create { user: Box::new(user) };
+        }
         self.entries.push(entry);
     }
 
     /// The account the person at `index` (with key `lookup`) is about, if any, and what to do;
-    /// their entry is the next one.
+    /// `None`: create them. Their entry is the next one.
     fn decide(
         &mut self,
         index: usize,
-        user: User,
+        user: &User,
         lookup: &Lookup,
         external_id: Option<&str>,
-    ) -> (Option<u32>, Action) {
+    ) -> Option<(Option<u32>, Action)> {
         let this = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         let exact = matches!(lookup, Lookup::ExternalId(_));
-        let key = normalised_key(lookup);
+        let key = key_text(lookup);
 
         // The same person twice in the input: both need a human.
-        let key_hash = hash_text(&key);
+        let key_hash = key_hash(lookup);
         let external_hash = external_id.map(hash_text);
         let earlier = self.seen_keys.get(&key_hash).copied().or_else(|| {
             external_hash.and_then(|h| self.seen_external_ids.get(&h).copied()).filter(|e| {
@@ -160,7 +173,7 @@ impl<'a> Planner<'a> {
         if let Some(earlier) = earlier {
             let other = self.entries[earlier as usize].index().unwrap_or_default();
             self.make_conflict(earlier, ConflictReason::DuplicateInInput { other: index });
-            return (None, Action::Conflict { reason: ConflictReason::DuplicateInInput { other } });
+            return Some((None, Action::Conflict { reason: ConflictReason::DuplicateInInput { other } }));
         }
         self.seen_keys.insert(key_hash, this);
         if let Some(h) = external_hash {
@@ -169,7 +182,7 @@ impl<'a> Planner<'a> {
 
         // Candidates: accounts with the key, and accounts with the external id.
         let mut by_key: Vec<u32> =
-            hits(&self.by_key, key_hash).filter(|a| self.account_key_is(*a, &key, exact)).collect();
+            hits(&self.by_key, key_hash).filter(|a| self.account_key_is(*a, key, exact)).collect();
         let mut candidates = by_key.clone();
         if let (Some(id), Some(h)) = (external_id, external_hash) {
             let same = |a: &u32| self.accounts.external_id(*a) == Some(id);
@@ -184,33 +197,36 @@ impl<'a> Planner<'a> {
         });
         if let Some(&account) = by_key.first() {
             self.claim_all(&candidates, this, index);
-            return (Some(account), Action::Conflict { reason: ConflictReason::ExternalIdMismatch });
+            return Some((Some(account), Action::Conflict { reason: ConflictReason::ExternalIdMismatch }));
         }
         let account = match candidates[..] {
             [] => {
                 let action = if user.active == Some(false) {
                     Action::Unchanged { reason: UnchangedReason::InactiveNotInApp }
                 } else {
-                    match self.connector.check_new_user(&user) {
-                        Ok(()) => Action::Create { user: Box::new(user) },
+                    match self.connector.check_new_user(user) {
+                        Ok(()) => return None,
                         Err(error) => {
                             Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } }
                         }
                     }
                 };
-                return (None, action);
+                return Some((None, action));
             }
             [one] => one,
             _ => {
                 let accounts = candidates.iter().map(|a| UserId::new(self.accounts.id(*a))).collect();
                 self.claim_all(&candidates, this, index);
-                return (None, Action::Conflict { reason: ConflictReason::SeveralAccounts { accounts } });
+                return Some((None, Action::Conflict { reason: ConflictReason::SeveralAccounts { accounts } }));
             }
         };
         if let Some(earlier) = self.accounts.claimed(account) {
             let other = self.entries[earlier as usize].index().unwrap_or_default();
             self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
-            return (Some(account), Action::Conflict { reason: ConflictReason::AccountMatchesSeveralPeople { other } });
+            return Some((
+                Some(account),
+                Action::Conflict { reason: ConflictReason::AccountMatchesSeveralPeople { other } },
+            ));
         }
         let action = if user.active == Some(false) {
             match (self.accounts.active(account), self.accounts.in_scope(account)) {
@@ -221,7 +237,7 @@ impl<'a> Planner<'a> {
                 (true, false) => Action::Conflict { reason: ConflictReason::OutsideScope },
             }
         } else {
-            let (changes, attributes) = changes(&self.connector.comparable(&user), self.accounts.prints(account));
+            let (changes, attributes) = changes(&self.connector.comparable(user), self.accounts.prints(account));
             if !self.accounts.active(account) {
                 Action::Reactivate { changes: Box::new(changes), attributes }
             } else if changes.is_empty() {
@@ -234,7 +250,7 @@ impl<'a> Planner<'a> {
         // key and external id are released when this person has the same (a later person with
         // either is then a duplicate, caught above); otherwise a later person may still match the
         // account by them, which is a conflict.
-        if self.account_key_is(account, &key, exact) {
+        if self.account_key_is(account, key, exact) {
             self.accounts.release_key(account);
         }
         if self.accounts.external_id(account) == external_id {
@@ -242,7 +258,7 @@ impl<'a> Planner<'a> {
         }
         self.accounts.release_prints(account);
         self.accounts.claim(account, this);
-        (Some(account), action)
+        Some((Some(account), action))
     }
 
     /// Marks `accounts` as matched by the (conflicting) entry `entry` of person `index`, so none
