@@ -178,13 +178,10 @@ impl Client {
     where
         S: Stream<Item = User> + Send + 'a,
     {
-        users
-            .enumerate()
-            .map(move |(index, user)| async move {
-                let result = self.provision(&user).await;
-                BulkItem { index, user, result }
-            })
-            .buffer_unordered(self.http().max_in_flight())
+        self.bounded(users, move |index, user| async move {
+            let result = self.provision(&user).await;
+            BulkItem { index, user, result }
+        })
     }
 
     /// Deprovisions (deactivates) every user of `users` that exists and is active, like
@@ -202,13 +199,29 @@ impl Client {
     where
         S: Stream<Item = User> + Send + 'a,
     {
-        users
-            .enumerate()
-            .map(move |(index, user)| async move {
-                let result = self.deprovision(&user).await;
-                BulkItem { index, user, result }
-            })
-            .buffer_unordered(self.http().max_in_flight())
+        self.bounded(users, move |index, user| async move {
+            let result = self.deprovision(&user).await;
+            BulkItem { index, user, result }
+        })
+    }
+
+    /// Runs `work(index, item)` for every item of `items`, at most the client's in-flight cap
+    /// ([`ClientBuilder::max_in_flight`](crate::ClientBuilder::max_in_flight)) at a time, yielding
+    /// each output as it finishes (not in input order). Items are read lazily, so memory holds
+    /// only the work in flight. Every bulk and reconciliation run goes through here, so they all
+    /// honour the same cap.
+    pub(crate) fn bounded<'a, T, F, Fut>(
+        &self,
+        items: impl Stream<Item = T> + Send + 'a,
+        mut work: F,
+    ) -> impl Stream<Item = Fut::Output> + Send + 'a
+    where
+        T: Send + 'a,
+        F: FnMut(usize, T) -> Fut + Send + 'a,
+        Fut: Future + Send + 'a,
+        Fut::Output: Send + 'a,
+    {
+        items.enumerate().map(move |(index, item)| work(index, item)).buffer_unordered(self.http().max_in_flight())
     }
 }
 
@@ -241,6 +254,30 @@ mod tests {
             "outcome             people\ncreated                  1\nlinked                   1\nfailed                   2\ntotal                    4\n  #2 (E2): Validation failed (HTTP 400): bad\n  #5 (E5): Validation failed (HTTP 400): bad"
         );
         assert!(!summary.all_succeeded());
+    }
+
+    #[tokio::test]
+    async fn bounded_runs_every_item_once_with_its_index_and_never_more_than_the_cap_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let scim = crate::ScimBearer::for_loopback("http://127.0.0.1:9/scim/v2", "token").expect("a connector");
+        let client = Client::builder(scim).max_in_flight(3).build().expect("a client");
+        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let items = futures_util::stream::iter((0..20).map(|i| i * 10));
+        let outputs = client.bounded(items, |index, item| {
+            let (running, most) = (&running, &most);
+            async move {
+                most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                (index, item)
+            }
+        });
+        let mut seen: Vec<(usize, usize)> = outputs.collect().await;
+        seen.sort_unstable();
+        assert_eq!(seen, (0..20).map(|i| (i, i * 10)).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 3, "up to the cap, and no further");
     }
 
     #[test]

@@ -12,7 +12,6 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use futures_core::Stream;
-use futures_util::StreamExt as _;
 
 use crate::bulk::BulkItem;
 use crate::client::Client;
@@ -457,13 +456,10 @@ impl Client {
         I: IntoIterator<Item = (User, Vec<GroupRef>)>,
         I::IntoIter: Send + 'a,
     {
-        futures_util::stream::iter(people)
-            .enumerate()
-            .map(move |(index, (user, desired))| async move {
-                let result = self.set_memberships(&user, &desired).await;
-                BulkItem { index, user, result }
-            })
-            .buffer_unordered(self.http().max_in_flight())
+        self.bounded(futures_util::stream::iter(people), move |index, (user, desired)| async move {
+            let result = self.set_memberships(&user, &desired).await;
+            BulkItem { index, user, result }
+        })
     }
 
     /// [`grant`](Self::grant) `group` to many people, like
@@ -477,13 +473,10 @@ impl Client {
         I: IntoIterator<Item = User>,
         I::IntoIter: Send + 'a,
     {
-        futures_util::stream::iter(people)
-            .enumerate()
-            .map(move |(index, user)| async move {
-                let result = self.grant(&user, group).await;
-                BulkItem { index, user, result }
-            })
-            .buffer_unordered(self.http().max_in_flight())
+        self.bounded(futures_util::stream::iter(people), move |index, user| async move {
+            let result = self.grant(&user, group).await;
+            BulkItem { index, user, result }
+        })
     }
 
     /// [`revoke`](Self::revoke) `group` from many people, like
@@ -497,12 +490,9 @@ impl Client {
         I: IntoIterator<Item = User>,
         I::IntoIter: Send + 'a,
     {
-        futures_util::stream::iter(people)
-            .enumerate()
-            .map(move |(index, user)| async move {
-                let result = self.revoke(&user, group).await;
-                BulkItem { index, user, result }
-            })
-            .buffer_unordered(self.http().max_in_flight())
+        self.bounded(futures_util::stream::iter(people), move |index, user| async move {
+            let result = self.revoke(&user, group).await;
+            BulkItem { index, user, result }
+        })
     }
 }

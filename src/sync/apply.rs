@@ -8,7 +8,7 @@ use super::entry::{Action, Plan, PlanEntry};
 use super::plan::digest_of_remote;
 use super::scope::BrakeEngaged;
 use crate::error::{Error, Result};
-use crate::outcome::{DeprovisionOutcome, ProvisionOutcome, UpdateOutcome};
+use crate::outcome::{ProvisionOutcome, UpdateOutcome};
 use crate::resource::{Lookup, RemoteUser, UserId};
 use crate::user::User;
 
@@ -173,10 +173,10 @@ impl Reconciler<'_> {
         results.resize_with(total, || None);
         let mut counts = ApplyCounts::default();
         let mut done = 0;
-        let mut running =
-            std::pin::pin!(futures_util::stream::iter(plan.entries.iter().enumerate())
-            .map(|(position, entry)| async move { (position, entry.action.name(), self.apply_entry(entry).await) })
-            .buffer_unordered(self.client.http().max_in_flight()));
+        let entries = futures_util::stream::iter(&plan.entries);
+        let mut running = std::pin::pin!(self.client.bounded(entries, |position, entry| async move {
+            (position, entry.action.name(), self.apply_entry(entry).await)
+        }));
         while let Some((entry, action, result)) = running.next().await {
             counts.record(&result);
             done += 1;
@@ -196,8 +196,8 @@ impl Reconciler<'_> {
     }
 
     async fn apply_entry(&self, entry: &PlanEntry) -> Result<Applied> {
-        let account = entry.account.as_ref();
-        match (&entry.action, account) {
+        let account = entry.account().map(UserId::new);
+        match (&entry.action, account.as_ref()) {
             (Action::Unchanged { .. }, _) => Ok(Applied::NoAction),
             (Action::Conflict { .. }, _) => Ok(Applied::NeedsReview),
             (Action::Create { user }, _) => Ok(Applied::Provisioned(self.client.provision(user).await?.outcome)),
@@ -220,18 +220,18 @@ impl Reconciler<'_> {
     /// Whether `account` still carries the entry's key and (where both have one) HR id.
     fn same_person(&self, entry: &PlanEntry, account: &RemoteUser) -> bool {
         let key = self.client.connector().match_key(&account.user).ok();
-        let key_matches = match (&entry.key, &key) {
+        let key_matches = match (entry.key(), &key) {
             (Some(planned), Some(Lookup::ExternalId(now))) => planned == now,
             (Some(planned), Some(now)) => planned.trim().eq_ignore_ascii_case(now.value().trim()),
             _ => false,
         };
-        let external_matches = match (&entry.external_id, &account.user.external_id) {
+        let external_matches = match (entry.external_id(), &account.user.external_id) {
             (Some(planned), Some(now)) => planned.trim() == now.trim() || now.trim().is_empty(),
             _ => true,
         };
         // Matched by external id alone (a changed key is then the update itself).
-        let by_external_id = entry.external_id.is_some()
-            && entry.external_id.as_deref().map(str::trim) == account.user.external_id.as_deref().map(str::trim);
+        let by_external_id = entry.external_id().is_some()
+            && entry.external_id().map(str::trim) == account.user.external_id.as_deref().map(str::trim);
         (key_matches || by_external_id) && external_matches
     }
 
@@ -244,7 +244,9 @@ impl Reconciler<'_> {
         }
         let mut reactivated = false;
         if reactivate && !current.is_active() {
-            self.client.reactivate(id).await?;
+            // As read, like the deactivation below.
+            let connector = self.client.connector();
+            self.client.traced("reactivate", connector.set_active_of(self.client.http(), &current, true)).await?;
             current.user.active = Some(true);
             reactivated = true;
         }
@@ -253,11 +255,8 @@ impl Reconciler<'_> {
         let sent = if diff.is_empty() {
             false
         } else {
-            let connector = self.client.connector();
-            let http = self.client.http();
-            let span = tracing::info_span!("operation", connector = connector.kind(), operation = "update");
-            let work = tracing::Instrument::instrument(connector.update_user(http, id, &diff, Some(&current)), span);
-            matches!(http.within_call_deadline(work).await?, UpdateOutcome::Updated(_))
+            let work = self.client.connector().update_user(self.client.http(), id, &diff, Some(&current));
+            matches!(self.client.traced("update", work).await?, UpdateOutcome::Updated(_))
         };
         Ok(match (reactivated, sent) {
             (true, _) => Applied::Reactivated,
@@ -277,10 +276,14 @@ impl Reconciler<'_> {
         if digest_of_remote(self.client.connector(), &current) != digest {
             return Ok(Applied::Skipped(SkipReason::ChangedSincePlan));
         }
-        Ok(match self.client.deactivate(id).await? {
-            DeprovisionOutcome::AlreadyGone => Applied::AlreadyGone,
-            DeprovisionOutcome::AlreadyInactive => Applied::AlreadyInactive,
-            _ => Applied::Deactivated,
-        })
+        // Written as verified, so no second read where the connector can use this one (SCIM sends
+        // its version back as `If-Match`); Freshservice reads again to pick the requester or
+        // agent API.
+        let connector = self.client.connector();
+        match self.client.traced("deactivate", connector.set_active_of(self.client.http(), &current, false)).await {
+            Ok(()) => Ok(Applied::Deactivated),
+            Err(error) if error.is_not_found() => Ok(Applied::AlreadyGone),
+            Err(error) => Err(error),
+        }
     }
 }

@@ -82,26 +82,127 @@ pub struct PlanCounts {
 }
 
 /// One person (or one account HR no longer has) and what the plan does about them.
-#[derive(Debug, Clone, Serialize)]
+///
+/// A plan of 100,000 people holds 100,000 entries, so an entry keeps its three names (key,
+/// external id, account id) in one allocation and hands them out through its methods. In JSON it
+/// is `{"index", "key", "external_id", "account", "action", …}`, the action's members beside the
+/// entry's.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct PlanEntry {
-    /// The person's position in the desired input, from 0; `None` for an account no person
-    /// matched.
-    pub index: Option<usize>,
-    /// The value of the connector's match key (a user name or e-mail address), when there is one.
-    pub key: Option<String>,
-    /// The HR id (`externalId`), when known.
-    pub external_id: Option<String>,
-    /// The app's id of the account the entry is about, if it has one.
-    #[serde(serialize_with = "id_as_text")]
-    pub account: Option<UserId>,
-    /// What to do, and why (in JSON, its members sit beside the entry's: `"action": "update"`).
-    #[serde(flatten)]
+    /// What to do, and why.
     pub action: Action,
+    /// The key, the external id and the account id, back to back.
+    text: Box<str>,
+    key_len: u32,
+    external_id_len: u32,
+    /// The input position; [`NO_INDEX`] for an account no person matched.
+    index: u32,
+    /// Which of key, external id and account the entry has ([`HAS_KEY`], …).
+    present: u8,
 }
 
-fn id_as_text<S: Serializer>(id: &Option<UserId>, serializer: S) -> Result<S::Ok, S::Error> {
-    id.as_ref().map(UserId::as_str).serialize(serializer)
+const NO_INDEX: u32 = u32::MAX;
+const HAS_KEY: u8 = 1;
+const HAS_EXTERNAL_ID: u8 = 2;
+const HAS_ACCOUNT: u8 = 4;
+
+impl PlanEntry {
+    /// An entry for the person at `index` in the input (`None`: an account no person matched).
+    pub(crate) fn new(
+        index: Option<usize>,
+        key: Option<&str>,
+        external_id: Option<&str>,
+        account: Option<&str>,
+        action: Action,
+    ) -> Self {
+        let mut entry = PlanEntry {
+            action,
+            text: Box::default(),
+            key_len: 0,
+            external_id_len: 0,
+            // Positions past u32::MAX would need a plan of hundreds of gigabytes.
+            index: index.and_then(|i| u32::try_from(i).ok()).unwrap_or(NO_INDEX),
+            present: 0,
+        };
+        entry.set_names(key, external_id, account);
+        entry
+    }
+
+    fn set_names(&mut self, key: Option<&str>, external_id: Option<&str>, account: Option<&str>) {
+        let parts = [key, external_id, account];
+        let mut text = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
+        self.present = 0;
+        for (part, flag) in parts.into_iter().zip([HAS_KEY, HAS_EXTERNAL_ID, HAS_ACCOUNT]) {
+            if let Some(part) = part {
+                text.push_str(part);
+                self.present |= flag;
+            }
+        }
+        self.key_len = key.map_or(0, |k| u32::try_from(k.len()).unwrap_or(u32::MAX));
+        self.external_id_len = external_id.map_or(0, |e| u32::try_from(e.len()).unwrap_or(u32::MAX));
+        self.text = text.into_boxed_str();
+    }
+
+    fn part(&self, flag: u8, start: usize, len: usize) -> Option<&str> {
+        (self.present & flag != 0).then(|| self.text.get(start..start + len).unwrap_or_default())
+    }
+
+    /// The person's position in the desired input, from 0; `None` for an account no person
+    /// matched.
+    pub fn index(&self) -> Option<usize> {
+        (self.index != NO_INDEX).then_some(self.index as usize)
+    }
+
+    /// The value of the connector's match key (a user name or e-mail address), when there is one.
+    pub fn key(&self) -> Option<&str> {
+        self.part(HAS_KEY, 0, self.key_len as usize)
+    }
+
+    /// The HR id (`externalId`), when known.
+    pub fn external_id(&self) -> Option<&str> {
+        self.part(HAS_EXTERNAL_ID, self.key_len as usize, self.external_id_len as usize)
+    }
+
+    /// The app's id of the account the entry is about, if it has one.
+    pub fn account(&self) -> Option<&str> {
+        let start = self.key_len as usize + self.external_id_len as usize;
+        self.part(HAS_ACCOUNT, start, self.text.len().saturating_sub(start))
+    }
+}
+
+impl fmt::Debug for PlanEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlanEntry")
+            .field("index", &self.index())
+            .field("key", &self.key())
+            .field("external_id", &self.external_id())
+            .field("account", &self.account())
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+impl Serialize for PlanEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            index: Option<usize>,
+            key: Option<&'a str>,
+            external_id: Option<&'a str>,
+            account: Option<&'a str>,
+            #[serde(flatten)]
+            action: &'a Action,
+        }
+        Wire {
+            index: self.index(),
+            key: self.key(),
+            external_id: self.external_id(),
+            account: self.account(),
+            action: &self.action,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// What a plan does about one entry.

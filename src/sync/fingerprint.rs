@@ -140,13 +140,21 @@ pub(crate) fn account_prints(user: &User) -> Box<[u64]> {
     prints.into_boxed_slice()
 }
 
-/// One hash of an account's identity and attributes, to notice that it changed between a plan
-/// and its application.
-pub(crate) fn account_digest(key: Option<&str>, external_id: Option<&str>, prints: &[u64]) -> u64 {
+/// One hash of an account's identity, attributes and version (a SCIM `meta.version`, when the app
+/// gives one), to notice that it changed between a plan and its application. The version catches
+/// what attributes cannot: an account deactivated and reactivated meanwhile (someone who left and
+/// came back) has its old attributes but a new version.
+pub(crate) fn account_digest(
+    key: Option<&str>,
+    external_id: Option<&str>,
+    prints: &[u64],
+    version: Option<&str>,
+) -> u64 {
     let mut hasher = DefaultHasher::new();
     key.map(str::to_ascii_lowercase).hash(&mut hasher);
     external_id.hash(&mut hasher);
     prints.hash(&mut hasher);
+    version.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -345,7 +353,9 @@ mod tests {
         let mut changed = jane();
         changed.title = Some("CTO".into());
         let after = account_prints(&changed);
-        assert_ne!(account_digest(Some("k"), Some("E1"), &before), account_digest(Some("k"), Some("E1"), &after));
-        assert_eq!(account_digest(Some("K"), Some("E1"), &before), account_digest(Some("k"), Some("E1"), &before));
+        let digest = |key, prints: &[u64], version| account_digest(Some(key), Some("E1"), prints, version);
+        assert_ne!(digest("k", &before, None), digest("k", &after, None));
+        assert_eq!(digest("K", &before, None), digest("k", &before, None));
+        assert_ne!(digest("k", &before, Some("W/\"1\"")), digest("k", &before, Some("W/\"2\"")), "a new version");
     }
 }

@@ -22,8 +22,11 @@
 //!    is a [`Client::provision`] (which looks the key up first); an update or reactivation reads
 //!    the account, checks it is still the person's, and sends only what still differs; a
 //!    deactivation reads the account and acts only if it is still active, still inside the scope,
-//!    and unchanged since it was planned (so an account someone updated or reactivated meanwhile
-//!    is skipped, never deactivated).
+//!    and unchanged since it was planned: its key, `externalId`, attributes and, where the app
+//!    gives one (SCIM `meta.version`), its version. So an account someone updated meanwhile, or
+//!    deactivated and reactivated (a leaver who came back), is skipped, never deactivated. An app
+//!    without versions (Freshservice) shows only changed attributes: an account reactivated with
+//!    exactly its old attributes looks unchanged there.
 //!
 //! A run that stops halfway (a crash, an error) is finished by planning again: what was applied
 //! is now unchanged, and the new plan holds only the remainder.
@@ -66,6 +69,7 @@
 //! Planning emits one INFO event `sync planned` with the counts; applying emits `sync applied`
 //! with the counts of outcomes. Neither carries a key, an e-mail address or any attribute.
 
+mod accounts;
 mod apply;
 mod entry;
 mod fingerprint;

@@ -1,14 +1,15 @@
 //! The planner: accounts in, people in, a [`Plan`] out.
 //!
-//! Accounts are kept as keys and fingerprints only ([`Account`]), indexed by the hash of their
-//! normalised match key and external id in sorted vectors (no per-entry allocation). People are
-//! read one at a time and compared at once; only those to create, update or reactivate are kept
-//! whole in their entry.
+//! Accounts are kept as keys and fingerprints only, in columns ([`Accounts`]), indexed by the
+//! hash of their normalised match key and external id in sorted vectors (no per-entry
+//! allocation). People are read one at a time and compared at once; only those to create, update
+//! or reactivate are kept whole in their entry.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
+use super::accounts::{Accounts, NewAccount};
 use super::entry::{Action, ConflictReason, DeactivateReason, Plan, PlanCounts, PlanEntry, UnchangedReason};
 use super::fingerprint::{account_digest, account_prints, changes};
 use super::scope::ManagedScope;
@@ -16,24 +17,23 @@ use crate::connector::Connector;
 use crate::resource::{Lookup, RemoteUser, UserId};
 use crate::user::User;
 
-/// A listed account, reduced to what matching and comparing need.
-struct Account {
-    id: Box<str>,
-    key: Option<Box<str>>,
-    external_id: Option<Box<str>>,
-    prints: Box<[u64]>,
-    active: bool,
-    in_scope: bool,
-    /// The entry of the person who matched it.
-    claimed: Option<u32>,
+/// The hash of a match key as compared (user names and e-mail addresses trimmed and ignoring
+/// ASCII case, external ids exactly), taken from the key as it is: no normalised copy per person
+/// or account.
+fn key_hash(lookup: &Lookup) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    match lookup {
+        Lookup::ExternalId(id) => hasher.write(id.as_bytes()),
+        other => other.value().trim().bytes().for_each(|b| hasher.write_u8(b.to_ascii_lowercase())),
+    }
+    hasher.finish()
 }
 
-/// A match key as compared: user names and e-mail addresses ignoring ASCII case, external ids
-/// exactly.
-pub(crate) fn normalised_key(lookup: &Lookup) -> String {
+/// The key's text as compared with an account's (case aside).
+fn key_text(lookup: &Lookup) -> &str {
     match lookup {
-        Lookup::ExternalId(id) => id.clone(),
-        other => other.value().trim().to_ascii_lowercase(),
+        Lookup::ExternalId(id) => id,
+        other => other.value().trim(),
     }
 }
 
@@ -52,7 +52,7 @@ fn hits(index: &[(u64, u32)], hash: u64) -> impl Iterator<Item = u32> + '_ {
 pub(crate) struct Planner<'a> {
     connector: &'a dyn Connector,
     scope: &'a ManagedScope,
-    accounts: Vec<Account>,
+    accounts: Accounts,
     by_key: Vec<(u64, u32)>,
     by_external_id: Vec<(u64, u32)>,
     entries: Vec<PlanEntry>,
@@ -68,7 +68,7 @@ impl<'a> Planner<'a> {
         Planner {
             connector,
             scope,
-            accounts: Vec::new(),
+            accounts: Accounts::default(),
             by_key: Vec::new(),
             by_external_id: Vec::new(),
             entries: Vec::with_capacity(people),
@@ -82,32 +82,36 @@ impl<'a> Planner<'a> {
     pub(crate) fn add_account(&mut self, remote: &RemoteUser) {
         let key = self.connector.match_key(&remote.user).ok();
         let external_id = remote.user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
-        let position = u32::try_from(self.accounts.len()).unwrap_or(u32::MAX);
+        let prints = account_prints(&self.connector.comparable(&remote.user));
+        let key_text = key.as_ref().map(Lookup::value);
+        let position = self.accounts.push(NewAccount {
+            id: remote.id.as_str(),
+            key: key_text,
+            external_id,
+            prints: &prints,
+            digest: account_digest(key_text, external_id, &prints, remote.version.as_deref()),
+            active: remote.is_active(),
+            in_scope: self.scope.contains(remote),
+        });
         if let Some(key) = &key {
-            self.by_key.push((hash_text(&normalised_key(key)), position));
+            self.by_key.push((key_hash(key), position));
         }
         if let Some(external_id) = external_id {
             self.by_external_id.push((hash_text(external_id), position));
         }
-        self.accounts.push(Account {
-            id: remote.id.as_str().into(),
-            key: key.map(|k| k.value().into()),
-            external_id: external_id.map(Into::into),
-            prints: account_prints(&self.connector.comparable(&remote.user)),
-            active: remote.is_active(),
-            in_scope: self.scope.contains(remote),
-            claimed: None,
-        });
     }
 
     /// Sorts the indexes; call once every account is added.
     pub(crate) fn index_accounts(&mut self) {
         self.by_key.sort_unstable();
         self.by_external_id.sort_unstable();
+        self.by_key.shrink_to_fit();
+        self.by_external_id.shrink_to_fit();
+        self.accounts.shrink_to_fit();
     }
 
     fn account_key_is(&self, account: u32, key: &str, exact: bool) -> bool {
-        let Some(have) = self.accounts[account as usize].key.as_deref() else { return false };
+        let Some(have) = self.accounts.key(account) else { return false };
         if exact { have == key } else { have.trim().eq_ignore_ascii_case(key) }
     }
 
@@ -122,35 +126,54 @@ impl<'a> Planner<'a> {
     /// Compares one desired person (at `index` in the input) with the accounts.
     pub(crate) fn add_person(&mut self, index: usize, user: User) {
         self.people += 1;
-        let external_id = user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
-        let this = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        let lookup = match self.connector.match_key(&user) {
-            Ok(lookup) => lookup,
+        let external_id = user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
+        let mut create = false;
+        let mut entry = match self.connector.match_key(&user) {
+            Ok(lookup) => {
+                let decided = self.decide(index, &user, &lookup, external_id);
+                create = decided.is_none();
+                let (account, action) =
+                    decided.unwrap_or((None, Action::Unchanged { reason: UnchangedReason::UpToDate }));
+                let account = account.map(|a| self.accounts.id(a));
+                PlanEntry::new(Some(index), Some(lookup.value()), external_id, account, action)
+            }
             Err(error) => {
-                let mut entry = person_entry(index, None, external_id);
-                entry.action = Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } };
-                self.entries.push(entry);
-                return;
+                let action = Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } };
+                PlanEntry::new(Some(index), None, external_id, None, action)
             }
         };
+        // The entry holds its own copy of the names, so the person can move into it whole.
+        if create {
+            entry.action = Action::Create { user: Box::new(user) };
+        }
+        self.entries.push(entry);
+    }
+
+    /// The account the person at `index` (with key `lookup`) is about, if any, and what to do;
+    /// `None`: create them. Their entry is the next one.
+    fn decide(
+        &mut self,
+        index: usize,
+        user: &User,
+        lookup: &Lookup,
+        external_id: Option<&str>,
+    ) -> Option<(Option<u32>, Action)> {
+        let this = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         let exact = matches!(lookup, Lookup::ExternalId(_));
-        let key = normalised_key(&lookup);
-        let mut entry = person_entry(index, Some(lookup.value().to_string()), external_id.clone());
+        let key = key_text(lookup);
 
         // The same person twice in the input: both need a human.
-        let key_hash = hash_text(&key);
-        let external_hash = external_id.as_deref().map(hash_text);
+        let key_hash = key_hash(lookup);
+        let external_hash = external_id.map(hash_text);
         let earlier = self.seen_keys.get(&key_hash).copied().or_else(|| {
             external_hash.and_then(|h| self.seen_external_ids.get(&h).copied()).filter(|e| {
-                self.entries[*e as usize].external_id == external_id // not a hash collision
+                self.entries[*e as usize].external_id() == external_id // not a hash collision
             })
         });
         if let Some(earlier) = earlier {
-            let other = self.entries[earlier as usize].index.unwrap_or_default();
-            entry.action = Action::Conflict { reason: ConflictReason::DuplicateInInput { other } };
+            let other = self.entries[earlier as usize].index().unwrap_or_default();
             self.make_conflict(earlier, ConflictReason::DuplicateInInput { other: index });
-            self.entries.push(entry);
-            return;
+            return Some((None, Action::Conflict { reason: ConflictReason::DuplicateInInput { other } }));
         }
         self.seen_keys.insert(key_hash, this);
         if let Some(h) = external_hash {
@@ -159,106 +182,93 @@ impl<'a> Planner<'a> {
 
         // Candidates: accounts with the key, and accounts with the external id.
         let mut by_key: Vec<u32> =
-            hits(&self.by_key, key_hash).filter(|a| self.account_key_is(*a, &key, exact)).collect();
+            hits(&self.by_key, key_hash).filter(|a| self.account_key_is(*a, key, exact)).collect();
         let mut candidates = by_key.clone();
-        if let (Some(id), Some(h)) = (&external_id, external_hash) {
-            let same = |a: &u32| self.accounts[*a as usize].external_id.as_deref() == Some(id.as_str());
+        if let (Some(id), Some(h)) = (external_id, external_hash) {
+            let same = |a: &u32| self.accounts.external_id(*a) == Some(id);
             candidates.extend(hits(&self.by_external_id, h).filter(same));
         }
         candidates.sort_unstable();
         candidates.dedup();
         // The account with this key carries another HR id: the key was reused.
         by_key.retain(|a| {
-            let theirs = self.accounts[*a as usize].external_id.as_deref();
-            theirs.is_some() && external_id.is_some() && theirs != external_id.as_deref()
+            let theirs = self.accounts.external_id(*a);
+            theirs.is_some() && external_id.is_some() && theirs != external_id
         });
         if let Some(&account) = by_key.first() {
-            entry.account = Some(UserId::new(&*self.accounts[account as usize].id));
-            entry.action = Action::Conflict { reason: ConflictReason::ExternalIdMismatch };
             self.claim_all(&candidates, this, index);
-            self.entries.push(entry);
-            return;
+            return Some((Some(account), Action::Conflict { reason: ConflictReason::ExternalIdMismatch }));
         }
         let account = match candidates[..] {
             [] => {
-                entry.action = if user.active == Some(false) {
+                let action = if user.active == Some(false) {
                     Action::Unchanged { reason: UnchangedReason::InactiveNotInApp }
                 } else {
-                    match self.connector.check_new_user(&user) {
-                        Ok(()) => Action::Create { user: Box::new(user) },
+                    match self.connector.check_new_user(user) {
+                        Ok(()) => return None,
                         Err(error) => {
                             Action::Conflict { reason: ConflictReason::Invalid { message: error.to_string() } }
                         }
                     }
                 };
-                self.entries.push(entry);
-                return;
+                return Some((None, action));
             }
             [one] => one,
             _ => {
-                let accounts = candidates.iter().map(|a| UserId::new(&*self.accounts[*a as usize].id)).collect();
-                entry.action = Action::Conflict { reason: ConflictReason::SeveralAccounts { accounts } };
+                let accounts = candidates.iter().map(|a| UserId::new(self.accounts.id(*a))).collect();
                 self.claim_all(&candidates, this, index);
-                self.entries.push(entry);
-                return;
+                return Some((None, Action::Conflict { reason: ConflictReason::SeveralAccounts { accounts } }));
             }
         };
-        let found = &self.accounts[account as usize];
-        if let Some(earlier) = found.claimed {
-            // The id moved into the earlier entry if that person matched it alone.
-            entry.account = match &*found.id {
-                "" => self.entries[earlier as usize].account.clone(),
-                id => Some(UserId::new(id)),
-            };
-            let other = self.entries[earlier as usize].index.unwrap_or_default();
-            entry.action = Action::Conflict { reason: ConflictReason::AccountMatchesSeveralPeople { other } };
+        if let Some(earlier) = self.accounts.claimed(account) {
+            let other = self.entries[earlier as usize].index().unwrap_or_default();
             self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
-            self.entries.push(entry);
-            return;
+            return Some((
+                Some(account),
+                Action::Conflict { reason: ConflictReason::AccountMatchesSeveralPeople { other } },
+            ));
         }
-        entry.action = if user.active == Some(false) {
-            match (found.active, found.in_scope) {
+        let action = if user.active == Some(false) {
+            match (self.accounts.active(account), self.accounts.in_scope(account)) {
                 (false, _) => Action::Unchanged { reason: UnchangedReason::AlreadyInactive },
-                (true, true) => Action::Deactivate { reason: DeactivateReason::InactiveInHr, digest: digest_of(found) },
+                (true, true) => {
+                    Action::Deactivate { reason: DeactivateReason::InactiveInHr, digest: self.accounts.digest(account) }
+                }
                 (true, false) => Action::Conflict { reason: ConflictReason::OutsideScope },
             }
         } else {
-            let (changes, attributes) = changes(&self.connector.comparable(&user), &found.prints);
-            if !found.active {
+            let (changes, attributes) = changes(&self.connector.comparable(user), self.accounts.prints(account));
+            if !self.accounts.active(account) {
                 Action::Reactivate { changes: Box::new(changes), attributes }
             } else if changes.is_empty() {
-                unchanged()
+                Action::Unchanged { reason: UnchangedReason::UpToDate }
             } else {
                 Action::Update { changes: Box::new(changes), attributes }
             }
         };
-        // Claimed, the account is needed no more for comparing: its id moves into the entry and its
-        // fingerprints are freed. Its key and external id are freed when this person has the same
-        // (a later person with either is then a duplicate, caught above); otherwise a later person
-        // may still match the account by them, which is a conflict.
-        let same_key = self.account_key_is(account, &key, exact);
-        let found = &mut self.accounts[account as usize];
-        found.claimed = Some(this);
-        if same_key {
-            found.key = None;
+        // Claimed, the account is needed no more for comparing: its fingerprints are dropped. Its
+        // key and external id are released when this person has the same (a later person with
+        // either is then a duplicate, caught above); otherwise a later person may still match the
+        // account by them, which is a conflict.
+        if self.account_key_is(account, key, exact) {
+            self.accounts.release_key(account);
         }
-        if found.external_id.as_deref() == external_id.as_deref() {
-            found.external_id = None;
+        if self.accounts.external_id(account) == external_id {
+            self.accounts.release_external_id(account);
         }
-        found.prints = Box::default();
-        entry.account = Some(UserId::new(String::from(std::mem::take(&mut found.id))));
-        self.entries.push(entry);
+        self.accounts.release_prints(account);
+        self.accounts.claim(account, this);
+        Some((Some(account), action))
     }
 
     /// Marks `accounts` as matched by the (conflicting) entry `entry` of person `index`, so none
     /// is deactivated; an account an earlier person matched makes that person a conflict too.
     fn claim_all(&mut self, accounts: &[u32], entry: u32, index: usize) {
-        for account in accounts {
-            let account = &mut self.accounts[*account as usize];
-            if let Some(earlier) = account.claimed.filter(|e| *e != entry) {
+        for &account in accounts {
+            if let Some(earlier) = self.accounts.claimed(account).filter(|e| *e != entry) {
                 self.make_conflict(earlier, ConflictReason::AccountMatchesSeveralPeople { other: index });
             } else {
-                account.claimed = Some(entry);
+                self.accounts.claim(account, entry);
             }
         }
     }
@@ -267,28 +277,28 @@ impl<'a> Planner<'a> {
     /// person matched.
     pub(crate) fn finish(mut self) -> Plan {
         let mut counts = PlanCounts { people: self.people, accounts: self.accounts.len(), ..PlanCounts::default() };
-        for account in std::mem::take(&mut self.accounts) {
-            if account.in_scope && account.active {
+        let accounts = std::mem::take(&mut self.accounts);
+        for account in (0..accounts.len()).map(|a| u32::try_from(a).unwrap_or(u32::MAX)) {
+            let (in_scope, active) = (accounts.in_scope(account), accounts.active(account));
+            if in_scope && active {
                 counts.managed += 1;
             }
-            if account.claimed.is_some() {
+            if accounts.claimed(account).is_some() {
                 continue;
             }
-            match (account.in_scope, account.active) {
+            match (in_scope, active) {
                 (false, _) => counts.unmanaged += 1,
                 (true, false) => counts.inactive_not_in_hr += 1,
-                (true, true) => {
-                    let digest = digest_of(&account);
-                    self.entries.push(PlanEntry {
-                        index: None,
-                        key: account.key.map(String::from),
-                        external_id: account.external_id.map(String::from),
-                        account: Some(UserId::new(String::from(account.id))),
-                        action: Action::Deactivate { reason: DeactivateReason::NotInHr, digest },
-                    });
-                }
+                (true, true) => self.entries.push(PlanEntry::new(
+                    None,
+                    accounts.key(account),
+                    accounts.external_id(account),
+                    Some(accounts.id(account)),
+                    Action::Deactivate { reason: DeactivateReason::NotInHr, digest: accounts.digest(account) },
+                )),
             }
         }
+        drop(accounts);
         for entry in &self.entries {
             let slot = match entry.action {
                 Action::Create { .. } => &mut counts.create,
@@ -310,22 +320,10 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn person_entry(index: usize, key: Option<String>, external_id: Option<String>) -> PlanEntry {
-    PlanEntry { index: Some(index), key, external_id, account: None, action: unchanged() }
-}
-
-fn unchanged() -> Action {
-    Action::Unchanged { reason: UnchangedReason::UpToDate }
-}
-
-fn digest_of(account: &Account) -> u64 {
-    account_digest(account.key.as_deref(), account.external_id.as_deref(), &account.prints)
-}
-
 /// The digest of an account read again, comparable with the one its plan entry holds.
 pub(crate) fn digest_of_remote(connector: &dyn Connector, remote: &RemoteUser) -> u64 {
     let key = connector.match_key(&remote.user).ok();
     let external_id = remote.user.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
     let prints = account_prints(&connector.comparable(&remote.user));
-    account_digest(key.as_ref().map(Lookup::value), external_id, &prints)
+    account_digest(key.as_ref().map(Lookup::value), external_id, &prints, remote.version.as_deref())
 }

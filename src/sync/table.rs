@@ -42,15 +42,15 @@ impl fmt::Display for Plan {
         }
         write!(f, "\n{:<11} {:>7}  {:<32} {:<12} {:<32} detail", "action", "person", "key", "external id", "account")?;
         for entry in shown {
-            let person = entry.index.map_or_else(|| "-".to_string(), |i| format!("#{i}"));
+            let person = entry.index().map_or_else(|| "-".to_string(), |i| format!("#{i}"));
             write!(
                 f,
                 "\n{:<11} {:>7}  {:<32} {:<12} {:<32} {}",
                 entry.action.name(),
                 person,
-                cell(entry.key.as_deref().unwrap_or("-"), 32),
-                cell(entry.external_id.as_deref().unwrap_or("-"), 12),
-                cell(entry.account.as_ref().map_or("-", |a| a.as_str()), 32),
+                cell(entry.key().unwrap_or("-"), 32),
+                cell(entry.external_id().unwrap_or("-"), 12),
+                cell(entry.account().unwrap_or("-"), 32),
                 cell(&entry.action.detail(), 120),
             )?;
         }
