@@ -171,11 +171,19 @@ impl RateState {
             Turn::AwaitProbe => match left {
                 None => Err(window),
                 Some(left) if !left.is_zero() => Err(left),
-                Some(_) => Ok(self.take(false)),
+                Some(_) => Ok(self.skip_wait(Duration::ZERO)),
             },
-            // The wait would end too late: the request goes, and the server's answer decides.
-            Turn::Wait(_) => Ok(self.take(false)),
+            Turn::Wait(wait) => Ok(self.skip_wait(wait)),
         }
+    }
+
+    /// A request whose wait would end too late goes at once, and the server's answer decides.
+    fn skip_wait(&mut self, wait: Duration) -> Ticket {
+        tracing::debug!(
+            wait_ms = wait.as_millis() as u64,
+            "pacing: the wait would end after the deadline; not waiting"
+        );
+        self.take(false)
     }
 
     /// Counts the answer to `ticket`'s request.
@@ -279,12 +287,20 @@ impl Pacer {
             // Subscribed before the state is read, so no change between the two is missed.
             let mut changed = self.changed.subscribe();
             let permit = slots.acquire().await.ok()?;
-            let admitted = self.state().admit(limits.window, Instant::now(), until);
+            let (admitted, unknown) = {
+                let mut state = self.state();
+                (state.admit(limits.window, Instant::now(), until), state.remaining.is_none())
+            };
             match admitted {
                 Ok(ticket) => return Some((permit, Pass { pacer: self, ticket: Some(ticket), window: limits.window })),
                 Err(wait) => {
                     drop(permit);
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: waiting for rate-limit budget");
+                    let wait_ms = wait.as_millis() as u64;
+                    if unknown {
+                        tracing::debug!(wait_ms, "pacing: waiting for the first answer to show the budget");
+                    } else {
+                        tracing::debug!(wait_ms, "pacing: rate-limit budget nearly spent");
+                    }
                     // Either outcome means "check again": the wait is over, or something was learnt.
                     let _ = tokio::time::timeout(wait, changed.changed()).await;
                 }
