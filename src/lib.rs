@@ -115,6 +115,7 @@
 //! | `retrying` | DEBUG | `attempt`, `wait_ms`, `error_kind` | before a retry's wait |
 //! | `not retrying: the wait would end after the deadline` | DEBUG | `attempt`, `wait_ms`, `error_kind` | a retry's wait would cross [`RetryPolicy::deadline`]; the error is returned |
 //! | `pacing: rate-limit budget nearly spent` | DEBUG | `wait_ms` | before waiting for a rate-limit window to reset |
+//! | `pacing: waiting for the first answer to show the budget` | DEBUG | `wait_ms` | the rate-limit budget is not known yet (or its window has just reset) and one request went first to learn it |
 //! | `pacing: the wait would end after the deadline; not waiting` | DEBUG | `wait_ms` | the request is sent at once instead |
 //! | `retrying with the replaced credential` | DEBUG | `attempt` | a `401` was answered to a credential that has since been replaced (by [`Client::set_credential`] or the [`CredentialSource`]) |
 //! | `the credential source still yields the refused credential; not retrying` | DEBUG | | after a `401` |

@@ -1,11 +1,13 @@
-//! Rate-limit pacing is bounded by what the caller set: one hostile `429` (a reset a day ahead,
-//! no budget left) must not stall later requests past the retry policy's deadline, past one
-//! rate-limit window, or at all under `RetryPolicy::none()`; and the first response that shows
-//! budget ends the stall, also for requests already waiting. One mock server per test; a
+//! Rate-limit pacing spends the budget a server shows without `429`s from the very first window,
+//! and is bounded by what the caller set: one hostile `429` (a reset a day ahead, no budget left)
+//! or a server that always claims a spent budget must not stall later requests past the retry
+//! policy's deadline or `max_delay`, past one rate-limit window, or at all under
+//! `RetryPolicy::none()`; a server without rate-limit headers is not slowed; and the first
+//! answer that shows budget lets waiting requests go at once. One mock server per test; a
 //! catch-all answers anything unexpected with 599 and must never be hit.
 //!
-//! Timings are real and bounds generous: the bug waits 60 s (the default `max_delay`), the tests
-//! allow a few seconds.
+//! Timings are real and bounds generous: the bugs wait 60 s (the default `max_delay`) or send
+//! everything at once, the tests allow seconds either way; request counts are exact.
 
 #[path = "support/common/mod.rs"]
 mod common;
@@ -154,50 +156,140 @@ async fn a_reset_far_beyond_the_window_is_clamped_to_one_window() {
 }
 
 #[tokio::test]
-async fn the_first_response_that_shows_budget_wakes_waiting_requests() {
+async fn the_first_request_goes_alone_and_its_answer_lets_the_others_go_at_once() {
     let server = MockServer::start_async().await;
-    let refused = hostile(&server).await;
-    // Sent before the 429, answered after it, with plenty of budget.
-    let slow = user(
-        &server,
-        "slow",
-        Duration::from_millis(1500),
-        &[("x-ratelimit-total", "400"), ("x-ratelimit-remaining", "399")],
-    )
-    .await;
-    let found = user(&server, "u1", Duration::ZERO, &[]).await;
+    // Answered after a second, with plenty of budget.
+    let found =
+        user(&server, "u1", Duration::from_secs(1), &[("x-ratelimit-total", "400"), ("x-ratelimit-remaining", "399")])
+            .await;
     let unexpected = catch_all(&server).await;
-    // Default policy and window: a stalled request would wait 60 s.
-    let client = builder(&server).timeout(Duration::from_secs(5)).build().unwrap();
+    // Default policy and window: a request that slept instead of waiting for the answer would
+    // sleep up to 60 s.
+    let client = builder(&server).timeout(Duration::from_secs(5)).max_in_flight(4).build().unwrap();
     let started = Instant::now();
 
-    let in_flight = tokio::spawn({
-        let client = client.clone();
-        async move { client.get(&UserId::new("slow")).await }
-    });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    provoke(&client).await;
-    let waiters: Vec<_> = (0..3)
+    let requests: Vec<_> = (0..4)
         .map(|_| {
             let client = client.clone();
             tokio::spawn(async move { get_within(&client, "u1", Duration::from_secs(10)).await })
         })
         .collect();
-    // The budget is spent, so they wait...
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(waiters.iter().all(|w| !w.is_finished()), "a request was sent although the budget was spent");
-    // ...until the slow answer shows budget, at about 1.5 s: then all go at once.
-    let user = in_flight.await.unwrap().expect("the slow user");
-    assert_eq!(user.id.as_str(), "slow");
-    for waiter in waiters {
-        waiter.await.unwrap();
+    // The budget is unknown: one request goes, the others wait for its answer.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    found.assert_calls_async(1).await;
+    for request in requests {
+        request.await.unwrap();
     }
-    assert!(started.elapsed() < Duration::from_secs(6), "waiting requests slept on: {:?}", started.elapsed());
-    assert_eq!(client.rate_limit().map(|r| r.remaining), Some(399));
-    slow.assert_calls_async(1).await;
-    found.assert_calls_async(3).await;
-    refused.assert_calls_async(1).await;
+    // Two round trips: the probe's, then the others' together (not four, not a sleep).
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_secs(2), "the others did not wait for the first answer: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(6), "waiting requests slept on: {elapsed:?}");
+    found.assert_calls_async(4).await;
     unexpected.assert_calls_async(0).await;
+    // The budget as the server showed it.
+    assert_eq!(client.rate_limit().map(|r| (r.total, r.remaining)), Some((Some(400), 399)));
+}
+
+#[tokio::test]
+async fn a_server_without_rate_limit_headers_sees_no_added_latency_after_its_first_answer() {
+    let server = MockServer::start_async().await;
+    let found = user(&server, "u1", Duration::from_secs(1), &[]).await;
+    let unexpected = catch_all(&server).await;
+    let client = builder(&server).timeout(Duration::from_secs(5)).max_in_flight(8).build().unwrap();
+    get_within(&client, "u1", Duration::from_secs(5)).await;
+    assert_eq!(client.rate_limit(), None);
+
+    // Eight at once take one round trip: none waits for another (paced, they would take two or
+    // more).
+    let started = Instant::now();
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { get_within(&client, "u1", Duration::from_secs(10)).await })
+        })
+        .collect();
+    for request in requests {
+        request.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1900), "requests waited for each other: {elapsed:?}");
+    found.assert_calls_async(9).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn a_server_that_never_shows_budget_delays_requests_only_within_the_retry_policy() {
+    let server = MockServer::start_async().await;
+    // Every answer is a success that claims the budget is spent.
+    let liar =
+        user(&server, "u1", Duration::ZERO, &[("x-ratelimit-total", "100"), ("x-ratelimit-remaining", "0")]).await;
+    let unexpected = catch_all(&server).await;
+
+    // The window (60 s) ends later than a request may wait (max_delay 300 ms): none waits at all.
+    let policy = RetryPolicy::default().with_max_delay(Duration::from_millis(300));
+    let client = builder(&server).max_in_flight(4).retry_policy(policy).build().unwrap();
+    let started = Instant::now();
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { get_within(&client, "u1", Duration::from_secs(5)).await })
+        })
+        .collect();
+    for request in requests {
+        request.await.unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "waited: {:?}", started.elapsed());
+    liar.assert_calls_async(8).await;
+    assert_eq!(client.rate_limit().map(|r| r.remaining), Some(0));
+
+    // A short window (400 ms) is waited out, one window per request at most: the client is slowed
+    // to the rate the server claims, and never hangs.
+    let client = builder(&server).rate_limit_window(Duration::from_millis(400)).build().unwrap();
+    let started = Instant::now();
+    for _ in 0..4 {
+        get_within(&client, "u1", Duration::from_secs(3)).await;
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(1200), "the claimed-spent budget was not waited for: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(8), "waited: {elapsed:?}");
+    liar.assert_calls_async(12).await;
+    unexpected.assert_calls_async(0).await;
+}
+
+/// From the very first window, the client never sends more than the sandbox's budget in one
+/// window: no `429` at all, whether the budget is smaller or larger than what may be in flight.
+#[cfg(feature = "sandbox")]
+#[tokio::test]
+async fn from_the_first_window_the_sandbox_budget_is_never_overrun() {
+    use identity_connectors::sandbox::FreshserviceSandbox;
+    const WINDOW: Duration = Duration::from_millis(700);
+    for (budget, in_flight, requests) in [(5u32, 8usize, 12usize), (12, 4, 30)] {
+        let sandbox = FreshserviceSandbox::builder().rate_limit(budget, WINDOW).start().await.unwrap();
+        let id = sandbox.insert_requester(json!({"first_name": "Pace", "primary_email": "pace@example.com"})).unwrap();
+        let client = Client::builder(sandbox.connector().unwrap())
+            .max_in_flight(in_flight)
+            .rate_limit_window(WINDOW)
+            .build()
+            .unwrap();
+        let id = UserId::new(id.to_string());
+        let gets: Vec<_> = (0..requests)
+            .map(|_| {
+                let (client, id) = (client.clone(), id.clone());
+                tokio::spawn(async move { client.get(&id).await })
+            })
+            .collect();
+        for get in gets {
+            let user = get.await.unwrap().expect("the requester");
+            assert_eq!(user.id, id);
+        }
+        let stats = sandbox.stats();
+        let case = format!("budget {budget}, {in_flight} in flight: {stats:?}");
+        assert_eq!(stats.rate_limited, 0, "{case}");
+        assert_eq!(stats.status(429), 0, "{case}");
+        assert_eq!(stats.status(200), requests as u64, "{case}");
+        assert_eq!(stats.requests, requests as u64, "{case}");
+        assert!(stats.max_received_in_window <= u64::from(budget), "{case}");
+    }
 }
 
 #[tokio::test]

@@ -44,7 +44,7 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 pub use pacing::RateLimitStatus;
-use pacing::{Pacer, PacingLimits, fits};
+use pacing::{Pacer, PacingLimits, Pass, fits};
 pub use request::{Method, Request};
 pub use response::{MAX_RETRY_AFTER, Response, parse_retry_after};
 use retry::RetryDecision;
@@ -277,23 +277,17 @@ impl Http {
     ) -> (Result<Response>, Option<Arc<Credential>>) {
         let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
         let work = async {
-            // Pacing waits without an in-flight slot, so a waiting request never keeps another
-            // from being sent; the budget is checked again once a slot is taken, as it may have
-            // been spent while this request queued for one.
-            let _permit = loop {
-                self.pace(deadline).await;
-                let Ok(permit) = self.in_flight.acquire().await else {
-                    return (Err(Error::invalid_config("the client was shut down; build a new one")), None);
-                };
-                if self.pacing_wait(deadline).is_none() {
-                    break permit;
-                }
+            // Waits (without an in-flight slot) until the rate-limit budget allows the request.
+            let limits =
+                PacingLimits { window: self.config.rate_limit_window, max_delay: self.config.retry.max_delay() };
+            let Some((_permit, mut pass)) = self.rate.clear(limits, deadline, &self.in_flight).await else {
+                return (Err(Error::invalid_config("the client was shut down; build a new one")), None);
             };
             // One credential for the request and the redaction of its answer, even if it is
             // replaced meanwhile; taken once a slot is held, so it is the latest.
             let credential = self.target.credential();
             let started = Instant::now();
-            let result = self.exchange(request, &credential).await;
+            let result = self.exchange(request, &credential, &mut pass).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let status = match &result {
                 Ok(response) => Some(response.status()),
@@ -311,47 +305,7 @@ impl Http {
         work.instrument(span).await
     }
 
-    /// Waits before a request when the server's reported budget is nearly spent (no more left than
-    /// may be in flight) until the window that budget belongs to has reset, instead of running
-    /// into `429`. The reset moment is known once the server has sent one `Retry-After`.
-    ///
-    /// The wait ends early when anything new is learnt (a response that shows budget ends it at
-    /// once), and is not started at all when it would end after `deadline`: the request is then
-    /// sent at once, and the server's answer decides.
-    async fn pace(&self, deadline: Option<Instant>) {
-        loop {
-            // Subscribed before reading the state, so no change between the two is missed.
-            let mut changed = self.rate.subscribe();
-            let Some(wait) = self.pacing_wait(deadline) else {
-                return;
-            };
-            tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing: rate-limit budget nearly spent");
-            // Either outcome means "check again": the wait is over, or the state changed.
-            let _ = tokio::time::timeout(wait, changed.changed()).await;
-        }
-    }
-
-    /// The pacing wait a request should make now: `None` when there is no need, or when the wait
-    /// would end after `deadline`.
-    fn pacing_wait(&self, deadline: Option<Instant>) -> Option<Duration> {
-        let limits = PacingLimits {
-            max_in_flight: self.config.max_in_flight,
-            window: self.config.rate_limit_window,
-            max_delay: self.config.retry.max_delay(),
-        };
-        let wait = self.rate.delay(limits, Instant::now())?;
-        if fits(deadline, wait) {
-            Some(wait)
-        } else {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "pacing: the wait would end after the deadline; not waiting"
-            );
-            None
-        }
-    }
-
-    async fn exchange(&self, request: &Request, credential: &Arc<Credential>) -> Result<Response> {
+    async fn exchange(&self, request: &Request, credential: &Arc<Credential>, pass: &mut Pass<'_>) -> Result<Response> {
         let mut builder = self
             .inner
             .request(request.method().to_reqwest(), request.url().clone())
@@ -372,16 +326,11 @@ impl Http {
             .collect();
         let body = self.read_body(request, status, response).await?;
         let response = Response::received(status, headers, body, Arc::clone(credential));
-        self.record_rate_limit(&response);
+        pass.observe(&response);
         if response.is_success() {
             return Ok(response);
         }
         let retry_after = response.header("retry-after").and_then(parse_retry_after);
-        if status == 429 {
-            if let Some(wait) = retry_after {
-                self.rate.learn_reset(wait, self.config.rate_limit_window, Instant::now());
-            }
-        }
         let error = (self.target.api_error)(&response).sanitized(|text| credential.redact(text));
         Err(Error::from_response(error, retry_after))
     }
@@ -402,14 +351,6 @@ impl Http {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
-    }
-
-    fn record_rate_limit(&self, response: &Response) {
-        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(remaining) = number("x-ratelimit-remaining") {
-            let status = RateLimitStatus { total: number("x-ratelimit-total"), remaining, observed_at: Instant::now() };
-            self.rate.record(status);
-        }
     }
 
     fn transport_error(&self, request: &Request, error: &reqwest::Error) -> Error {

@@ -1,19 +1,32 @@
-//! Rate-limit pacing: the budget the server reported ([`RateLimitStatus`]), what the request path
-//! has learnt about its window, and how long a request should wait before it is sent.
+//! Rate-limit pacing: spending the budget a server reports in `X-RateLimit-Remaining` without
+//! running into `429`, from the very first window.
+//!
+//! Each request takes one unit of the known budget (a [`Ticket`]) before it is sent and gives it
+//! back with the answer, so requests in flight are counted against `Remaining` and never outrun
+//! it. The budget is the lowest `Remaining` read in the current window: answers arrive out of
+//! order, and a later answer may show a higher, older figure. It is replaced by a higher one only
+//! when that answer is the freshest news (no other answer was read while it was in flight): the
+//! window has then reset. While the budget is unknown (no answer yet, or a spent window is taken
+//! to have reset) one probe request goes alone and the others wait for its answer, so nobody
+//! rushes the reset. When the budget is spent, requests wait for the window's end, estimated
+//! from above (the first answer of a window came after the window began, so the window ends no
+//! later than one window length after it; a `429`'s `Retry-After` says when outright).
 //!
 //! Everything here comes from the network, so none of it is trusted further than the caller's own
 //! settings: a reset moment is never taken to be more than one `rate_limit_window` ahead, every
-//! wait is bounded by the retry policy (its `max_delay` and its per-request deadline, enforced by
-//! [`Http`](crate::Http)), and a response that shows budget ends the stall at once, also for
-//! requests already waiting.
+//! wait of a request together ends by the retry policy's `max_delay` and its deadline (after that
+//! the request is sent and the server's answer decides), a server that sends no rate-limit headers
+//! is not paced at all, and a window of zero turns pacing off.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 
-/// The budget a server reported in its latest `X-RateLimit-Total` / `X-RateLimit-Remaining`
-/// headers.
+use super::response::{Response, parse_retry_after};
+
+/// The budget a server reported in its `X-RateLimit-Total` / `X-RateLimit-Remaining` headers, as
+/// the client counts it: within a window, the lowest `Remaining` it has read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RateLimitStatus {
@@ -25,31 +38,220 @@ pub struct RateLimitStatus {
     pub observed_at: Instant,
 }
 
+/// The settings pacing works within.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PacingLimits {
+    /// The server's rate-limit window (zero: no pacing).
+    pub(crate) window: Duration,
+    /// The longest a request waits before it is sent, all pacing waits together.
+    pub(crate) max_delay: Duration,
+}
+
 /// What the request path knows about the server's rate-limit window, shared by a client and its
 /// clones.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     state: Mutex<RateState>,
-    /// Bumped on every change of `state`, so waiting requests re-check at once instead of sleeping
-    /// out a wait computed from what is no longer true.
+    /// Bumped on every answer, so waiting requests re-check at once instead of sleeping out a wait
+    /// computed from what is no longer true.
     changed: watch::Sender<()>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default)]
 struct RateState {
-    /// The latest `X-RateLimit-*` reading.
+    /// The latest budget, for [`Http::rate_limit`](crate::Http::rate_limit).
     status: Option<RateLimitStatus>,
-    /// A moment the server's window resets, learnt from a `429`'s `Retry-After`. Windows repeat
-    /// every `rate_limit_window`, so one such moment gives the phase of all later ones.
+    /// The current window's budget: the lowest trustworthy `Remaining` read in it. `None`: not
+    /// known, so a probe goes first.
+    remaining: Option<u64>,
+    /// Requests sent and not answered yet: each holds one unit of `remaining`.
+    outstanding: u64,
+    /// Units the budget owes while it is unknown: requests answered without a usable reading
+    /// (they may have been counted), taken off the first reading.
+    debt: u64,
+    /// Readings taken so far; a ticket notes the count, so its answer knows whether it is the
+    /// freshest news.
+    readings: u64,
+    /// Bumped when a new window begins: answers to requests sent before say nothing about it.
+    epoch: u64,
+    /// A probe is out while the budget is unknown.
+    probing: bool,
+    /// The last answer had no `X-RateLimit-Remaining`: the server is not paced.
+    headerless: bool,
+    /// When the current window ends, estimated from above.
     reset_at: Option<Instant>,
 }
 
-/// The settings pacing works within.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PacingLimits {
-    pub(crate) max_in_flight: usize,
-    pub(crate) window: Duration,
-    pub(crate) max_delay: Duration,
+/// One request's unit of the budget, given back with its answer (or when it is dropped).
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    epoch: u64,
+    /// `RateState::readings` when the ticket was taken.
+    seen: u64,
+    probe: bool,
+}
+
+/// What an answer said about the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// No answer was read (a transport error, or the request was dropped): it may have been
+    /// counted.
+    Unanswered,
+    /// An answer without `X-RateLimit-Remaining`: the server is not paced until one has it.
+    NoReading,
+    /// `X-RateLimit-Remaining` and `X-RateLimit-Total` as sent; `throttled` for a `429`, with its
+    /// `Retry-After`.
+    Reading { remaining: u64, total: Option<u64>, throttled: bool, retry_after: Option<Duration> },
+}
+
+impl Answer {
+    /// Reads the rate-limit headers of `response`. Unparsable values count as absent.
+    pub(crate) fn of(response: &Response) -> Answer {
+        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let throttled = response.status() == 429;
+        match number("x-ratelimit-remaining") {
+            Some(remaining) => Answer::Reading {
+                remaining,
+                total: number("x-ratelimit-total"),
+                throttled,
+                retry_after: response.header("retry-after").and_then(parse_retry_after),
+            },
+            None => Answer::NoReading,
+        }
+    }
+}
+
+/// What a request should do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// Be sent (as the probe when `probe`).
+    Go { probe: bool },
+    /// Wait this long, or until anything new is learnt.
+    Wait(Duration),
+    /// Wait until the probe's answer (or anything new) comes.
+    AwaitProbe,
+}
+
+impl RateState {
+    fn turn(&mut self, window: Duration, now: Instant) -> Turn {
+        if window.is_zero() || self.headerless {
+            return Turn::Go { probe: false };
+        }
+        match self.remaining {
+            None if self.probing => Turn::AwaitProbe,
+            None => Turn::Go { probe: true },
+            Some(remaining) if self.outstanding < remaining => Turn::Go { probe: false },
+            Some(_) => match self.reset_at {
+                Some(end) if end > now => Turn::Wait(end - now),
+                _ => {
+                    // The spent window is over: a new one begins, its budget unknown.
+                    self.epoch += 1;
+                    self.remaining = None;
+                    self.debt = 0;
+                    if self.probing { Turn::AwaitProbe } else { Turn::Go { probe: true } }
+                }
+            },
+        }
+    }
+
+    fn take(&mut self, probe: bool) -> Ticket {
+        self.outstanding += 1;
+        self.probing |= probe;
+        Ticket { epoch: self.epoch, seen: self.readings, probe }
+    }
+
+    /// Takes a ticket if the request may go now (or may not wait: `until` is the latest moment it
+    /// may wait until), else says how long to wait.
+    fn admit(&mut self, window: Duration, now: Instant, until: Option<Instant>) -> Result<Ticket, Duration> {
+        let left = until.map(|until| until.saturating_duration_since(now));
+        match self.turn(window, now) {
+            Turn::Go { probe } => Ok(self.take(probe)),
+            Turn::Wait(wait) if left.is_none_or(|left| wait <= left) => Err(wait),
+            // With no time bound the probe's answer is awaited at most one window at a time.
+            Turn::AwaitProbe => match left {
+                None => Err(window),
+                Some(left) if !left.is_zero() => Err(left),
+                Some(_) => Ok(self.skip_wait(Duration::ZERO)),
+            },
+            Turn::Wait(wait) => Ok(self.skip_wait(wait)),
+        }
+    }
+
+    /// A request whose wait would end too late goes at once, and the server's answer decides.
+    fn skip_wait(&mut self, wait: Duration) -> Ticket {
+        tracing::debug!(
+            wait_ms = wait.as_millis() as u64,
+            "pacing: the wait would end after the deadline; not waiting"
+        );
+        self.take(false)
+    }
+
+    /// Counts the answer to `ticket`'s request.
+    fn settle(&mut self, ticket: Ticket, answer: Answer, window: Duration, now: Instant) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        if ticket.probe {
+            self.probing = false;
+        }
+        let spend = |state: &mut RateState| match state.remaining.as_mut() {
+            Some(remaining) => *remaining = remaining.saturating_sub(1),
+            None => state.debt = state.debt.saturating_add(1),
+        };
+        if ticket.epoch != self.epoch {
+            // Sent in an earlier window: its figure is stale, but it may have been counted in this one.
+            spend(self);
+            return;
+        }
+        let (reading, total, throttled, retry_after) = match answer {
+            Answer::Reading { remaining, total, throttled, retry_after } => (remaining, total, throttled, retry_after),
+            Answer::NoReading => {
+                self.headerless = true;
+                return;
+            }
+            Answer::Unanswered => {
+                spend(self);
+                return;
+            }
+        };
+        self.headerless = false;
+        let fresh = ticket.seen == self.readings;
+        self.readings += 1;
+        // A 429 means the budget is spent, whatever else it says.
+        let reading = if throttled { 0 } else { reading };
+        match self.remaining {
+            None => {
+                self.remaining = Some(reading.saturating_sub(std::mem::take(&mut self.debt)));
+                self.reset_at = Some(next_end(self.reset_at, window, now));
+            }
+            Some(known) if reading < known => self.remaining = Some(reading),
+            // No other answer was read while this request was in flight, so every request counted
+            // after it is still out: its figure can be trusted, and a rise means a new window.
+            Some(known) if reading > known && fresh => {
+                self.epoch += 1;
+                self.remaining = Some(reading);
+                self.reset_at = Some(next_end(self.reset_at, window, now));
+            }
+            Some(_) => {}
+        }
+        if throttled {
+            self.reset_at = now.checked_add(retry_after.unwrap_or(window).min(window)).or(self.reset_at);
+        }
+        let total = total.or(self.status.and_then(|s| s.total));
+        if let Some(remaining) = self.remaining {
+            self.status = Some(RateLimitStatus { total, remaining, observed_at: now });
+        }
+    }
+}
+
+/// The end of a window whose first answer came `now`: no later than one window after it, nor
+/// than one window after the previous window's estimated end `previous` (which keeps estimates
+/// from drifting later by a round trip each window).
+fn next_end(previous: Option<Instant>, window: Duration, now: Instant) -> Instant {
+    let from_now = now.checked_add(window);
+    let from_previous = previous.and_then(|end| end.checked_add(window)).filter(|end| *end > now);
+    match (from_now, from_previous) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(now),
+    }
 }
 
 impl Pacer {
@@ -57,67 +259,85 @@ impl Pacer {
         Pacer { state: Mutex::new(RateState::default()), changed: watch::Sender::new(()) }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, RateState> {
+    fn state(&self) -> MutexGuard<'_, RateState> {
         // The state is plain data, valid after any panic elsewhere.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The latest budget reading.
+    /// The latest budget.
     pub(crate) fn status(&self) -> Option<RateLimitStatus> {
         self.state().status
     }
 
-    /// Records a budget reading. One that shows more budget than may be in flight ends any stall
-    /// at once: requests already waiting are woken to re-check.
-    pub(crate) fn record(&self, status: RateLimitStatus) {
-        self.state().status = Some(status);
-        self.changed.send_modify(|_| {});
-    }
-
-    /// Records a `429`'s `Retry-After` as the moment the window resets, but never further ahead
-    /// than one `window`: a server's word is not enough to stall a client for longer than the
-    /// window the caller configured.
-    pub(crate) fn learn_reset(&self, retry_after: Duration, window: Duration, now: Instant) {
-        if let Some(reset) = now.checked_add(retry_after.min(window)) {
-            self.state().reset_at = Some(reset);
-            self.changed.send_modify(|_| {});
+    /// Waits until a request may be sent, then takes an in-flight slot and a unit of the budget.
+    /// Waiting holds no slot, so a waiting request never keeps another from being sent; the budget
+    /// is checked again once a slot is taken, as it may have been spent meanwhile.
+    ///
+    /// The waits of one request together end by `max_delay` from now and by `deadline`: a wait
+    /// that would end later is not made, and the request is sent at once. `None` when `slots` was
+    /// closed.
+    pub(crate) async fn clear<'s>(
+        &self,
+        limits: PacingLimits,
+        deadline: Option<Instant>,
+        slots: &'s Semaphore,
+    ) -> Option<(SemaphorePermit<'s>, Pass<'_>)> {
+        let until = super::earliest(Instant::now().checked_add(limits.max_delay), deadline);
+        loop {
+            // Subscribed before the state is read, so no change between the two is missed.
+            let mut changed = self.changed.subscribe();
+            let permit = slots.acquire().await.ok()?;
+            let (admitted, unknown) = {
+                let mut state = self.state();
+                (state.admit(limits.window, Instant::now(), until), state.remaining.is_none())
+            };
+            match admitted {
+                Ok(ticket) => return Some((permit, Pass { pacer: self, ticket: Some(ticket), window: limits.window })),
+                Err(wait) => {
+                    drop(permit);
+                    let wait_ms = wait.as_millis() as u64;
+                    if unknown {
+                        tracing::debug!(wait_ms, "pacing: waiting for the first answer to show the budget");
+                    } else {
+                        tracing::debug!(wait_ms, "pacing: rate-limit budget nearly spent");
+                    }
+                    // Either outcome means "check again": the wait is over, or something was learnt.
+                    let _ = tokio::time::timeout(wait, changed.changed()).await;
+                }
+            }
         }
     }
 
-    /// A receiver that sees every change recorded after this call.
-    pub(crate) fn subscribe(&self) -> watch::Receiver<()> {
-        self.changed.subscribe()
-    }
-
-    /// How long a request should wait now, if at all.
-    pub(crate) fn delay(&self, limits: PacingLimits, now: Instant) -> Option<Duration> {
-        let state = *self.state();
-        pacing_delay(state.status?, state.reset_at?, limits, now)
+    fn settle(&self, ticket: Ticket, answer: Answer, window: Duration) {
+        self.state().settle(ticket, answer, window, Instant::now());
+        self.changed.send_modify(|_| {});
     }
 }
 
-/// How long a request should wait, given the latest budget reading and a known reset moment: none
-/// while more requests remain than may be in flight; otherwise until the first window reset after
-/// the reading (windows repeat every `limits.window`), capped by the retry policy's maximum delay
-/// and by one window.
-pub(crate) fn pacing_delay(
-    status: RateLimitStatus,
-    mut reset: Instant,
-    limits: PacingLimits,
-    now: Instant,
-) -> Option<Duration> {
-    if status.remaining > limits.max_in_flight as u64 {
-        return None;
+/// A request's permission to be sent: gives its unit of the budget back with the answer
+/// ([`observe`](Pass::observe)), or as unanswered when dropped without one.
+#[derive(Debug)]
+pub(crate) struct Pass<'a> {
+    pacer: &'a Pacer,
+    ticket: Option<Ticket>,
+    window: Duration,
+}
+
+impl Pass<'_> {
+    /// Counts `response`'s rate-limit headers.
+    pub(crate) fn observe(&mut self, response: &Response) {
+        if let Some(ticket) = self.ticket.take() {
+            self.pacer.settle(ticket, Answer::of(response), self.window);
+        }
     }
-    if !limits.window.is_zero() && reset <= status.observed_at {
-        // Windows repeat: move to the first reset after the reading, in one step.
-        let behind = status.observed_at.duration_since(reset).as_nanos();
-        let windows = behind / limits.window.as_nanos() + 1;
-        let ahead = limits.window.as_nanos().saturating_mul(windows);
-        reset = u64::try_from(ahead).ok().and_then(|n| reset.checked_add(Duration::from_nanos(n)))?;
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.pacer.settle(ticket, Answer::Unanswered, self.window);
+        }
     }
-    let wait = reset.checked_duration_since(now)?.min(limits.max_delay).min(limits.window);
-    (!wait.is_zero()).then_some(wait)
 }
 
 /// Whether a wait of `wait` starting now ends by `deadline` (`None`: no deadline).
@@ -126,103 +346,4 @@ pub(crate) fn fits(deadline: Option<Instant>, wait: Duration) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const LIMITS: PacingLimits =
-        PacingLimits { max_in_flight: 4, window: Duration::from_secs(10), max_delay: Duration::from_secs(30) };
-
-    fn secs(n: u64) -> Duration {
-        Duration::from_secs(n)
-    }
-
-    fn reading(t0: Instant, remaining: u64, at: u64) -> RateLimitStatus {
-        RateLimitStatus { total: Some(100), remaining, observed_at: t0 + secs(at) }
-    }
-
-    #[test]
-    fn pacing_waits_for_the_next_reset_only_when_the_budget_is_nearly_spent() {
-        let t0 = Instant::now();
-        let reading = |remaining, at| reading(t0, remaining, at);
-        // Plenty left: no wait.
-        assert_eq!(pacing_delay(reading(5, 1), t0 + secs(5), LIMITS, t0 + secs(1)), None);
-        // Nearly spent, reset known to be at 5 s: wait until then.
-        assert_eq!(pacing_delay(reading(4, 1), t0 + secs(5), LIMITS, t0 + secs(2)), Some(secs(3)));
-        // A reading taken after the known reset belongs to the next window, which ends at 15 s.
-        assert_eq!(pacing_delay(reading(0, 7), t0 + secs(5), LIMITS, t0 + secs(8)), Some(secs(7)));
-        // A reading several windows after the known reset: the reset after it is found in one step.
-        assert_eq!(pacing_delay(reading(0, 37), t0 + secs(5), LIMITS, t0 + secs(40)), Some(secs(5)));
-        // The window the reading belongs to is over: no wait.
-        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), LIMITS, t0 + secs(6)), None);
-        // Never longer than the retry policy's maximum delay...
-        let short = PacingLimits { max_delay: secs(1), ..LIMITS };
-        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(5), short, t0 + secs(2)), Some(secs(1)));
-        // ...nor than one window, whatever reset moment was stored.
-        assert_eq!(pacing_delay(reading(0, 1), t0 + secs(3600), LIMITS, t0 + secs(2)), Some(secs(10)));
-    }
-
-    #[test]
-    fn a_reset_far_ahead_is_clamped_to_one_window_and_budget_ends_the_stall() {
-        let pacer = Pacer::new();
-        let t0 = Instant::now();
-        pacer.record(reading(t0, 0, 0));
-        pacer.learn_reset(crate::http::MAX_RETRY_AFTER, LIMITS.window, t0);
-        assert_eq!(pacer.delay(LIMITS, t0), Some(secs(10)));
-        assert_eq!(pacer.delay(LIMITS, t0 + secs(4)), Some(secs(6)));
-        // The clamped reset has passed: no wait, although the server had announced a day.
-        assert_eq!(pacer.delay(LIMITS, t0 + secs(11)), None);
-        // A reading that shows budget ends the stall at once, and wakes whoever is waiting.
-        let waiting = pacer.subscribe();
-        assert!(!waiting.has_changed().unwrap());
-        pacer.record(reading(t0, 399, 1));
-        assert!(waiting.has_changed().unwrap());
-        assert_eq!(pacer.delay(LIMITS, t0 + secs(1)), None);
-    }
-
-    #[test]
-    fn a_wait_fits_only_if_it_ends_by_the_deadline() {
-        assert!(fits(None, Duration::MAX));
-        let deadline = Instant::now() + secs(60);
-        assert!(fits(Some(deadline), secs(30)));
-        assert!(!fits(Some(deadline), secs(90)));
-        assert!(!fits(Some(deadline), Duration::MAX));
-        assert!(!fits(Some(Instant::now()), Duration::from_millis(1)));
-    }
-
-    fn pacer(http: &crate::Http) -> &Pacer {
-        http.pacing_parts().0
-    }
-
-    #[tokio::test]
-    async fn a_pacing_wait_holds_no_in_flight_slot() {
-        // A port nothing listens on: the request fails fast once it is finally sent.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let connector = crate::ScimBearer::for_loopback(&format!("http://127.0.0.1:{port}/scim/v2"), "t").unwrap();
-        let window = Duration::from_secs(60);
-        let client = crate::Client::builder(connector)
-            .timeout(Duration::from_secs(1))
-            .max_response_bytes(1024)
-            .retry_policy(crate::RetryPolicy::none().with_deadline(Duration::from_secs(120)))
-            .max_in_flight(2)
-            .rate_limit_window(window)
-            .build()
-            .unwrap();
-        let http = client.http().clone();
-        let now = Instant::now();
-        pacer(&http).record(RateLimitStatus { total: Some(400), remaining: 0, observed_at: now });
-        pacer(&http).learn_reset(Duration::from_secs(30), window, now);
-        let url = http.endpoint(&["Users", "u1"]).unwrap();
-        let waiting = tokio::spawn({
-            let http = http.clone();
-            async move { http.send(crate::Request::get(url, "/Users/{id}")).await }
-        });
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(!waiting.is_finished(), "the request did not wait for the window to reset");
-        assert_eq!(http.pacing_parts().1, 2, "a waiting request holds an in-flight slot");
-        // A reading that shows budget ends the wait at once.
-        pacer(&http).record(RateLimitStatus { total: Some(400), remaining: 399, observed_at: Instant::now() });
-        let result = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("still waiting").unwrap();
-        let error = result.expect_err("nothing listens on the port");
-        assert!(matches!(&error, crate::Error::Transport(t) if t.is_connect()), "{error:?}");
-    }
-}
+mod tests;
