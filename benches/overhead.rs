@@ -5,11 +5,15 @@
 //! path, reading and decoding the body. Each operation runs as `crate` and as `reqwest` in the same
 //! criterion group; compare the two (the machines are shared and noisy: read ratios, not times).
 //!
+//! `runtime_get_by_id` runs the crate's GET by id on a current-thread and on a multi-thread tokio
+//! runtime, and prints the process CPU per request of each.
+//!
 //! Run with `cargo bench --bench overhead`; CI builds it only.
 
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use identity_connectors::{Client, PageRequest, RetryPolicy, ScimBearer, User, UserId};
@@ -206,14 +210,24 @@ fn person() -> User {
         .build()
 }
 
-fn overhead(c: &mut Criterion) {
+/// Starts a canned server on its own thread; its SCIM base URL.
+fn canned_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("loopback");
     let base = format!("http://{}/scim/v2", listener.local_addr().expect("bound"));
     std::thread::spawn(move || serve(listener));
+    base
+}
+
+fn crate_client(base: &str) -> Client {
+    let connector = ScimBearer::for_loopback(base, TOKEN).expect("loopback URL");
+    Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client")
+}
+
+fn overhead(c: &mut Criterion) {
+    let base = canned_server();
     // Current-thread: a batch job's runtime, and the same for both sides.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let connector = ScimBearer::for_loopback(&base, TOKEN).expect("loopback URL");
-    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client");
+    let client = crate_client(&base);
     let bare = Bare { http: reqwest::Client::new(), base };
     let id = UserId::new(format!("{ID}-1"));
     let user = person();
@@ -255,5 +269,41 @@ fn overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, overhead);
+/// This process's CPU time (user + system, every thread: the canned server's included), from
+/// `/proc/self/stat` (Linux; zero elsewhere), in clock ticks of 10 ms.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (which may hold spaces): utime and stime are fields 14 and 15.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// The crate's GET by id on a current-thread runtime and on a multi-thread one (two workers, a
+/// service's default on this machine): criterion's wall time per request, and the process CPU per
+/// request over a fixed run, printed once (the README's advice for batch jobs).
+fn runtimes(c: &mut Criterion) {
+    const RUNS: u32 = 5_000;
+    let base = canned_server();
+    let id = UserId::new(format!("{ID}-1"));
+    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let mut group = c.benchmark_group("runtime_get_by_id");
+    for (label, runtime) in [("current_thread", &current), ("multi_thread", &multi)] {
+        // One client per runtime: a pooled connection is driven by the runtime that opened it.
+        let client = crate_client(&base);
+        runtime.block_on(client.get(&id)).expect("crate get");
+        let (started, cpu) = (Instant::now(), process_cpu());
+        for _ in 0..RUNS {
+            runtime.block_on(client.get(black_box(&id))).expect("get");
+        }
+        let (wall, cpu) = (started.elapsed() / RUNS, process_cpu().saturating_sub(cpu) / RUNS);
+        println!("runtime {label}: {wall:?} wall, {cpu:?} process CPU per GET by id ({RUNS} requests)");
+        group.bench_function(label, |b| b.iter(|| runtime.block_on(client.get(black_box(&id))).expect("get")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, overhead, runtimes);
 criterion_main!(benches);

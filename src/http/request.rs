@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::Serialize;
 use url::Url;
 
@@ -64,7 +65,8 @@ pub struct Request {
     method: Method,
     url: Url,
     path_template: &'static str,
-    body: Option<(&'static str, Vec<u8>)>,
+    /// Shared, not copied, by every attempt (and every clone of the request).
+    body: Option<(&'static str, Bytes)>,
     if_match: Option<String>,
 }
 
@@ -104,7 +106,7 @@ impl Request {
     pub fn json<T: Serialize + ?Sized>(mut self, content_type: &'static str, body: &T) -> Result<Self> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::invalid_input(format!("the request body could not be encoded: {e}"), Vec::new()))?;
-        self.body = Some((content_type, bytes));
+        self.body = Some((content_type, Bytes::from(bytes)));
         Ok(self)
     }
 
@@ -141,7 +143,12 @@ impl Request {
 
     /// The body, if any, with its content type.
     pub fn body(&self) -> Option<(&'static str, &[u8])> {
-        self.body.as_ref().map(|(ct, b)| (*ct, b.as_slice()))
+        self.body.as_ref().map(|(ct, b)| (*ct, b.as_ref()))
+    }
+
+    /// The body as the send path hands it to each attempt: the same bytes, never a copy.
+    pub(super) fn shared_body(&self) -> Option<(&'static str, Bytes)> {
+        self.body.clone()
     }
 }
 

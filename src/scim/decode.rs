@@ -1,0 +1,608 @@
+//! SCIM users and list responses read straight from the body into the typed model, with no
+//! `serde_json::Value` in between (only attributes the model has no field for are kept as values,
+//! in [`User::extra`]).
+//!
+//! The leniency is the codec's: attribute names in any case (the exact spelling wins over another
+//! case of the same name, otherwise the last one read does), booleans as `"True"`/`"0"` strings or
+//! 0/1 numbers, numbers and booleans where text belongs, `null`s. A body that is valid JSON never
+//! fails to deserialize here: what does not fit the model is reported as a value ([`ScimUser`],
+//! [`ScimList`]), so callers keep their own messages.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::resource::{RemoteUser, UserId};
+use crate::user::{ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User};
+
+/// Answers the listed JSON types with `$default`, consuming the value (`seq` and `map` skip their
+/// contents), for the visitors below that read only some types.
+macro_rules! otherwise {
+    ($default:expr; $($kind:ident)*) => { $( otherwise!(@$kind $default); )* };
+    (@scalars $default:expr) => {
+        otherwise!(@bool $default);
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($default)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($default)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($default)
+        }
+    };
+    (@bool $default:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($default)
+        }
+    };
+    (@str $default:expr) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($default)
+        }
+    };
+    (@unit $default:expr) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($default)
+        }
+    };
+    (@seq $default:expr) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($default)
+        }
+    };
+    (@map $default:expr) => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok($default)
+        }
+    };
+}
+
+/// An attribute name, borrowed from the body when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Which of `names` (in the model's spelling) `key` is, in any case, and whether it is spelt
+/// exactly so.
+fn known(key: &str, names: &[&str]) -> Option<(usize, bool)> {
+    names.iter().position(|name| name.eq_ignore_ascii_case(key)).map(|index| (index, names[index] == key))
+}
+
+/// Tracks, per attribute, whether its value came from the exact spelling, which no other case of
+/// the name may then replace.
+#[derive(Default)]
+struct Exact(u32);
+
+impl Exact {
+    /// Whether a value under a key that is (`exact`) or is not the exact spelling of attribute
+    /// `index` should be read; records it when it is.
+    fn take(&mut self, index: usize, exact: bool) -> bool {
+        let bit = 1u32 << index;
+        if self.0 & bit != 0 && !exact {
+            return false;
+        }
+        if exact {
+            self.0 |= bit;
+        }
+        true
+    }
+}
+
+/// A JSON scalar, as SCIM text or a boolean is read from it.
+enum Scalar {
+    Text(String),
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Other,
+}
+
+impl Scalar {
+    /// A string, or a number or boolean rendered as one (as [`codec::string`](super::codec::string)).
+    fn text(self) -> Option<String> {
+        match self {
+            Scalar::Text(s) => Some(s),
+            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::Unsigned(n) => Some(n.to_string()),
+            Scalar::Signed(n) => Some(n.to_string()),
+            Scalar::Float(n) => serde_json::Number::from_f64(n).map(|n| n.to_string()),
+            Scalar::Other => None,
+        }
+    }
+
+    /// A boolean, also from `"True"`/`"false"`/`"1"`/`"0"` strings or whole numbers (as
+    /// [`codec::boolean`](super::codec::boolean)).
+    fn boolean(self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(b),
+            Scalar::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Some(true),
+                "false" | "0" | "no" => Some(false),
+                _ => None,
+            },
+            Scalar::Unsigned(n) => i64::try_from(n).ok().map(|n| n != 0),
+            Scalar::Signed(n) => Some(n != 0),
+            Scalar::Float(_) | Scalar::Other => None,
+        }
+    }
+
+    /// A count: a whole non-negative number, or a string holding one.
+    fn count(self) -> Option<u64> {
+        match self {
+            Scalar::Unsigned(n) => Some(n),
+            Scalar::Text(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Signed(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Unsigned(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    Ok(map.next_value::<Scalar>()?.text())
+}
+
+/// Reads the object `map` into `T` by attribute: `set(target, index, map)` reads the value of
+/// attribute `names[index]`; other keys are skipped.
+fn read_object<'de, A, T>(
+    mut map: A,
+    names: &[&str],
+    target: &mut T,
+    mut set: impl FnMut(&mut T, usize, &mut A) -> Result<(), A::Error>,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+{
+    let mut exact = Exact::default();
+    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        match known(&key, names) {
+            Some((index, is_exact)) if exact.take(index, is_exact) => set(target, index, &mut map)?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `name`: its parts, `None` when it is not an object or has none.
+struct NameValue(Option<Name>);
+
+impl<'de> Deserialize<'de> for NameValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = NameValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM name")
+            }
+            otherwise!(NameValue(None); scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NameValue, A::Error> {
+                const NAMES: &[&str] =
+                    &["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"];
+                let mut n = Name::default();
+                read_object(map, NAMES, &mut n, |n, index, map| {
+                    let value = text(map)?;
+                    match index {
+                        0 => n.formatted = value,
+                        1 => n.family_name = value,
+                        2 => n.given_name = value,
+                        3 => n.middle_name = value,
+                        4 => n.honorific_prefix = value,
+                        _ => n.honorific_suffix = value,
+                    }
+                    Ok(())
+                })?;
+                Ok(NameValue((!n.is_empty()).then_some(n)))
+            }
+        }
+        deserializer.deserialize_any(NameVisitor)
+    }
+}
+
+/// One item of a multi-valued attribute: `None` unless it is an object with a `value`.
+struct Item(Option<MultiValue>);
+
+fn read_item<'de, A: MapAccess<'de>>(map: A) -> Result<Option<MultiValue>, A::Error> {
+    const NAMES: &[&str] = &["value", "type", "primary", "display"];
+    let mut item = (None, MultiValue::default());
+    read_object(map, NAMES, &mut item, |(value, item), index, map| {
+        match index {
+            0 => *value = text(map)?,
+            1 => item.kind = text(map)?,
+            2 => item.primary = map.next_value::<Scalar>()?.boolean(),
+            _ => item.display = text(map)?,
+        }
+        Ok(())
+    })?;
+    let (value, item) = item;
+    Ok(value.map(|value| MultiValue { value, ..item }))
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Item;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM multi-valued attribute's item")
+            }
+            otherwise!(Item(None); scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+                read_item(map).map(Item)
+            }
+        }
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+/// A multi-valued attribute (`emails`, `phoneNumbers`): a list of items, or one item alone.
+struct Multi(Vec<MultiValue>);
+
+impl<'de> Deserialize<'de> for Multi {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MultiVisitor;
+        impl<'de> Visitor<'de> for MultiVisitor {
+            type Value = Multi;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM multi-valued attribute")
+            }
+            otherwise!(Multi(Vec::new()); scalars str unit);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Multi, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(Item(item)) = seq.next_element()? {
+                    items.extend(item);
+                }
+                Ok(Multi(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Multi, A::Error> {
+                Ok(Multi(read_item(map)?.into_iter().collect()))
+            }
+        }
+        deserializer.deserialize_any(MultiVisitor)
+    }
+}
+
+/// The enterprise extension's `manager`: an object, or its id alone as a string.
+struct ManagerValue(Option<Manager>);
+
+impl<'de> Deserialize<'de> for ManagerValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ManagerVisitor;
+        impl<'de> Visitor<'de> for ManagerVisitor {
+            type Value = ManagerValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM manager")
+            }
+            otherwise!(ManagerValue(None); scalars unit seq);
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ManagerValue, E> {
+                Ok(ManagerValue(Some(Manager::new(v))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ManagerValue, A::Error> {
+                let mut manager = Manager { value: None, reference: None, display_name: None };
+                read_object(map, &["value", "$ref", "displayName"], &mut manager, |m, index, map| {
+                    let value = text(map)?;
+                    match index {
+                        0 => m.value = value,
+                        1 => m.reference = value,
+                        _ => m.display_name = value,
+                    }
+                    Ok(())
+                })?;
+                Ok(ManagerValue(Some(manager)))
+            }
+        }
+        deserializer.deserialize_any(ManagerVisitor)
+    }
+}
+
+/// The enterprise extension object; `None` when it is not an object or carries nothing.
+struct Enterprise(Option<EnterpriseAttributes>);
+
+impl<'de> Deserialize<'de> for Enterprise {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EnterpriseVisitor;
+        impl<'de> Visitor<'de> for EnterpriseVisitor {
+            type Value = Enterprise;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the SCIM enterprise extension")
+            }
+            otherwise!(Enterprise(None); scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Enterprise, A::Error> {
+                const NAMES: &[&str] =
+                    &["employeeNumber", "costCenter", "organization", "division", "department", "manager"];
+                let mut e = EnterpriseAttributes::default();
+                read_object(map, NAMES, &mut e, |e, index, map| {
+                    match index {
+                        0 => e.employee_number = text(map)?,
+                        1 => e.cost_center = text(map)?,
+                        2 => e.organization = text(map)?,
+                        3 => e.division = text(map)?,
+                        4 => e.department = text(map)?,
+                        _ => e.manager = map.next_value::<ManagerValue>()?.0,
+                    }
+                    Ok(())
+                })?;
+                Ok(Enterprise((!e.is_empty()).then_some(e)))
+            }
+        }
+        deserializer.deserialize_any(EnterpriseVisitor)
+    }
+}
+
+/// `meta`: only its `version` is read.
+struct Meta(Option<String>);
+
+impl<'de> Deserialize<'de> for Meta {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MetaVisitor;
+        impl<'de> Visitor<'de> for MetaVisitor {
+            type Value = Meta;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM meta object")
+            }
+            otherwise!(Meta(None); scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Meta, A::Error> {
+                let mut version = None;
+                read_object(map, &["version"], &mut version, |version, _, map| {
+                    *version = text(map)?;
+                    Ok(())
+                })?;
+                Ok(Meta(version))
+            }
+        }
+        deserializer.deserialize_any(MetaVisitor)
+    }
+}
+
+/// A SCIM user resource as read: its `id` and `meta.version` (if any) and its attributes, or
+/// [`NotAnObject`](ScimUser::NotAnObject).
+pub(crate) enum ScimUser {
+    /// A JSON object, read leniently. Extension objects are in [`User::extra`].
+    Read { id: Option<String>, version: Option<String>, user: User },
+    /// Any other JSON value.
+    NotAnObject,
+}
+
+/// The user attributes the model has a field for, in the model's spelling; the enterprise
+/// extension's URN is matched as a key too.
+const USER_ATTRIBUTES: &[&str] = &[
+    "schemas",
+    "meta",
+    "id",
+    "userName",
+    "externalId",
+    "name",
+    "displayName",
+    "nickName",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "active",
+    "emails",
+    "phoneNumbers",
+    ENTERPRISE_USER_SCHEMA,
+];
+
+impl ScimUser {
+    /// The resource with its `id`; a missing `id` or a non-object is an error message.
+    pub(crate) fn into_remote(self) -> Result<RemoteUser, String> {
+        let ScimUser::Read { id, version, user } = self else {
+            return Err(NOT_AN_OBJECT.to_string());
+        };
+        let id = id.ok_or_else(|| "the SCIM user has no `id`".to_string())?;
+        let mut remote = RemoteUser::new(UserId::new(id), user);
+        remote.version = version.filter(|v| !v.is_empty() && v.len() <= 256);
+        Ok(remote)
+    }
+}
+
+/// Why a value is no SCIM user.
+pub(crate) const NOT_AN_OBJECT: &str = "a SCIM user must be a JSON object";
+
+impl<'de> Deserialize<'de> for ScimUser {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UserVisitor;
+        impl<'de> Visitor<'de> for UserVisitor {
+            type Value = ScimUser;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM user")
+            }
+            otherwise!(ScimUser::NotAnObject; scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScimUser, A::Error> {
+                let (mut id, mut version, mut user) = (None, None, User::default());
+                let mut exact = Exact::default();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    let Some((index, is_exact)) = known(&key, USER_ATTRIBUTES) else {
+                        let value: Value = map.next_value()?;
+                        if !value.is_null() {
+                            user.extra.insert(key.into_owned(), value);
+                        }
+                        continue;
+                    };
+                    if !exact.take(index, is_exact) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    match index {
+                        0 => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        1 => version = map.next_value::<Meta>()?.0,
+                        2 => id = text(&mut map)?,
+                        3 => user.user_name = text(&mut map)?,
+                        4 => user.external_id = text(&mut map)?,
+                        5 => user.name = map.next_value::<NameValue>()?.0,
+                        6 => user.display_name = text(&mut map)?,
+                        7 => user.nick_name = text(&mut map)?,
+                        8 => user.title = text(&mut map)?,
+                        9 => user.user_type = text(&mut map)?,
+                        10 => user.preferred_language = text(&mut map)?,
+                        11 => user.locale = text(&mut map)?,
+                        12 => user.timezone = text(&mut map)?,
+                        13 => user.active = map.next_value::<Scalar>()?.boolean(),
+                        14 => user.emails = map.next_value::<Multi>()?.0,
+                        15 => user.phone_numbers = map.next_value::<Multi>()?.0,
+                        _ => user.enterprise = map.next_value::<Enterprise>()?.0,
+                    }
+                }
+                Ok(ScimUser::Read { id, version, user })
+            }
+        }
+        deserializer.deserialize_any(UserVisitor)
+    }
+}
+
+/// What `Resources` of a list response held that is not a list of users.
+pub(crate) enum ResourcesProblem {
+    /// It is not a list (nor `null`).
+    NotAList,
+    /// The resource at this index is not a user with an `id`, for this reason.
+    Resource(usize, String),
+}
+
+/// A SCIM list response as read, or [`NotAnObject`](ScimList::NotAnObject).
+pub(crate) enum ScimList {
+    /// A JSON object, read leniently.
+    Read {
+        total_results: Option<u64>,
+        start_index: Option<u64>,
+        items_per_page: Option<u64>,
+        /// The users on the page (none when `Resources` is missing or `null`).
+        resources: Result<Vec<RemoteUser>, ResourcesProblem>,
+    },
+    /// Any other JSON value.
+    NotAnObject,
+}
+
+/// `Resources`: every item read as a user; after the first that is not one, the rest are skipped.
+struct Resources(Result<Vec<RemoteUser>, ResourcesProblem>);
+
+impl<'de> Deserialize<'de> for Resources {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ResourcesVisitor;
+        impl<'de> Visitor<'de> for ResourcesVisitor {
+            type Value = Resources;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of SCIM users")
+            }
+            otherwise!(Resources(Err(ResourcesProblem::NotAList)); scalars str map);
+            fn visit_unit<E: de::Error>(self) -> Result<Resources, E> {
+                Ok(Resources(Ok(Vec::new())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Resources, A::Error> {
+                let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1000));
+                while let Some(user) = seq.next_element::<ScimUser>()? {
+                    match user.into_remote() {
+                        Ok(user) => users.push(user),
+                        Err(message) => {
+                            let problem = ResourcesProblem::Resource(users.len(), message);
+                            while seq.next_element::<IgnoredAny>()?.is_some() {}
+                            return Ok(Resources(Err(problem)));
+                        }
+                    }
+                }
+                Ok(Resources(Ok(users)))
+            }
+        }
+        deserializer.deserialize_any(ResourcesVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ScimList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = ScimList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM list response")
+            }
+            otherwise!(ScimList::NotAnObject; scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ScimList, A::Error> {
+                const NAMES: &[&str] = &["totalResults", "startIndex", "itemsPerPage", "Resources"];
+                let mut list = (None, None, None, Ok(Vec::new()));
+                read_object(map, NAMES, &mut list, |list, index, map| {
+                    match index {
+                        0 => list.0 = map.next_value::<Scalar>()?.count(),
+                        1 => list.1 = map.next_value::<Scalar>()?.count(),
+                        2 => list.2 = map.next_value::<Scalar>()?.count(),
+                        _ => list.3 = map.next_value::<Resources>()?.0,
+                    }
+                    Ok(())
+                })?;
+                let (total_results, start_index, items_per_page, resources) = list;
+                Ok(ScimList::Read { total_results, start_index, items_per_page, resources })
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
