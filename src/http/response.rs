@@ -59,9 +59,7 @@ impl Response {
             // A name that is no valid header name matches nothing; a value that is not visible
             // ASCII is skipped, as it cannot be read as text.
             Headers::Received(map) => map.get_all(name).iter().find_map(|value| value.to_str().ok()),
-            Headers::Given(list) => {
-                list.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-            }
+            Headers::Given(list) => list.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
         }
     }
 

@@ -270,8 +270,8 @@ pub(crate) fn user_from_value(value: Value) -> std::result::Result<(Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user::{Manager, MultiValue};
     use crate::interact::{INTERACT_USER_SCHEMA, InteractAttributes, InteractBuilderExt, InteractUserExt, LoginType};
+    use crate::user::{Manager, MultiValue};
     use serde_json::json;
 
     #[test]

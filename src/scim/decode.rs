@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::resource::{RemoteUser, UserId};
@@ -91,7 +91,15 @@ impl<'de> Deserialize<'de> for Key<'de> {
 /// Which of `names` (in the model's spelling) `key` is, in any case, and whether it is spelt
 /// exactly so.
 fn known(key: &str, names: &[&str]) -> Option<(usize, bool)> {
-    names.iter().position(|name| name.eq_ignore_ascii_case(key)).map(|index| (index, names[index] == key))
+    // The exact spelling first: most servers use it, and comparing it is cheaper (the length and
+    // the first byte rule out most names before their bytes are compared).
+    let first = key.as_bytes().first();
+    if let Some(index) =
+        names.iter().position(|name| name.len() == key.len() && name.as_bytes().first() == first && *name == key)
+    {
+        return Some((index, true));
+    }
+    names.iter().position(|name| name.eq_ignore_ascii_case(key)).map(|index| (index, false))
 }
 
 /// Tracks, per attribute, whether its value came from the exact spelling, which no other case of
@@ -205,8 +213,44 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
+/// A value read as SCIM text (see [`Scalar::text`]), without the detour through [`Scalar`] for
+/// the usual case, a string.
+struct Text(Option<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(Some(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(Some(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(Scalar::Bool(v).text()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(Scalar::Signed(v).text()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(Scalar::Unsigned(v).text()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(Scalar::Float(v).text()))
+            }
+            otherwise!(Text(None); unit seq map);
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
 fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
-    Ok(map.next_value::<Scalar>()?.text())
+    Ok(map.next_value::<Text>()?.0)
 }
 
 /// Reads the object `map` into `T` by attribute: `set(target, index, map)` reads the value of
@@ -459,11 +503,19 @@ impl ScimUser {
         let ScimUser::Read { id, version, user } = self else {
             return Err(NOT_AN_OBJECT.to_string());
         };
-        let id = id.ok_or_else(|| "the SCIM user has no `id`".to_string())?;
+        let id = id.ok_or_else(|| NO_ID.to_string())?;
         let mut remote = RemoteUser::new(UserId::new(id), user);
-        remote.version = version.filter(|v| !v.is_empty() && v.len() <= 256);
+        remote.version = usable_version(version);
         Ok(remote)
     }
+}
+
+/// Why a user resource cannot be used.
+const NO_ID: &str = "the SCIM user has no `id`";
+
+/// `meta.version`, if it can be sent back as `If-Match`: not empty, and short.
+fn usable_version(version: Option<String>) -> Option<String> {
+    version.filter(|v| !v.is_empty() && v.len() <= 256)
 }
 
 /// Why a value is no SCIM user.
@@ -471,15 +523,38 @@ pub(crate) const NOT_AN_OBJECT: &str = "a SCIM user must be a JSON object";
 
 impl<'de> Deserialize<'de> for ScimUser {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UserVisitor;
-        impl<'de> Visitor<'de> for UserVisitor {
-            type Value = ScimUser;
+        let mut user = User::default();
+        Ok(match UserInto(&mut user).deserialize(deserializer)? {
+            Some(Found { id, version }) => ScimUser::Read { id, version, user },
+            None => ScimUser::NotAnObject,
+        })
+    }
+}
+
+/// What a user object held besides the attributes written into the [`User`].
+struct Found {
+    id: Option<String>,
+    version: Option<String>,
+}
+
+/// Reads a SCIM user object into the given [`User`] (a default one), where it is to stay: the
+/// model is large, and a list page moved each of its users several times otherwise. `None` when
+/// the value is not an object.
+struct UserInto<'a>(&'a mut User);
+
+impl<'de> DeserializeSeed<'de> for UserInto<'_> {
+    type Value = Option<Found>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Found>, D::Error> {
+        struct UserVisitor<'a>(&'a mut User);
+        impl<'de> Visitor<'de> for UserVisitor<'_> {
+            type Value = Option<Found>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SCIM user")
             }
-            otherwise!(ScimUser::NotAnObject; scalars str unit seq);
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScimUser, A::Error> {
-                let (mut id, mut version, mut user) = (None, None, User::default());
+            otherwise!(None; scalars str unit seq);
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Found>, A::Error> {
+                let (mut id, mut version, user) = (None, None, self.0);
                 let mut exact = Exact::default();
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     let Some((index, is_exact)) = known(&key, USER_ATTRIBUTES) else {
@@ -515,10 +590,10 @@ impl<'de> Deserialize<'de> for ScimUser {
                         _ => user.enterprise = map.next_value::<Enterprise>()?.0,
                     }
                 }
-                Ok(ScimUser::Read { id, version, user })
+                Ok(Some(Found { id, version }))
             }
         }
-        deserializer.deserialize_any(UserVisitor)
+        deserializer.deserialize_any(UserVisitor(self.0))
     }
 }
 
@@ -547,9 +622,14 @@ pub(crate) enum ScimList {
 /// `Resources`: every item read as a user; after the first that is not one, the rest are skipped.
 struct Resources(Result<Vec<RemoteUser>, ResourcesProblem>);
 
-impl<'de> Deserialize<'de> for Resources {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ResourcesVisitor;
+/// Reads [`Resources`], with room for the page size the response stated before it (if any).
+struct ResourcesSeed(Option<u64>);
+
+impl<'de> DeserializeSeed<'de> for ResourcesSeed {
+    type Value = Resources;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Resources, D::Error> {
+        struct ResourcesVisitor(usize);
         impl<'de> Visitor<'de> for ResourcesVisitor {
             type Value = Resources;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -560,23 +640,41 @@ impl<'de> Deserialize<'de> for Resources {
                 Ok(Resources(Ok(Vec::new())))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Resources, A::Error> {
-                let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1000));
-                while let Some(user) = seq.next_element::<ScimUser>()? {
-                    match user.into_remote() {
-                        Ok(user) => users.push(user),
-                        Err(message) => {
-                            let problem = ResourcesProblem::Resource(users.len(), message);
-                            while seq.next_element::<IgnoredAny>()?.is_some() {}
-                            return Ok(Resources(Err(problem)));
+                // The stated size is only a hint from the network: bounded, so it cannot make a
+                // small body allocate much. One more for the slot that finds the list's end.
+                let expected = seq.size_hint().unwrap_or(self.0).min(MAX_RESERVED);
+                let mut users = Vec::with_capacity(expected + 1);
+                loop {
+                    // Each user is read in its place in the list (see `UserInto`).
+                    users.push(RemoteUser::new(UserId::new(String::new()), User::default()));
+                    let index = users.len() - 1;
+                    let Some(slot) = users.last_mut() else { break };
+                    let message = match seq.next_element_seed(UserInto(&mut slot.user))? {
+                        None => {
+                            users.pop();
+                            break;
                         }
-                    }
+                        Some(None) => NOT_AN_OBJECT.to_string(),
+                        Some(Some(Found { id: Some(id), version })) => {
+                            slot.id = UserId::new(id);
+                            slot.version = usable_version(version);
+                            continue;
+                        }
+                        Some(Some(Found { id: None, .. })) => NO_ID.to_string(),
+                    };
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    return Ok(Resources(Err(ResourcesProblem::Resource(index, message))));
                 }
                 Ok(Resources(Ok(users)))
             }
         }
-        deserializer.deserialize_any(ResourcesVisitor)
+        let hint = self.0.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        deserializer.deserialize_any(ResourcesVisitor(hint))
     }
 }
+
+/// The most users room is made for ahead of reading them.
+const MAX_RESERVED: usize = 1000;
 
 impl<'de> Deserialize<'de> for ScimList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -595,7 +693,8 @@ impl<'de> Deserialize<'de> for ScimList {
                         0 => list.0 = map.next_value::<Scalar>()?.count(),
                         1 => list.1 = map.next_value::<Scalar>()?.count(),
                         2 => list.2 = map.next_value::<Scalar>()?.count(),
-                        _ => list.3 = map.next_value::<Resources>()?.0,
+                        // `itemsPerPage`, when it came first, sizes the list.
+                        _ => list.3 = map.next_value_seed(ResourcesSeed(list.2))?.0,
                     }
                     Ok(())
                 })?;
