@@ -88,18 +88,39 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Which of `names` (in the model's spelling) `key` is, in any case, and whether it is spelt
-/// exactly so.
-fn known(key: &str, names: &[&str]) -> Option<(usize, bool)> {
-    // The exact spelling first: most servers use it, and comparing it is cheaper (the length and
-    // the first byte rule out most names before their bytes are compared).
-    let first = key.as_bytes().first();
-    if let Some(index) =
-        names.iter().position(|name| name.len() == key.len() && name.as_bytes().first() == first && *name == key)
-    {
+/// The attribute names of one kind of object, in the model's spelling, with a matcher of exactly
+/// those spellings (built by [`names!`], it compiles to comparisons of constant length, as
+/// serde's derived field matchers do).
+struct Names {
+    all: &'static [&'static str],
+    exact: fn(&str) -> Option<usize>,
+}
+
+macro_rules! names {
+    ($($name:expr),* $(,)?) => {
+        Names {
+            all: &[$($name),*],
+            exact: |key| {
+                let mut index = 0;
+                $(
+                    if key == $name {
+                        return Some(index);
+                    }
+                    index += 1;
+                )*
+                let _ = index;
+                None
+            },
+        }
+    };
+}
+
+/// Which of `names` `key` is, in any case, and whether it is spelt exactly so.
+fn known(key: &str, names: &Names) -> Option<(usize, bool)> {
+    if let Some(index) = (names.exact)(key) {
         return Some((index, true));
     }
-    names.iter().position(|name| name.eq_ignore_ascii_case(key)).map(|index| (index, false))
+    names.all.iter().position(|name| name.eq_ignore_ascii_case(key)).map(|index| (index, false))
 }
 
 /// Tracks, per attribute, whether its value came from the exact spelling, which no other case of
@@ -257,7 +278,7 @@ fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error>
 /// attribute `names[index]`; other keys are skipped.
 fn read_object<'de, A, T>(
     mut map: A,
-    names: &[&str],
+    names: &Names,
     target: &mut T,
     mut set: impl FnMut(&mut T, usize, &mut A) -> Result<(), A::Error>,
 ) -> Result<(), A::Error>
@@ -289,10 +310,10 @@ impl<'de> Deserialize<'de> for NameValue {
             }
             otherwise!(NameValue(None); scalars str unit seq);
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NameValue, A::Error> {
-                const NAMES: &[&str] =
-                    &["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"];
+                const NAMES: Names =
+                    names!["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"];
                 let mut n = Name::default();
-                read_object(map, NAMES, &mut n, |n, index, map| {
+                read_object(map, &NAMES, &mut n, |n, index, map| {
                     let value = text(map)?;
                     match index {
                         0 => n.formatted = value,
@@ -315,9 +336,9 @@ impl<'de> Deserialize<'de> for NameValue {
 struct Item(Option<MultiValue>);
 
 fn read_item<'de, A: MapAccess<'de>>(map: A) -> Result<Option<MultiValue>, A::Error> {
-    const NAMES: &[&str] = &["value", "type", "primary", "display"];
+    const NAMES: Names = names!["value", "type", "primary", "display"];
     let mut item = (None, MultiValue::default());
-    read_object(map, NAMES, &mut item, |(value, item), index, map| {
+    read_object(map, &NAMES, &mut item, |(value, item), index, map| {
         match index {
             0 => *value = text(map)?,
             1 => item.kind = text(map)?,
@@ -391,7 +412,7 @@ impl<'de> Deserialize<'de> for ManagerValue {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ManagerValue, A::Error> {
                 let mut manager = Manager { value: None, reference: None, display_name: None };
-                read_object(map, &["value", "$ref", "displayName"], &mut manager, |m, index, map| {
+                read_object(map, &names!["value", "$ref", "displayName"], &mut manager, |m, index, map| {
                     let value = text(map)?;
                     match index {
                         0 => m.value = value,
@@ -420,10 +441,10 @@ impl<'de> Deserialize<'de> for Enterprise {
             }
             otherwise!(Enterprise(None); scalars str unit seq);
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Enterprise, A::Error> {
-                const NAMES: &[&str] =
-                    &["employeeNumber", "costCenter", "organization", "division", "department", "manager"];
+                const NAMES: Names =
+                    names!["employeeNumber", "costCenter", "organization", "division", "department", "manager"];
                 let mut e = EnterpriseAttributes::default();
-                read_object(map, NAMES, &mut e, |e, index, map| {
+                read_object(map, &NAMES, &mut e, |e, index, map| {
                     match index {
                         0 => e.employee_number = text(map)?,
                         1 => e.cost_center = text(map)?,
@@ -455,7 +476,7 @@ impl<'de> Deserialize<'de> for Meta {
             otherwise!(Meta(None); scalars str unit seq);
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Meta, A::Error> {
                 let mut version = None;
-                read_object(map, &["version"], &mut version, |version, _, map| {
+                read_object(map, &names!["version"], &mut version, |version, _, map| {
                     *version = text(map)?;
                     Ok(())
                 })?;
@@ -477,7 +498,7 @@ pub(crate) enum ScimUser {
 
 /// The user attributes the model has a field for, in the model's spelling; the enterprise
 /// extension's URN is matched as a key too.
-const USER_ATTRIBUTES: &[&str] = &[
+const USER_ATTRIBUTES: Names = names![
     "schemas",
     "meta",
     "id",
@@ -557,7 +578,7 @@ impl<'de> DeserializeSeed<'de> for UserInto<'_> {
                 let (mut id, mut version, user) = (None, None, self.0);
                 let mut exact = Exact::default();
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    let Some((index, is_exact)) = known(&key, USER_ATTRIBUTES) else {
+                    let Some((index, is_exact)) = known(&key, &USER_ATTRIBUTES) else {
                         let value: Value = map.next_value()?;
                         if !value.is_null() {
                             user.extra.insert(key.into_owned(), value);
@@ -686,9 +707,9 @@ impl<'de> Deserialize<'de> for ScimList {
             }
             otherwise!(ScimList::NotAnObject; scalars str unit seq);
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ScimList, A::Error> {
-                const NAMES: &[&str] = &["totalResults", "startIndex", "itemsPerPage", "Resources"];
+                const NAMES: Names = names!["totalResults", "startIndex", "itemsPerPage", "Resources"];
                 let mut list = (None, None, None, Ok(Vec::new()));
-                read_object(map, NAMES, &mut list, |list, index, map| {
+                read_object(map, &NAMES, &mut list, |list, index, map| {
                     match index {
                         0 => list.0 = map.next_value::<Scalar>()?.count(),
                         1 => list.1 = map.next_value::<Scalar>()?.count(),

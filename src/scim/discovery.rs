@@ -152,6 +152,13 @@ impl ServerCapabilities {
         self.mutability.get(&format!("{urn}|{parent}")).copied()
     }
 
+    /// Whether a write is sent as it is: no attribute's mutability is known and no extension can be
+    /// undeclared, so `strip_read_only` removes only `id` and
+    /// `meta`.
+    pub(crate) fn adapts_nothing(&self) -> bool {
+        self.mutability.is_empty() && self.declared_schemas.is_none()
+    }
+
     /// Whether `/Schemas` gave the mutability of any attribute.
     pub(crate) fn knows_mutability(&self) -> bool {
         !self.mutability.is_empty()
