@@ -161,3 +161,22 @@ impl fmt::Debug for Request {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attempt_and_clone_shares_one_body() {
+        let url = Url::parse("https://example.com/Users").unwrap();
+        let request = Request::post(url, "/Users").json("application/scim+json", &serde_json::json!({"a": 1})).unwrap();
+        let (content_type, first) = request.shared_body().unwrap();
+        let (_, again) = request.clone().shared_body().unwrap();
+        assert_eq!(content_type, "application/scim+json");
+        assert_eq!(&first[..], br#"{"a":1}"#);
+        // The same bytes, not a copy.
+        assert_eq!(first.as_ptr(), again.as_ptr());
+        assert_eq!(request.body(), Some(("application/scim+json", &br#"{"a":1}"#[..])));
+        assert!(Request::get(Url::parse("https://example.com/").unwrap(), "/").shared_body().is_none());
+    }
+}

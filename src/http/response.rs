@@ -130,6 +130,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn received_headers_are_read_as_received() {
+        use reqwest::header::{HeaderName, HeaderValue};
+        let mut map = HeaderMap::new();
+        map.append(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from_static(" 5"));
+        // A value that is not visible ASCII cannot be read as text: the next one is.
+        map.append(HeaderName::from_static("etag"), HeaderValue::from_bytes(b"W/\"\xff\"").unwrap());
+        map.append(HeaderName::from_static("etag"), HeaderValue::from_static("W/\"2\""));
+        let credential =
+            Arc::new(Credential::new(&crate::Authorization::bearer(&"tok-123456".into()).unwrap()).unwrap());
+        let response = Response::received(200, map, Bytes::from_static(b"{}"), credential);
+        assert_eq!(response.header("X-RateLimit-Remaining"), Some(" 5"));
+        assert_eq!(response.header("ETag"), Some("W/\"2\""));
+        assert_eq!(response.header("retry-after"), None);
+        assert_eq!(response.header("not a header name"), None);
+        assert_eq!(response.body(), b"{}");
+        let given = Response::new(204, vec![("ETag".into(), "W/\"1\"".into())], Vec::new());
+        assert_eq!(given.header("etag"), Some("W/\"1\""));
+        assert!(given.is_empty());
+    }
+
+    #[test]
     fn retry_after_both_forms() {
         assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));

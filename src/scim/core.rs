@@ -342,3 +342,47 @@ fn fix_schemas(body: &mut Map<String, Value>) {
     }
     body.insert("schemas".to_string(), Value::Array(schemas.into_iter().map(Value::String).collect()));
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::interact::{InteractAttributes, InteractBuilderExt, LoginType};
+    use crate::scim::adapt::strip_read_only;
+
+    /// `create` sends the user's own JSON when `adapts_nothing`: that must be exactly what the
+    /// adaptation would have left of it.
+    #[test]
+    fn with_nothing_known_the_adapted_create_body_is_the_users_own_json() {
+        let nothing = ServerCapabilities::default();
+        assert!(nothing.adapts_nothing());
+        let users = [
+            User::builder("a@example.com").build(),
+            User::builder("b@example.com")
+                .external_id("E1")
+                .given_name("B")
+                .family_name("C")
+                .email("b@example.com")
+                .phone("555", "work")
+                .title("T")
+                .employee_number("7")
+                .department("D")
+                .manager("m-1")
+                .active(false)
+                .interact(InteractAttributes::new(LoginType::Saml).location("London"))
+                .build(),
+        ];
+        for user in users {
+            let own = serde_json::to_value(&user).unwrap();
+            let Value::Object(mut adapted) = own.clone() else { panic!("a user is an object") };
+            assert_eq!(strip_read_only(&mut adapted, &nothing), Vec::<String>::new());
+            fix_schemas(&mut adapted);
+            assert_eq!(Value::Object(adapted), own);
+        }
+        // A server that declared its schemas gets the adaptation.
+        let mut declared = ServerCapabilities::default();
+        declared.declared_schemas = Some(Default::default());
+        assert!(!declared.adapts_nothing());
+    }
+}

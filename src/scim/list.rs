@@ -88,6 +88,27 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_resource_is_named_by_its_index() {
+        let error = parse(r#"{"itemsPerPage":3,"Resources":[{"id":"1"},{"userName":"no id"},[2]]}"#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Could not decode the response (HTTP 200): resource #1 of the list: the SCIM user has no `id`"
+        );
+        let error = parse(r#"{"Resources":[{"id":"1"},"text"]}"#).unwrap_err();
+        assert!(error.to_string().ends_with("resource #1 of the list: a SCIM user must be a JSON object"), "{error}");
+    }
+
+    #[test]
+    fn a_stated_page_size_reserves_only_a_bounded_room() {
+        // `itemsPerPage` comes from the network: a huge one must not allocate for that many.
+        let list = parse(r#"{"itemsPerPage":18446744073709551615,"Resources":[{"id":"1"}]}"#).unwrap();
+        assert_eq!(list.resources.len(), 1);
+        assert!(list.resources.capacity() <= 1001, "{}", list.resources.capacity());
+        let list = parse(r#"{"itemsPerPage":"2","Resources":[{"id":"1"},{"id":"2"}]}"#).unwrap();
+        assert_eq!(list.resources.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+    }
+
+    #[test]
     fn rejects_what_cannot_be_a_list() {
         for body in
             ["", "<html>oops</html>", "[1]", r#"{"Resources":{"id":"1"}}"#, r#"{"Resources":[{"userName":"no id"}]}"#]

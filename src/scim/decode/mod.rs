@@ -433,3 +433,74 @@ impl<'de> DeserializeSeed<'de> for UserInto<'_> {
         deserializer.deserialize_any(UserVisitor(self.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::user::MultiValue;
+
+    fn from_bytes(body: &str) -> ScimUser {
+        serde_json::from_str(body).unwrap()
+    }
+
+    fn read(user: ScimUser) -> (Option<String>, Option<String>, User) {
+        match user {
+            ScimUser::Read { id, version, user } => (id, version, user),
+            ScimUser::NotAnObject => panic!("expected an object"),
+        }
+    }
+
+    /// The body is read straight from its bytes, and a `Value` through the same code: both reads
+    /// agree, quirks included (a key with an escape is not borrowed from the body).
+    #[test]
+    fn bytes_and_values_read_alike() {
+        for body in [
+            r#"{"ID":42,"UserName":"Bjensen","Active":"False","name":{"GivenName":"B","familyName":null},
+                "emails":[{"Value":"b@example.com","Primary":"True","type":"work"},{"primary":true},7],
+                "phoneNumbers":{"value":5551234,"type":"work"},"nickName":null,"groups":[{"value":"g1"}],
+                "urn:ietf:params:scim:schemas:extension:Enterprise:2.0:User":{"employeeNumber":7,"manager":"m1"},
+                "meta":{"version":"W/\"3\"","location":"x"},"schemas":[]}"#,
+            r#"{"id":"1","user\u004eame":"esc\u00e9","title":1.5,"active":1,"x-custom":{"a":[1,{}]},"timezone":true}"#,
+            r#"{"id":"2","name":"not an object","emails":"nor this","meta":[],"active":2.0}"#,
+            r#"{}"#,
+        ] {
+            let value: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(read(from_bytes(body)), read(ScimUser::deserialize(value).unwrap()), "{body}");
+        }
+        let (id, version, user) = read(from_bytes(
+            r#"{"ID":42,"UserName":"Bjensen","Active":"False","emails":[{"Value":"b@example.com","Primary":"True","type":"work"}],"meta":{"version":"W/\"3\""},"x":null,"title":1.5}"#,
+        ));
+        assert_eq!((id.as_deref(), version.as_deref()), (Some("42"), Some("W/\"3\"")));
+        assert_eq!(user.user_name.as_deref(), Some("Bjensen"));
+        assert_eq!(user.active, Some(false));
+        assert_eq!(user.title.as_deref(), Some("1.5"));
+        assert_eq!(user.emails, vec![MultiValue::new("b@example.com", "work").primary()]);
+        assert!(user.extra.is_empty(), "a null attribute is not kept: {:?}", user.extra);
+        let (_, _, user) = read(from_bytes(r#"{"user\u004eame":"esc\u00e9"}"#));
+        assert_eq!(user.user_name.as_deref(), Some("esc\u{e9}"));
+        for other in ["[1]", "\"x\"", "3", "null", "true"] {
+            assert!(matches!(from_bytes(other), ScimUser::NotAnObject), "{other}");
+        }
+    }
+
+    /// An attribute spelt exactly as the model spells it wins over another case of its name,
+    /// wherever the two stand; among other cases the last one read wins.
+    #[test]
+    fn the_exact_spelling_wins_over_another_case() {
+        for body in [
+            r#"{"userName":"exact","username":"other","name":{"givenName":"G","GIVENNAME":"X"}}"#,
+            r#"{"username":"other","userName":"exact","name":{"GIVENNAME":"X","givenName":"G"}}"#,
+        ] {
+            let (_, _, user) = read(from_bytes(body));
+            assert_eq!(user.user_name.as_deref(), Some("exact"), "{body}");
+            assert_eq!(user.given_name(), Some("G"), "{body}");
+        }
+        let (_, _, user) = read(from_bytes(r#"{"USERNAME":"first","UserName":"last"}"#));
+        assert_eq!(user.user_name.as_deref(), Some("last"));
+        let value = json!({"USERNAME": "first", "UserName": "last", "userName": "exact"});
+        let (_, _, user) = read(ScimUser::deserialize(value).unwrap());
+        assert_eq!(user.user_name.as_deref(), Some("exact"));
+    }
+}
