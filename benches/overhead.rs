@@ -323,6 +323,10 @@ fn overhead(c: &mut Criterion) {
     );
     let create = async || client.connector().create_user(client.http(), &user).await.expect("create");
     ratio("create", &runtime, 300, create, async || bare.create(&body).await);
+    // The look-up alone, the same exchange as `provision_existing`: what provisioning adds on top
+    // (the per-person lock, the answer's verification, the change check) is the difference.
+    let find = async || client.find_by_user_name("person0@example.com").await.expect("find");
+    ratio("find_existing", &runtime, 300, find, async || bare.list(&filter).await);
     let provision = async || client.provision(&existing).await.expect("provision");
     ratio("provision_existing", &runtime, 300, provision, async || bare.list(&filter).await);
     ratio(

@@ -305,6 +305,8 @@ use parts::{Enterprise, Meta, Multi, NameValue};
 
 /// A SCIM user resource as read: its `id` and `meta.version` (if any) and its attributes, or
 /// [`NotAnObject`](ScimUser::NotAnObject).
+// Transient: read, then moved into a `RemoteUser` at once; boxing would allocate for nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum ScimUser {
     /// A JSON object, read leniently. Extension objects are in [`User::extra`].
     Read { id: Option<String>, version: Option<String>, user: User },
