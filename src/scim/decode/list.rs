@@ -53,35 +53,43 @@ impl<'de> DeserializeSeed<'de> for ResourcesSeed {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Resources, A::Error> {
                 // The stated size is only a hint from the network: bounded, so it cannot make a
-                // small body allocate much. One more for the slot that finds the list's end.
-                let expected = seq.size_hint().unwrap_or(self.0).min(MAX_RESERVED);
-                let mut users = Vec::with_capacity(expected + 1);
-                loop {
-                    // Each user is read in its place in the list (see `UserInto`).
-                    users.push(RemoteUser::new(UserId::new(String::new()), User::default()));
-                    let index = users.len() - 1;
-                    let Some(slot) = users.last_mut() else { break };
-                    let message = match seq.next_element_seed(UserInto(&mut slot.user))? {
-                        None => {
-                            users.pop();
-                            break;
-                        }
-                        Some(None) => NOT_AN_OBJECT.to_string(),
-                        Some(Some(Found { id: Some(id), version })) => {
-                            slot.id = UserId::new(id);
-                            slot.version = usable_version(version);
+                // small body allocate much.
+                let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(self.0).min(MAX_RESERVED));
+                while let Some(found) = seq.next_element_seed(Appended(&mut users))? {
+                    let message = match found {
+                        Some(Found { id: Some(id), version }) => {
+                            if let Some(user) = users.last_mut() {
+                                user.id = UserId::new(id);
+                                user.version = usable_version(version);
+                            }
                             continue;
                         }
-                        Some(Some(Found { id: None, .. })) => NO_ID.to_string(),
+                        Some(Found { id: None, .. }) => NO_ID,
+                        None => NOT_AN_OBJECT,
                     };
+                    let index = users.len() - 1;
                     while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    return Ok(Resources(Err(ResourcesProblem::Resource(index, message))));
+                    return Ok(Resources(Err(ResourcesProblem::Resource(index, message.to_string()))));
                 }
                 Ok(Resources(Ok(users)))
             }
         }
         let hint = self.0.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
         deserializer.deserialize_any(ResourcesVisitor(hint))
+    }
+}
+
+/// Reads the next user of a list in its place at the end of the list: the slot is added only once
+/// the list is known to have another item (see `UserInto`).
+struct Appended<'a>(&'a mut Vec<RemoteUser>);
+
+impl<'de> DeserializeSeed<'de> for Appended<'_> {
+    type Value = Option<Found>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Found>, D::Error> {
+        self.0.push(RemoteUser::new(UserId::new(String::new()), User::default()));
+        let last = self.0.len() - 1;
+        UserInto(&mut self.0[last].user).deserialize(deserializer)
     }
 }
 
