@@ -3,17 +3,30 @@
 //! A canned HTTP/1.1 server (keep-alive, fixed answers, its own thread) serves both sides, so the
 //! figures differ only by client-side work: building the request, the auth header, the request
 //! path, reading and decoding the body. Each operation runs as `crate` and as `reqwest` in the same
-//! criterion group; compare the two (the machines are shared and noisy: read ratios, not times).
+//! criterion group; compare the two.
+//!
+//! The figure criterion reports is the client's CPU time per operation, not wall time: on a
+//! current-thread runtime every bit of client work (the connection task included) runs on the
+//! bench thread, so that thread's CPU clock counts exactly the client's work, and other processes
+//! on a shared machine do not inflate it. Read ratios within one run, not absolute times.
+//!
+//! `runtime_get_by_id` runs the crate's GET by id on a current-thread and on a multi-thread tokio
+//! runtime; there the figure is the whole process's CPU time per request (the canned server's
+//! share, the same for both, included), since a multi-thread runtime works on several threads.
 //!
 //! Run with `cargo bench --bench overhead`; CI builds it only.
 
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+#[cfg(not(target_os = "linux"))]
+use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use identity_connectors::{Client, PageRequest, RetryPolicy, ScimBearer, User, UserId};
 use serde::Deserialize;
+use tokio::runtime::Runtime;
 
 const TOKEN: &str = "bench-token-0123456789";
 const ID: &str = "2819c223-7f76-453a-919d-413861904646";
@@ -75,8 +88,46 @@ fn serve(listener: TcpListener) {
     let canned = std::sync::Arc::new(Canned::new());
     for stream in listener.incoming().flatten() {
         let canned = canned.clone();
-        std::thread::spawn(move || connection(stream, &canned));
+        std::thread::spawn(move || {
+            pin(Cpus::First);
+            connection(stream, &canned)
+        });
     }
+}
+
+/// Where a thread may run: on the first core, or anywhere.
+///
+/// The server and the measured client share the first core. Each thread's CPU clock counts only
+/// its own work either way; on separate cores every exchange would also wake an idle core, which
+/// on a virtual machine costs more than the whole exchange, the same for both sides, and would
+/// dilute the ratio.
+#[derive(Clone, Copy)]
+enum Cpus {
+    First,
+    Any,
+}
+
+/// Pins the calling thread (Linux; elsewhere nothing).
+fn pin(cpus: Cpus) {
+    #[cfg(target_os = "linux")]
+    {
+        let count = std::thread::available_parallelism().map_or(1, usize::from).min(libc::CPU_SETSIZE as usize);
+        let chosen = match cpus {
+            Cpus::First => 0..1,
+            Cpus::Any => 0..count,
+        };
+        // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET stays within CPU_SETSIZE (checked
+        // above); sched_setaffinity(0, …) applies to the calling thread and only reads the set.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            for cpu in chosen {
+                libc::CPU_SET(cpu, &mut set);
+            }
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpus;
 }
 
 fn connection(stream: TcpStream, canned: &Canned) {
@@ -113,7 +164,8 @@ fn connection(stream: TcpStream, canned: &Canned) {
     }
 }
 
-/// The typed user the hand-written side decodes: the fields the crate's `User` reads.
+/// The typed user the hand-written side decodes: the fields of the canned user the crate's
+/// `RemoteUser` holds.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)] // Decoded to do the same work as the crate; never read.
@@ -125,14 +177,23 @@ struct BareUser {
     name: Option<BareName>,
     emails: Option<Vec<BareEmail>>,
     title: Option<String>,
+    /// The crate keeps `meta.version` (for `If-Match`), so this side reads it too.
+    meta: Option<BareMeta>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 struct BareName {
+    formatted: Option<String>,
     given_name: Option<String>,
     family_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BareMeta {
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -206,54 +267,218 @@ fn person() -> User {
         .build()
 }
 
-fn overhead(c: &mut Criterion) {
+/// Starts a canned server on its own thread; its SCIM base URL.
+fn canned_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("loopback");
     let base = format!("http://{}/scim/v2", listener.local_addr().expect("bound"));
     std::thread::spawn(move || serve(listener));
+    base
+}
+
+fn crate_client(base: &str) -> Client {
+    let connector = ScimBearer::for_loopback(base, TOKEN).expect("loopback URL");
+    Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client")
+}
+
+fn overhead(c: &mut Criterion) {
+    let base = canned_server();
+    pin(Cpus::First);
     // Current-thread: a batch job's runtime, and the same for both sides.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let connector = ScimBearer::for_loopback(&base, TOKEN).expect("loopback URL");
-    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client");
-    let bare = Bare { http: reqwest::Client::new(), base };
+    let client = crate_client(&base);
+    // Configured as the crate configures its reqwest client (timeouts, User-Agent, no redirects),
+    // so both send the same bytes and arm the same timer per request.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("identity-connectors/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client");
+    let bare = Bare { http, base };
     let id = UserId::new(format!("{ID}-1"));
     let user = person();
     let body = serde_json::to_value(&user).expect("encodable");
+    let existing = person();
+    let filter = [("filter", "userName eq \"person0@example.com\"")];
+    let page = PageRequest::first(100);
+    let query = [("startIndex", "1"), ("count", "100")];
     // Discovery and connection set-up happen once, before measuring.
     runtime.block_on(async {
         client.get(&id).await.expect("crate get");
+        client.provision(&existing).await.expect("crate provision");
         bare.get(&format!("{ID}-1")).await;
     });
 
+    // Everything the client does runs on this thread (see the module documentation).
+    let cpu = Clock::Thread;
+
+    // The headline figures: crate ÷ reqwest per operation, from interleaved rounds.
+    ratio(
+        "get_by_id",
+        &runtime,
+        300,
+        async || client.get(&id).await.expect("get"),
+        async || bare.get(&format!("{ID}-1")).await,
+    );
+    let create = async || client.connector().create_user(client.http(), &user).await.expect("create");
+    ratio("create", &runtime, 300, create, async || bare.create(&body).await);
+    // The look-up alone, the same exchange as `provision_existing`: what provisioning adds on top
+    // (the per-person lock, the answer's verification, the change check) is the difference.
+    let find = async || client.find_by_user_name("person0@example.com").await.expect("find");
+    ratio("find_existing", &runtime, 300, find, async || bare.list(&filter).await);
+    let provision = async || client.provision(&existing).await.expect("provision");
+    ratio("provision_existing", &runtime, 300, provision, async || bare.list(&filter).await);
+    ratio(
+        "list_page_100",
+        &runtime,
+        40,
+        async || client.list_page(&page).await.expect("page"),
+        async || bare.list(&query).await,
+    );
+
     let mut group = c.benchmark_group("get_by_id");
-    group.bench_function("crate", |b| b.iter(|| runtime.block_on(client.get(black_box(&id))).expect("get")));
-    group.bench_function("reqwest", |b| b.iter(|| runtime.block_on(bare.get(black_box(&format!("{ID}-1"))))));
+    group.bench_function("crate", |b| {
+        b.iter_custom(|n| cpu.measure(n, &runtime, &mut async || client.get(black_box(&id)).await.expect("get")))
+    });
+    group.bench_function("reqwest", |b| {
+        b.iter_custom(|n| cpu.measure(n, &runtime, &mut async || bare.get(black_box(&format!("{ID}-1"))).await))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("create");
     group.bench_function("crate", |b| {
-        b.iter(|| runtime.block_on(client.connector().create_user(client.http(), black_box(&user))).expect("create"))
+        b.iter_custom(|n| {
+            cpu.measure(n, &runtime, &mut async || {
+                client.connector().create_user(client.http(), black_box(&user)).await.expect("create")
+            })
+        })
     });
-    group.bench_function("reqwest", |b| b.iter(|| runtime.block_on(bare.create(black_box(&body)))));
+    group.bench_function("reqwest", |b| {
+        b.iter_custom(|n| cpu.measure(n, &runtime, &mut async || bare.create(black_box(&body)).await))
+    });
     group.finish();
 
     // Provision of an existing person against the raw look-up it costs: the answer matches, so the
     // crate sends no write.
-    let existing = person();
     let mut group = c.benchmark_group("provision_existing");
     group.bench_function("crate", |b| {
-        b.iter(|| runtime.block_on(client.provision(black_box(&existing))).expect("provision"))
+        b.iter_custom(|n| {
+            cpu.measure(n, &runtime, &mut async || client.provision(black_box(&existing)).await.expect("provision"))
+        })
     });
-    let filter = [("filter", "userName eq \"person0@example.com\"")];
-    group.bench_function("reqwest", |b| b.iter(|| runtime.block_on(bare.list(black_box(&filter)))));
+    group.bench_function("reqwest", |b| {
+        b.iter_custom(|n| cpu.measure(n, &runtime, &mut async || bare.list(black_box(&filter)).await))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("list_page_100");
-    let page = PageRequest::first(100);
-    group.bench_function("crate", |b| b.iter(|| runtime.block_on(client.list_page(black_box(&page))).expect("page")));
-    let query = [("startIndex", "1"), ("count", "100")];
-    group.bench_function("reqwest", |b| b.iter(|| runtime.block_on(bare.list(black_box(&query)))));
+    group.bench_function("crate", |b| {
+        b.iter_custom(|n| {
+            cpu.measure(n, &runtime, &mut async || client.list_page(black_box(&page)).await.expect("page"))
+        })
+    });
+    group.bench_function("reqwest", |b| {
+        b.iter_custom(|n| cpu.measure(n, &runtime, &mut async || bare.list(black_box(&query)).await))
+    });
     group.finish();
 }
 
-criterion_group!(benches, overhead);
+/// A CPU clock: this thread's (`CLOCK_THREAD_CPUTIME_ID`) or the whole process's
+/// (`CLOCK_PROCESS_CPUTIME_ID`). Linux only; elsewhere it falls back to wall time.
+#[derive(Clone, Copy)]
+enum Clock {
+    Thread,
+    Process,
+}
+
+impl Clock {
+    #[cfg(target_os = "linux")]
+    fn now(self) -> Duration {
+        let id = match self {
+            Clock::Thread => libc::CLOCK_THREAD_CPUTIME_ID,
+            Clock::Process => libc::CLOCK_PROCESS_CPUTIME_ID,
+        };
+        let mut time = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `time` is a valid, writable timespec; both clock ids exist on every Linux.
+        let status = unsafe { libc::clock_gettime(id, &mut time) };
+        assert_eq!(status, 0, "clock_gettime");
+        Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn now(self) -> Duration {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        START.get_or_init(Instant::now).elapsed()
+    }
+
+    /// The time on this clock that `iters` runs of `work` on `runtime` take.
+    fn measure<T>(self, iters: u64, runtime: &Runtime, work: &mut impl AsyncFnMut() -> T) -> Duration {
+        let start = self.now();
+        for _ in 0..iters {
+            black_box(runtime.block_on(work()));
+        }
+        self.now().saturating_sub(start)
+    }
+}
+
+/// Rounds of the headline comparison; each runs `per_round` operations of each side, the side
+/// that goes first alternating.
+const ROUNDS: usize = 15;
+
+/// Prints the median over [`ROUNDS`] interleaved rounds of the crate's thread CPU time ÷ the
+/// hand-written client's for one operation: interleaving puts both sides under the same machine
+/// load, which consecutive criterion runs on a shared machine do not.
+fn ratio<A, B, T, U>(label: &str, runtime: &Runtime, per_round: u64, mut krate: A, mut bare: B)
+where
+    A: AsyncFnMut() -> T,
+    B: AsyncFnMut() -> U,
+{
+    let mut rounds: Vec<(f64, Duration, Duration)> = (0..ROUNDS)
+        .map(|round| {
+            let (k, b) = if round % 2 == 0 {
+                let k = Clock::Thread.measure(per_round, runtime, &mut krate);
+                (k, Clock::Thread.measure(per_round, runtime, &mut bare))
+            } else {
+                let b = Clock::Thread.measure(per_round, runtime, &mut bare);
+                (Clock::Thread.measure(per_round, runtime, &mut krate), b)
+            };
+            let per_op = |d: Duration| d / per_round as u32;
+            (k.as_secs_f64() / b.as_secs_f64().max(1e-9), per_op(k), per_op(b))
+        })
+        .collect();
+    rounds.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let (median, k, b) = rounds[ROUNDS / 2];
+    let (low, high) = (rounds[0].0, rounds[ROUNDS - 1].0);
+    println!(
+        "ratio {label}: crate ÷ reqwest = {median:.3}× (median of {ROUNDS} interleaved rounds of {per_round}; \
+         range {low:.2}–{high:.2}×; CPU per operation {k:.1?} vs {b:.1?})"
+    );
+}
+
+/// The crate's GET by id on a current-thread runtime and on a multi-thread one (two workers, the
+/// default on this machine): the process CPU per request (the README's advice for batch jobs).
+fn runtimes(c: &mut Criterion) {
+    let base = canned_server();
+    // Unpinned (its workers would inherit a pin): a multi-thread runtime may use every core, as in
+    // a service.
+    pin(Cpus::Any);
+    let id = UserId::new(format!("{ID}-1"));
+    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let mut group = c.benchmark_group("runtime_get_by_id");
+    for (label, runtime) in [("current_thread", &current), ("multi_thread", &multi)] {
+        // One client per runtime: a pooled connection is driven by the runtime that opened it.
+        let client = crate_client(&base);
+        runtime.block_on(client.get(&id)).expect("crate get");
+        group.bench_function(label, |b| {
+            b.iter_custom(|n| {
+                Clock::Process.measure(n, runtime, &mut async || client.get(black_box(&id)).await.expect("get"))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, overhead, runtimes);
 criterion_main!(benches);

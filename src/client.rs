@@ -348,7 +348,9 @@ impl Client {
 
     /// [`provision`](Self::provision) with an explicit policy for existing users.
     pub async fn provision_with(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
-        self.traced("provision", self.provision_inner(user, policy)).await
+        // Boxed where it is made: the lifecycle's future is large, and each layer around it
+        // (trace span, call deadline) would otherwise copy all of it.
+        self.traced("provision", Box::pin(self.provision_inner(user, policy))).await
     }
 
     async fn provision_inner(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {

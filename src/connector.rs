@@ -273,6 +273,24 @@ pub trait Connector: Send + Sync + fmt::Debug {
     }
 }
 
+/// The future an `#[async_trait]` method returns.
+type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A forwarding method with the signature `#[async_trait]` gives the trait's `async fn`, returning
+/// the wrapped connector's future itself.
+macro_rules! forward_boxed {
+    ($name:ident<$($life:lifetime),*>($($arg:ident: $ty:ty),* $(,)?) -> $out:ty) => {
+        fn $name<'life0, $($life,)* 'async_trait>(&'life0 self, $($arg: $ty),*) -> Boxed<'async_trait, $out>
+        where
+            'life0: 'async_trait,
+            $($life: 'async_trait,)*
+            Self: 'async_trait,
+        {
+            (**self).$name($($arg),*)
+        }
+    };
+}
+
 macro_rules! forward_connector {
     ($ty:ty) => {
         #[async_trait]
@@ -310,48 +328,24 @@ macro_rules! forward_connector {
             fn comparable(&self, user: &User) -> User {
                 (**self).comparable(user)
             }
-            async fn test_connection(&self, http: &Http) -> Result<()> {
-                (**self).test_connection(http).await
-            }
-            async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
-                (**self).create_user(http, user).await
-            }
-            async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
-                (**self).get_user(http, id).await
-            }
-            async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-                (**self).find_user(http, lookup).await
-            }
-            async fn find_before_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-                (**self).find_before_create(http, lookup).await
-            }
-            async fn update_user(
-                &self,
-                http: &Http,
-                id: &UserId,
-                changes: &User,
-                current: Option<&RemoteUser>,
-            ) -> Result<UpdateOutcome> {
-                (**self).update_user(http, id, changes, current).await
-            }
-            async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
-                (**self).set_active(http, id, active).await
-            }
-            async fn delete_user(&self, http: &Http, id: &UserId) -> Result<()> {
-                (**self).delete_user(http, id).await
-            }
-            async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
-                (**self).list_users(http, page).await
-            }
-            async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
-                (**self).create_user_reporting(http, user).await
-            }
-            async fn set_active_of(&self, http: &Http, user: &RemoteUser, active: bool) -> Result<()> {
-                (**self).set_active_of(http, user, active).await
-            }
-            async fn discovery(&self, http: &Http, refresh: bool) -> Option<Vec<String>> {
-                (**self).discovery(http, refresh).await
-            }
+            // The wrapped connector's boxed futures are handed on as they are, not boxed again.
+            forward_boxed!(test_connection<'life1>(http: &'life1 Http) -> Result<()>);
+            forward_boxed!(create_user<'life1, 'life2>(http: &'life1 Http, user: &'life2 User) -> Result<RemoteUser>);
+            forward_boxed!(get_user<'life1, 'life2>(http: &'life1 Http, id: &'life2 UserId) -> Result<RemoteUser>);
+            forward_boxed!(find_user<'life1, 'life2>(http: &'life1 Http, lookup: &'life2 Lookup) -> Result<Option<RemoteUser>>);
+            forward_boxed!(find_before_create<'life1, 'life2>(http: &'life1 Http, lookup: &'life2 Lookup) -> Result<Option<RemoteUser>>);
+            forward_boxed!(update_user<'life1, 'life2, 'life3, 'life4>(
+                http: &'life1 Http,
+                id: &'life2 UserId,
+                changes: &'life3 User,
+                current: Option<&'life4 RemoteUser>
+            ) -> Result<UpdateOutcome>);
+            forward_boxed!(set_active<'life1, 'life2>(http: &'life1 Http, id: &'life2 UserId, active: bool) -> Result<()>);
+            forward_boxed!(delete_user<'life1, 'life2>(http: &'life1 Http, id: &'life2 UserId) -> Result<()>);
+            forward_boxed!(list_users<'life1, 'life2>(http: &'life1 Http, page: &'life2 PageRequest) -> Result<UserPage>);
+            forward_boxed!(create_user_reporting<'life1, 'life2>(http: &'life1 Http, user: &'life2 User) -> Result<(RemoteUser, Vec<String>)>);
+            forward_boxed!(set_active_of<'life1, 'life2>(http: &'life1 Http, user: &'life2 RemoteUser, active: bool) -> Result<()>);
+            forward_boxed!(discovery<'life1>(http: &'life1 Http, refresh: bool) -> Option<Vec<String>>);
             fn groups(&self) -> Option<&dyn GroupConnector> {
                 (**self).groups()
             }

@@ -250,7 +250,8 @@ impl User {
         }
         let name = match (&self.name, &current.name) {
             (Some(d), c) => {
-                let c = c.clone().unwrap_or_default();
+                let none = Name::default();
+                let c = c.as_ref().unwrap_or(&none);
                 let n = Name {
                     formatted: pick(&d.formatted, &c.formatted),
                     family_name: pick(&d.family_name, &c.family_name),
@@ -265,7 +266,8 @@ impl User {
         };
         let enterprise = match (&self.enterprise, &current.enterprise) {
             (Some(d), c) => {
-                let c = c.clone().unwrap_or_default();
+                let none = EnterpriseAttributes::default();
+                let c = c.as_ref().unwrap_or(&none);
                 let e = EnterpriseAttributes {
                     employee_number: pick(&d.employee_number, &c.employee_number),
                     cost_center: pick(&d.cost_center, &c.cost_center),

@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use reqwest::header::HeaderValue;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
@@ -314,16 +315,13 @@ impl Http {
         if let Some(etag) = request.if_match_value() {
             builder = builder.header(reqwest::header::IF_MATCH, etag);
         }
-        if let Some((content_type, body)) = request.body() {
-            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body.to_vec());
+        if let Some((content_type, body)) = request.shared_body() {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body);
         }
-        let response = builder.send().await.map_err(|e| self.transport_error(request, &e))?;
+        let mut response = builder.send().await.map_err(|e| self.transport_error(request, &e))?;
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
-            .collect();
+        // Kept as received, not copied into strings; reading the body needs no header.
+        let headers = std::mem::take(response.headers_mut());
         let body = self.read_body(request, status, response).await?;
         let response = Response::received(status, headers, body, Arc::clone(credential));
         pass.observe(&response);
@@ -335,22 +333,38 @@ impl Http {
         Err(Error::from_response(error, retry_after))
     }
 
-    async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Vec<u8>> {
+    async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Bytes> {
         let cap = self.config.max_response_bytes;
         let too_large = || -> Error {
             DecodeError::new(Some(status), format!("the response body exceeds the {cap}-byte limit"), &[]).into()
         };
-        if response.content_length().is_some_and(|len| len > cap as u64) {
+        let announced = response.content_length();
+        if announced.is_some_and(|len| len > cap as u64) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // A body that arrives in one chunk is kept as that chunk; only a split one is copied, once.
+        let mut first: Option<Bytes> = None;
+        let mut joined: Vec<u8> = Vec::new();
+        let mut received = 0usize;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(request, &e))? {
-            if body.len() + chunk.len() > cap {
+            received = received.saturating_add(chunk.len());
+            if received > cap {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
+            match first.take() {
+                None if joined.is_empty() => first = Some(chunk),
+                earlier => {
+                    if let Some(earlier) = earlier {
+                        // Within the cap, checked above.
+                        let expected = announced.and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
+                        joined.reserve(expected.max(received));
+                        joined.extend_from_slice(&earlier);
+                    }
+                    joined.extend_from_slice(&chunk);
+                }
+            }
         }
-        Ok(body)
+        Ok(first.unwrap_or_else(|| Bytes::from(joined)))
     }
 
     fn transport_error(&self, request: &Request, error: &reqwest::Error) -> Error {

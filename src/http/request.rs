@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::Serialize;
 use url::Url;
 
@@ -64,7 +65,8 @@ pub struct Request {
     method: Method,
     url: Url,
     path_template: &'static str,
-    body: Option<(&'static str, Vec<u8>)>,
+    /// Shared, not copied, by every attempt (and every clone of the request).
+    body: Option<(&'static str, Bytes)>,
     if_match: Option<String>,
 }
 
@@ -104,7 +106,7 @@ impl Request {
     pub fn json<T: Serialize + ?Sized>(mut self, content_type: &'static str, body: &T) -> Result<Self> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::invalid_input(format!("the request body could not be encoded: {e}"), Vec::new()))?;
-        self.body = Some((content_type, bytes));
+        self.body = Some((content_type, Bytes::from(bytes)));
         Ok(self)
     }
 
@@ -141,7 +143,12 @@ impl Request {
 
     /// The body, if any, with its content type.
     pub fn body(&self) -> Option<(&'static str, &[u8])> {
-        self.body.as_ref().map(|(ct, b)| (*ct, b.as_slice()))
+        self.body.as_ref().map(|(ct, b)| (*ct, b.as_ref()))
+    }
+
+    /// The body as the send path hands it to each attempt: the same bytes, never a copy.
+    pub(super) fn shared_body(&self) -> Option<(&'static str, Bytes)> {
+        self.body.clone()
     }
 }
 
@@ -152,5 +159,24 @@ impl fmt::Debug for Request {
             .field("path", &self.path_template)
             .field("body_bytes", &self.body.as_ref().map(|(_, b)| b.len()))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attempt_and_clone_shares_one_body() {
+        let url = Url::parse("https://example.com/Users").unwrap();
+        let request = Request::post(url, "/Users").json("application/scim+json", &serde_json::json!({"a": 1})).unwrap();
+        let (content_type, first) = request.shared_body().unwrap();
+        let (_, again) = request.clone().shared_body().unwrap();
+        assert_eq!(content_type, "application/scim+json");
+        assert_eq!(&first[..], br#"{"a":1}"#);
+        // The same bytes, not a copy.
+        assert_eq!(first.as_ptr(), again.as_ptr());
+        assert_eq!(request.body(), Some(("application/scim+json", &br#"{"a":1}"#[..])));
+        assert!(Request::get(Url::parse("https://example.com/").unwrap(), "/").shared_body().is_none());
     }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
@@ -14,27 +16,31 @@ use crate::error::{DecodeError, Result};
 #[derive(Clone)]
 pub struct Response {
     status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    headers: Headers,
+    body: Bytes,
     /// The credential its request was sent with, redacted from every excerpt and message built
     /// from the body (servers echo what they were sent). `None` when built by hand.
     credential: Option<Arc<Credential>>,
 }
 
+/// The headers, kept as they came: the transport's map is not copied into strings.
+#[derive(Clone)]
+enum Headers {
+    /// As the request path received them.
+    Received(HeaderMap),
+    /// As given to [`Response::new`].
+    Given(Vec<(String, String)>),
+}
+
 impl Response {
     /// A response from its parts (for connector tests and the sandbox).
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        Response { status, headers, body, credential: None }
+        Response { status, headers: Headers::Given(headers), body: Bytes::from(body), credential: None }
     }
 
     /// A response the request path received for a request sent with `credential`.
-    pub(super) fn received(
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-        credential: Arc<Credential>,
-    ) -> Self {
-        Response { status, headers, body, credential: Some(credential) }
+    pub(super) fn received(status: u16, headers: HeaderMap, body: Bytes, credential: Arc<Credential>) -> Self {
+        Response { status, headers: Headers::Received(headers), body, credential: Some(credential) }
     }
 
     /// The HTTP status.
@@ -49,7 +55,12 @@ impl Response {
 
     /// The first value of header `name` (case-insensitive), if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        match &self.headers {
+            // A name that is no valid header name matches nothing; a value that is not visible
+            // ASCII is skipped, as it cannot be read as text.
+            Headers::Received(map) => map.get_all(name).iter().find_map(|value| value.to_str().ok()),
+            Headers::Given(list) => list.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
+        }
     }
 
     /// The body.
@@ -117,6 +128,27 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn received_headers_are_read_as_received() {
+        use reqwest::header::{HeaderName, HeaderValue};
+        let mut map = HeaderMap::new();
+        map.append(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from_static(" 5"));
+        // A value that is not visible ASCII cannot be read as text: the next one is.
+        map.append(HeaderName::from_static("etag"), HeaderValue::from_bytes(b"W/\"\xff\"").unwrap());
+        map.append(HeaderName::from_static("etag"), HeaderValue::from_static("W/\"2\""));
+        let credential =
+            Arc::new(Credential::new(&crate::Authorization::bearer(&"tok-123456".into()).unwrap()).unwrap());
+        let response = Response::received(200, map, Bytes::from_static(b"{}"), credential);
+        assert_eq!(response.header("X-RateLimit-Remaining"), Some(" 5"));
+        assert_eq!(response.header("ETag"), Some("W/\"2\""));
+        assert_eq!(response.header("retry-after"), None);
+        assert_eq!(response.header("not a header name"), None);
+        assert_eq!(response.body(), b"{}");
+        let given = Response::new(204, vec![("ETag".into(), "W/\"1\"".into())], Vec::new());
+        assert_eq!(given.header("etag"), Some("W/\"1\""));
+        assert!(given.is_empty());
+    }
 
     #[test]
     fn retry_after_both_forms() {

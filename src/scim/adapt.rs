@@ -181,20 +181,27 @@ fn key_of(object: &Map<String, Value>, name: &str) -> String {
 pub(crate) fn strip_read_only(resource: &mut Map<String, Value>, capabilities: &ServerCapabilities) -> Vec<String> {
     let read_only = |path: &str| capabilities.mutability(path) == Some(Mutability::ReadOnly);
     let mut removed = Vec::new();
-    resource.retain(|key, _| !key.eq_ignore_ascii_case("meta") && !key.eq_ignore_ascii_case("id"));
-    let keys: Vec<String> = resource.keys().filter(|k| !k.eq_ignore_ascii_case("schemas")).cloned().collect();
-    for key in keys {
-        let is_urn = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
-        if (is_urn && !capabilities.declares(&key)) || (!is_urn && read_only(&key)) {
-            match resource.remove(&key) {
-                Some(Value::Object(inner)) if is_urn => {
-                    removed.extend(inner.keys().map(|name| format!("{key}:{name}")))
-                }
-                _ => removed.push(key),
-            }
-            continue;
+    // One pass, in place: no copy of the keys.
+    resource.retain(|key, value| {
+        if key.eq_ignore_ascii_case("meta") || key.eq_ignore_ascii_case("id") {
+            return false;
         }
-        let Some(Value::Object(inner)) = resource.get_mut(&key) else { continue };
+        if key.eq_ignore_ascii_case("schemas") {
+            return true;
+        }
+        let is_urn = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+        if (is_urn && !capabilities.declares(key)) || (!is_urn && read_only(key)) {
+            match value {
+                Value::Object(inner) if is_urn => removed.extend(inner.keys().map(|name| format!("{key}:{name}"))),
+                _ => removed.push(key.clone()),
+            }
+            return false;
+        }
+        // Without known mutabilities no sub-attribute can be read-only: skip building their paths.
+        let Value::Object(inner) = value else { return true };
+        if !capabilities.knows_mutability() {
+            return true;
+        }
         let separator = if is_urn { ':' } else { '.' };
         inner.retain(|name, value| {
             let path = format!("{key}{separator}{name}");
@@ -214,7 +221,8 @@ pub(crate) fn strip_read_only(resource: &mut Map<String, Value>, capabilities: &
             }
             true
         });
-    }
+        true
+    });
     removed.retain(|path| !path.eq_ignore_ascii_case("groups"));
     removed
 }

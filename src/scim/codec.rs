@@ -35,8 +35,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{DecodeError, Error, Result};
 use crate::extension::{ErasedExtension, UserExtension};
-use crate::resource::{RemoteUser, UserId};
-use crate::user::{CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, EnterpriseAttributes, Manager, MultiValue, Name, User};
+use crate::scim::decode::{NOT_AN_OBJECT, ScimUser};
+use crate::user::{CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, User};
 
 impl User {
     /// The schema URNs this user's SCIM JSON carries: core, then enterprise when present, then
@@ -121,8 +121,11 @@ impl<'de> Deserialize<'de> for User {
     /// Reads SCIM JSON leniently. Extension objects stay in [`User::extra`]; read them into their
     /// types with [`ScimExtensions::decode_user`] or [`ScimExtensions::lift`].
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        user_from_value(value).map(|(_, user)| user).map_err(de::Error::custom)
+        // Straight into the model, no `Value` in between (see `decode`).
+        match ScimUser::deserialize(deserializer)? {
+            ScimUser::Read { user, .. } => Ok(user),
+            ScimUser::NotAnObject => Err(de::Error::custom(NOT_AN_OBJECT)),
+        }
     }
 }
 
@@ -222,18 +225,9 @@ impl fmt::Debug for ScimExtensions {
 
 /// Reads a SCIM user resource (with its server-assigned `id`) leniently. Extension objects stay
 /// in [`User::extra`].
-pub(crate) fn remote_user_from_scim(value: Value) -> std::result::Result<RemoteUser, String> {
-    let version = value
-        .as_object()
-        .and_then(|map| field(map, "meta"))
-        .and_then(Value::as_object)
-        .and_then(|meta| field(meta, "version"))
-        .and_then(string);
-    let (id, user) = user_from_value(value)?;
-    let id = id.ok_or_else(|| "the SCIM user has no `id`".to_string())?;
-    let mut remote = RemoteUser::new(UserId::new(id), user);
-    remote.version = version.filter(|v| !v.is_empty() && v.len() <= 256);
-    Ok(remote)
+#[cfg(test)]
+pub(crate) fn remote_user_from_scim(value: Value) -> std::result::Result<crate::resource::RemoteUser, String> {
+    ScimUser::deserialize(value).map_err(|e| e.to_string())?.into_remote()
 }
 
 /// A string, or a number or boolean rendered as one; `None` for null, empty or anything else.
@@ -265,103 +259,19 @@ pub fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    field(map, key).and_then(string)
-}
-
-fn name(value: &Value) -> Option<Name> {
-    let map = value.as_object()?;
-    let n = Name {
-        formatted: text(map, "formatted"),
-        family_name: text(map, "familyName"),
-        given_name: text(map, "givenName"),
-        middle_name: text(map, "middleName"),
-        honorific_prefix: text(map, "honorificPrefix"),
-        honorific_suffix: text(map, "honorificSuffix"),
-    };
-    (!n.is_empty()).then_some(n)
-}
-
-fn multi(value: &Value) -> Vec<MultiValue> {
-    let items: Vec<&Value> = match value {
-        Value::Array(items) => items.iter().collect(),
-        Value::Object(_) => vec![value],
-        _ => Vec::new(),
-    };
-    items
-        .into_iter()
-        .filter_map(|item| {
-            let map = item.as_object()?;
-            Some(MultiValue {
-                value: text(map, "value")?,
-                kind: text(map, "type"),
-                primary: field(map, "primary").and_then(boolean),
-                display: text(map, "display"),
-            })
-        })
-        .collect()
-}
-
-fn enterprise(value: &Value) -> Option<EnterpriseAttributes> {
-    let map = value.as_object()?;
-    let manager = match field(map, "manager") {
-        Some(Value::Object(m)) => {
-            Some(Manager { value: text(m, "value"), reference: text(m, "$ref"), display_name: text(m, "displayName") })
-        }
-        Some(Value::String(s)) => Some(Manager::new(s.clone())),
-        _ => None,
-    };
-    let e = EnterpriseAttributes {
-        employee_number: text(map, "employeeNumber"),
-        cost_center: text(map, "costCenter"),
-        organization: text(map, "organization"),
-        division: text(map, "division"),
-        department: text(map, "department"),
-        manager,
-    };
-    (!e.is_empty()).then_some(e)
-}
-
 /// Reads a SCIM user object: its `id` (if any) and its attributes.
 pub(crate) fn user_from_value(value: Value) -> std::result::Result<(Option<String>, User), String> {
-    let Value::Object(map) = value else {
-        return Err("a SCIM user must be a JSON object".to_string());
-    };
-    let mut user = User::default();
-    let mut id = None;
-    for (key, value) in map {
-        let lower = key.to_ascii_lowercase();
-        match lower.as_str() {
-            "schemas" | "meta" => {}
-            "id" => id = string(&value),
-            "username" => user.user_name = string(&value),
-            "externalid" => user.external_id = string(&value),
-            "name" => user.name = name(&value),
-            "displayname" => user.display_name = string(&value),
-            "nickname" => user.nick_name = string(&value),
-            "title" => user.title = string(&value),
-            "usertype" => user.user_type = string(&value),
-            "preferredlanguage" => user.preferred_language = string(&value),
-            "locale" => user.locale = string(&value),
-            "timezone" => user.timezone = string(&value),
-            "active" => user.active = boolean(&value),
-            "emails" => user.emails = multi(&value),
-            "phonenumbers" => user.phone_numbers = multi(&value),
-            _ if lower == ENTERPRISE_USER_SCHEMA.to_ascii_lowercase() => user.enterprise = enterprise(&value),
-            _ => {
-                if !value.is_null() {
-                    user.extra.insert(key, value);
-                }
-            }
-        }
+    match ScimUser::deserialize(value).map_err(|e| e.to_string())? {
+        ScimUser::Read { id, user, .. } => Ok((id, user)),
+        ScimUser::NotAnObject => Err(NOT_AN_OBJECT.to_string()),
     }
-    Ok((id, user))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::interact::{INTERACT_USER_SCHEMA, InteractAttributes, InteractBuilderExt, InteractUserExt, LoginType};
+    use crate::user::{Manager, MultiValue};
     use serde_json::json;
 
     #[test]

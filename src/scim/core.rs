@@ -61,6 +61,14 @@ impl ScimCore {
     /// `POST /Users` with what the server accepts of `user`; the paths left out are returned.
     pub(crate) async fn create(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
         let capabilities = self.capabilities(http).await;
+        let url = http.endpoint(&["Users"])?;
+        if capabilities.adapts_nothing() && user.extra.is_empty() {
+            // Nothing to leave out, and `schemas` already lists exactly the parts written: the
+            // user's own SCIM JSON is what the adaptation below would send, built without the
+            // detour through a JSON value.
+            let response = http.send(Request::post(url, "/Users").json(SCIM_CONTENT_TYPE, user)?).await?;
+            return Ok((self.lift(user_from_response(&response)?), Vec::new()));
+        }
         let Value::Object(mut body) = serde_json::to_value(user)
             .map_err(|e| Error::invalid_input(format!("the user could not be encoded: {e}"), Vec::new()))?
         else {
@@ -69,7 +77,6 @@ impl ScimCore {
         let skipped = strip_read_only(&mut body, &capabilities);
         fix_schemas(&mut body);
         warn_skipped("create", skipped.iter().map(|p| (p.as_str(), "read-only or undeclared on this server")));
-        let url = http.endpoint(&["Users"])?;
         let response = http.send(Request::post(url, "/Users").json(SCIM_CONTENT_TYPE, &body)?).await?;
         Ok((self.lift(user_from_response(&response)?), skipped))
     }
@@ -334,4 +341,48 @@ fn fix_schemas(body: &mut Map<String, Value>) {
         }
     }
     body.insert("schemas".to_string(), Value::Array(schemas.into_iter().map(Value::String).collect()));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::interact::{InteractAttributes, InteractBuilderExt, LoginType};
+    use crate::scim::adapt::strip_read_only;
+
+    /// `create` sends the user's own JSON when `adapts_nothing`: that must be exactly what the
+    /// adaptation would have left of it.
+    #[test]
+    fn with_nothing_known_the_adapted_create_body_is_the_users_own_json() {
+        let nothing = ServerCapabilities::default();
+        assert!(nothing.adapts_nothing());
+        let users = [
+            User::builder("a@example.com").build(),
+            User::builder("b@example.com")
+                .external_id("E1")
+                .given_name("B")
+                .family_name("C")
+                .email("b@example.com")
+                .phone("555", "work")
+                .title("T")
+                .employee_number("7")
+                .department("D")
+                .manager("m-1")
+                .active(false)
+                .interact(InteractAttributes::new(LoginType::Saml).location("London"))
+                .build(),
+        ];
+        for user in users {
+            let own = serde_json::to_value(&user).unwrap();
+            let Value::Object(mut adapted) = own.clone() else { panic!("a user is an object") };
+            assert_eq!(strip_read_only(&mut adapted, &nothing), Vec::<String>::new());
+            fix_schemas(&mut adapted);
+            assert_eq!(Value::Object(adapted), own);
+        }
+        // A server that declared its schemas gets the adaptation.
+        let mut declared = ServerCapabilities::default();
+        declared.declared_schemas = Some(Default::default());
+        assert!(!declared.adapts_nothing());
+    }
 }

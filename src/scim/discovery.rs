@@ -140,6 +140,10 @@ impl ServerCapabilities {
     /// `urn:…:enterprise:2.0:User:department`), if it gave one. A sub-attribute without its own
     /// definition takes its parent's.
     pub fn mutability(&self, path: &str) -> Option<Mutability> {
+        if self.mutability.is_empty() {
+            // Nothing known (no readable `/Schemas`): no need to normalise the path.
+            return None;
+        }
         let (urn, attribute) = split_path(path);
         if let Some(m) = self.mutability.get(&format!("{urn}|{attribute}")) {
             return Some(*m);
@@ -148,11 +152,23 @@ impl ServerCapabilities {
         self.mutability.get(&format!("{urn}|{parent}")).copied()
     }
 
+    /// Whether a write is sent as it is: no attribute's mutability is known and no extension can be
+    /// undeclared, so `strip_read_only` removes only `id` and
+    /// `meta`.
+    pub(crate) fn adapts_nothing(&self) -> bool {
+        self.mutability.is_empty() && self.declared_schemas.is_none()
+    }
+
+    /// Whether `/Schemas` gave the mutability of any attribute.
+    pub(crate) fn knows_mutability(&self) -> bool {
+        !self.mutability.is_empty()
+    }
+
     /// Whether the server declares the extension `urn` (always true for the core schema, and
     /// when the server declared nothing readable).
     pub fn declares(&self, urn: &str) -> bool {
-        let urn = urn.to_ascii_lowercase();
-        urn == CORE_USER_SCHEMA.to_ascii_lowercase() || self.declared_schemas.as_ref().is_none_or(|s| s.contains(&urn))
+        urn.eq_ignore_ascii_case(CORE_USER_SCHEMA)
+            || self.declared_schemas.as_ref().is_none_or(|s| s.contains(&urn.to_ascii_lowercase()))
     }
 
     /// Why attribute `path` must not be sent (on a create when `creating`), if it must not.

@@ -1,11 +1,9 @@
 //! SCIM list responses (RFC 7644 §3.4.2), read leniently.
 
-use serde_json::Value;
-
-use crate::error::{DecodeError, Result};
+use crate::error::{DecodeError, Error, Result};
 use crate::http::Response;
 use crate::resource::RemoteUser;
-use crate::scim::codec::{self, remote_user_from_scim};
+use crate::scim::decode::{ResourcesProblem, ScimList};
 
 /// The URN of a SCIM list response.
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -35,46 +33,28 @@ impl ListResponse {
     /// `Resources` is not a list is an [`Error::Decode`](crate::Error::Decode) with a short excerpt.
     pub fn from_response(response: &Response) -> Result<ListResponse> {
         let status = Some(response.status());
-        let value: Value = response.json()?;
-        let Value::Object(map) = value else {
+        // Read straight into the users, each taken by value: no `Value` tree, no copy of it.
+        let ScimList::Read { total_results, start_index, items_per_page, resources } = response.json()? else {
             return Err(response.decode_error("a SCIM list response must be a JSON object").into());
         };
-        let number = |key: &str| -> Option<u64> {
-            match codec::field(&map, key)? {
-                Value::Number(n) => n.as_u64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
+        let resources = resources.map_err(|problem| -> Error {
+            match problem {
+                ResourcesProblem::NotAList => {
+                    DecodeError::new(status, "`Resources` in a SCIM list response must be a list", &[]).into()
+                }
+                // No excerpt: the resource holds personal data, and the message says enough.
+                ResourcesProblem::Resource(index, message) => {
+                    DecodeError::new(status, format!("resource #{index} of the list: {message}"), &[]).into()
+                }
             }
-        };
-        let resources = match codec::field(&map, "Resources") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    remote_user_from_scim(item.clone()).map_err(|message| {
-                        // No excerpt: the resource holds personal data, and the message says enough.
-                        DecodeError::new(status, format!("resource #{index} of the list: {message}"), &[]).into()
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            Some(_) => {
-                return Err(DecodeError::new(status, "`Resources` in a SCIM list response must be a list", &[]).into());
-            }
-        };
-        Ok(ListResponse {
-            total_results: number("totalResults"),
-            start_index: number("startIndex"),
-            items_per_page: number("itemsPerPage"),
-            resources,
-        })
+        })?;
+        Ok(ListResponse { total_results, start_index, items_per_page, resources })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
 
     fn parse(body: &str) -> Result<ListResponse> {
         ListResponse::from_response(&Response::new(200, vec![], body.as_bytes().to_vec()))
@@ -105,6 +85,27 @@ mod tests {
         let list = parse(r#"{"Resources":null}"#).unwrap();
         assert_eq!(list.total_results, None);
         assert!(list.resources.is_empty());
+    }
+
+    #[test]
+    fn a_bad_resource_is_named_by_its_index() {
+        let error = parse(r#"{"itemsPerPage":3,"Resources":[{"id":"1"},{"userName":"no id"},[2]]}"#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Could not decode the response (HTTP 200): resource #1 of the list: the SCIM user has no `id`"
+        );
+        let error = parse(r#"{"Resources":[{"id":"1"},"text"]}"#).unwrap_err();
+        assert!(error.to_string().ends_with("resource #1 of the list: a SCIM user must be a JSON object"), "{error}");
+    }
+
+    #[test]
+    fn a_stated_page_size_reserves_only_a_bounded_room() {
+        // `itemsPerPage` comes from the network: a huge one must not allocate for that many.
+        let list = parse(r#"{"itemsPerPage":18446744073709551615,"Resources":[{"id":"1"}]}"#).unwrap();
+        assert_eq!(list.resources.len(), 1);
+        assert!(list.resources.capacity() <= 1000, "{}", list.resources.capacity());
+        let list = parse(r#"{"itemsPerPage":"2","Resources":[{"id":"1"},{"id":"2"}]}"#).unwrap();
+        assert_eq!(list.resources.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
     }
 
     #[test]

@@ -77,6 +77,7 @@ use crate::user::User;
 mod adapt;
 pub mod codec;
 pub(crate) mod core;
+mod decode;
 pub mod discovery;
 mod error;
 mod filter;

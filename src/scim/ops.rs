@@ -6,13 +6,11 @@
 //! with a body carries exactly one `Content-Type: application/scim+json`; ids go into the path as
 //! one percent-encoded segment; filter values are JSON string literals, percent-encoded.
 
-use serde_json::Value;
-
 use crate::error::{DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
 use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
-use crate::scim::codec::remote_user_from_scim;
+use crate::scim::decode::ScimUser;
 use crate::scim::{Filter, ListResponse, PatchOp};
 use crate::user::User;
 
@@ -245,8 +243,9 @@ pub(crate) fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
 
 /// The user in `response`, with its version from the `ETag` header (else `meta.version`).
 pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
-    let value: Value = response.json()?;
-    let mut user = remote_user_from_scim(value)
+    let mut user = response
+        .json::<ScimUser>()?
+        .into_remote()
         .map_err(|message| Error::from(DecodeError::new(Some(response.status()), message, &[])))?;
     if let Some(etag) = response.header("etag").map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256) {
         user.version = Some(etag.to_string());
