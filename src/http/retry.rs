@@ -37,8 +37,8 @@ use crate::error::{Error, ErrorKind, TransportErrorKind};
 /// counts against it, and a wait that would end after it is never started:
 /// - a retry wait (backoff or `Retry-After`): the retry is not made, and the last error is
 ///   returned at once, with [`Error::retry_after`] set where the server sent one;
-/// - a rate-limit pacing wait (the server's `X-RateLimit-Remaining` is no more than may be in
-///   flight, so the client would wait for the window to reset): the request is sent at once
+/// - a rate-limit pacing wait (the window's `X-RateLimit-Remaining` is spent, or the first
+///   answer of a window is awaited, so the client would wait): the request is sent at once
 ///   instead, and the server's answer decides. Pacing is advice drawn from earlier answers, which
 ///   may be stale or wrong; a provisioning service wants the server's own answer (the user, or a
 ///   `429` with its `Retry-After` to schedule the work by) within the time it allowed, not a
