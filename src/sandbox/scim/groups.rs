@@ -13,24 +13,10 @@ use serde_json::{Map, Value, json};
 
 use super::error::{Result, ScimError};
 use super::filter::parse_filter;
-use super::schema::{Attr, Mutability, Rules, Schema, Type, find_attr, get_ci, normalise_value};
+use super::schema::{Attr, Rules, Schema, Type, attr, find_attr, get_ci, normalise_value};
 use crate::sandbox::rng::SplitMix64;
 use crate::sandbox::server::rfc3339;
 use crate::scim::groups::GROUP_SCHEMA;
-
-const fn attr(name: &'static str, ty: Type, multi: bool) -> Attr {
-    Attr {
-        name,
-        ty,
-        multi,
-        mutability: Mutability::ReadWrite,
-        never_returned: false,
-        case_exact: false,
-        required: false,
-        unique: false,
-        canonical: &[],
-    }
-}
 
 const MEMBER: &[Attr] = &[
     Attr { case_exact: true, ..attr("value", Type::String, false) },

@@ -47,7 +47,8 @@ pub(crate) struct Attr {
     pub(super) canonical: &'static [&'static str],
 }
 
-const fn attr(name: &'static str, ty: Type, multi: bool) -> Attr {
+/// A plain read-write attribute: the defaults every schema table starts from.
+pub(super) const fn attr(name: &'static str, ty: Type, multi: bool) -> Attr {
     Attr {
         name,
         ty,
