@@ -103,6 +103,29 @@ fn reference(group: &GroupRef) -> String {
     }
 }
 
+/// Which way [`Client::grant`] and [`Client::revoke`] (and their bulk forms) change one
+/// membership: they differ only in this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Add,
+    Remove,
+}
+
+impl Direction {
+    /// The operation's name, as its span records it.
+    fn operation(self) -> &'static str {
+        match self {
+            Direction::Add => "grant",
+            Direction::Remove => "revoke",
+        }
+    }
+
+    /// Whether the person is a member once the change is made.
+    fn is_add(self) -> bool {
+        self == Direction::Add
+    }
+}
+
 impl Client {
     /// The connector's groups, or [`Error::Unsupported`] naming it.
     fn group_connector(&self) -> Result<&dyn GroupConnector> {
@@ -216,27 +239,19 @@ impl Client {
     /// clones. An add whose outcome is unknown (a timeout, a `5xx`) is checked by reading the
     /// membership before it is sent again, so it is never applied twice.
     pub async fn grant(&self, person: &User, group: &GroupRef) -> Result<MembershipChange> {
-        self.group_call("grant", async {
-            let groups = self.group_connector()?;
-            groups.check_group_ref(group)?;
-            let key = self.connector().match_key(person)?;
-            let _flight = self.flights().acquire(&key).await;
-            let member = self.member(person).await?;
-            let target = self.resolve(groups, group, Some(&member)).await?;
-            let mut change = MembershipChange::default();
-            if !groups.is_member(self.http(), &target, &member).await? {
-                self.add_confirmed(groups, &target, &member).await?;
-                change.added.push(target);
-            }
-            Ok(change)
-        })
-        .await
+        self.change_one(Direction::Add, person, group).await
     }
 
     /// Removes `person` from `group`, if they are a member (else nothing is written and the
     /// change is empty). [`Error::Missing`] when the person or the group does not exist.
     pub async fn revoke(&self, person: &User, group: &GroupRef) -> Result<MembershipChange> {
-        self.group_call("revoke", async {
+        self.change_one(Direction::Remove, person, group).await
+    }
+
+    /// [`grant`](Self::grant) or [`revoke`](Self::revoke): one membership, read first, written
+    /// only when it is not already as `direction` wants it.
+    async fn change_one(&self, direction: Direction, person: &User, group: &GroupRef) -> Result<MembershipChange> {
+        self.group_call(direction.operation(), async {
             let groups = self.group_connector()?;
             groups.check_group_ref(group)?;
             let key = self.connector().match_key(person)?;
@@ -244,9 +259,12 @@ impl Client {
             let member = self.member(person).await?;
             let target = self.resolve(groups, group, Some(&member)).await?;
             let mut change = MembershipChange::default();
-            if groups.is_member(self.http(), &target, &member).await? {
-                self.remove_confirmed(groups, &target, &member).await?;
-                change.removed.push(target);
+            if groups.is_member(self.http(), &target, &member).await? != direction.is_add() {
+                self.confirmed(groups, &target, &member, direction).await?;
+                match direction {
+                    Direction::Add => change.added.push(target),
+                    Direction::Remove => change.removed.push(target),
+                }
             }
             Ok(change)
         })
@@ -407,12 +425,12 @@ impl Client {
 
     /// Adds, and when the outcome is unknown, reads the membership before sending again.
     async fn add_confirmed(&self, groups: &dyn GroupConnector, group: &Group, member: &RemoteUser) -> Result<()> {
-        self.confirmed(groups, group, member, true).await
+        self.confirmed(groups, group, member, Direction::Add).await
     }
 
     /// Removes, and when the outcome is unknown, reads the membership before sending again.
     async fn remove_confirmed(&self, groups: &dyn GroupConnector, group: &Group, member: &RemoteUser) -> Result<()> {
-        self.confirmed(groups, group, member, false).await
+        self.confirmed(groups, group, member, Direction::Remove).await
     }
 
     async fn confirmed(
@@ -420,15 +438,14 @@ impl Client {
         groups: &dyn GroupConnector,
         group: &Group,
         member: &RemoteUser,
-        add: bool,
+        direction: Direction,
     ) -> Result<()> {
         let retry = self.http().retry_policy();
         let mut attempt = 1;
         loop {
-            let sent = if add {
-                groups.add_member(self.http(), group, member).await
-            } else {
-                groups.remove_member(self.http(), group, member).await
+            let sent = match direction {
+                Direction::Add => groups.add_member(self.http(), group, member).await,
+                Direction::Remove => groups.remove_member(self.http(), group, member).await,
             };
             let error = match sent {
                 Ok(()) => return Ok(()),
@@ -436,7 +453,7 @@ impl Client {
                 Err(e) => return Err(e),
             };
             // The write may have been applied: the membership as it now is decides.
-            if groups.is_member(self.http(), group, member).await? == add {
+            if groups.is_member(self.http(), group, member).await? == direction.is_add() {
                 return Ok(());
             }
             if attempt >= retry.max_attempts() {
@@ -473,10 +490,7 @@ impl Client {
         I: IntoIterator<Item = User>,
         I::IntoIter: Send + 'a,
     {
-        self.bounded(futures_util::stream::iter(people), move |index, user| async move {
-            let result = self.grant(&user, group).await;
-            BulkItem { index, user, result }
-        })
+        self.change_all(Direction::Add, people, group)
     }
 
     /// [`revoke`](Self::revoke) `group` from many people, like
@@ -490,8 +504,22 @@ impl Client {
         I: IntoIterator<Item = User>,
         I::IntoIter: Send + 'a,
     {
+        self.change_all(Direction::Remove, people, group)
+    }
+
+    /// [`grant_all`](Self::grant_all) or [`revoke_all`](Self::revoke_all).
+    fn change_all<'a, I>(
+        &'a self,
+        direction: Direction,
+        people: I,
+        group: &'a GroupRef,
+    ) -> impl Stream<Item = BulkItem<MembershipChange>> + Send + 'a
+    where
+        I: IntoIterator<Item = User>,
+        I::IntoIter: Send + 'a,
+    {
         self.bounded(futures_util::stream::iter(people), move |index, user| async move {
-            let result = self.revoke(&user, group).await;
+            let result = self.change_one(direction, &user, group).await;
             BulkItem { index, user, result }
         })
     }
