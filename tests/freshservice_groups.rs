@@ -1,62 +1,23 @@
 //! Request-level tests of Freshservice groups: the exact request (method, path, query, headers,
 //! body) of every group operation, and the typed outcome of the answers.
 
+#[path = "support/common/mod.rs"]
+mod common;
+
+use common::freshservice::{catch_all, client, connector, no_body, request, respond};
 use futures_util::StreamExt;
-use httpmock::{Method, Mock, MockServer, Then, When};
-use identity_connectors::{
-    Client, Error, FreshserviceApiKey, GroupKind, GroupRef, MembershipChange, RetryPolicy, User,
-};
+use httpmock::{Method, Mock, MockServer};
+use identity_connectors::{Error, FreshserviceApiKey, GroupKind, GroupRef, MembershipChange, User};
 use serde_json::{Value, json};
 
-const API_KEY: &str = "fs-test-key-3f9a1c";
-/// `printf 'fs-test-key-3f9a1c:X' | base64`
-const BASIC: &str = "Basic ZnMtdGVzdC1rZXktM2Y5YTFjOlg=";
 const EMAIL: &str = "jane.doe@example.com";
 const PERSON: u64 = 21000418006;
-
-fn client(server: &MockServer) -> Client {
-    let connector = FreshserviceApiKey::for_loopback(&server.url("/api/v2"), API_KEY).unwrap();
-    Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap()
-}
 
 fn jane() -> User {
     User::builder(EMAIL).email(EMAIL).build()
 }
 
-/// Method, path under `/api/v2`, the exact query (nothing more), and the headers every request
-/// carries.
-fn request(when: When, method: Method, path: &str, query: &[(&str, &str)]) -> When {
-    let mut when = when
-        .method(method)
-        .path(format!("/api/v2{path}"))
-        .header("authorization", BASIC)
-        .header("accept", "application/json")
-        .query_param_count(".*", ".*", query.len());
-    for (key, value) in query {
-        when = when.query_param(*key, *value);
-    }
-    when
-}
-
-fn no_body(when: When) -> When {
-    when.header_missing("content-type").is_true(|req| req.body_ref().is_empty())
-}
-
-fn respond(then: Then, status: u16, body: Value) -> Then {
-    then.status(status).header("content-type", "application/json").json_body(body)
-}
-
 const PAGE_1: &[(&str, &str)] = &[("per_page", "100"), ("page", "1")];
-
-/// Fails the test loudly on any request no other mock expects. Add it last.
-async fn catch_all(server: &MockServer) -> Mock<'_> {
-    server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(599).body("unexpected request");
-        })
-        .await
-}
 
 async fn get<'a>(server: &'a MockServer, path: &str, query: &[(&str, &str)], body: Value) -> Mock<'a> {
     let (path, query): (String, Vec<(String, String)>) =
@@ -66,6 +27,46 @@ async fn get<'a>(server: &'a MockServer, path: &str, query: &[(&str, &str)], bod
             let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             no_body(request(when, Method::GET, &path, &query));
             respond(then, 200, body);
+        })
+        .await
+}
+
+/// A `GET` answered with `body` and a `Link` header pointing at the `next` page.
+async fn get_with_next<'a>(
+    server: &'a MockServer,
+    path: &'static str,
+    query: &'static [(&'static str, &'static str)],
+    body: Value,
+    next: &str,
+) -> Mock<'a> {
+    let link = format!("<{next}>; rel=\"next\"");
+    server
+        .mock_async(move |when, then| {
+            no_body(request(when, Method::GET, path, query));
+            respond(then, 200, body).header("link", link);
+        })
+        .await
+}
+
+/// Jane's membership of requester group `group` added (`POST`) or removed (`DELETE`), answered
+/// `status` without a body.
+async fn member_write(server: &MockServer, method: Method, group: u64, status: u16) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            no_body(request(when, method, &format!("/requester_groups/{group}/members/{PERSON}"), &[]));
+            then.status(status);
+        })
+        .await
+}
+
+/// Jane's agent record written with exactly `body` (one JSON document), answered with her record.
+async fn put_agent(server: &MockServer, body: Value) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            request(when, Method::PUT, &format!("/agents/{PERSON}"), &[])
+                .header("content-type", "application/json")
+                .json_body(body);
+            respond(then, 200, json!({"agent": agent()}));
         })
         .await
 }
@@ -140,14 +141,9 @@ async fn granting_a_requester_group_posts_the_member_once() {
     let find = find_requester(&server).await;
     let list = requester_groups(&server).await;
     let none = members(&server, 11, json!([])).await;
-    let post = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::POST, &format!("/requester_groups/11/members/{PERSON}"), &[]));
-            then.status(201);
-        })
-        .await;
+    let post = member_write(&server, Method::POST, 11, 201).await;
     let unexpected = catch_all(&server).await;
-    let change = client(&server).grant(&jane(), &GroupRef::name("sales").unwrap()).await.unwrap();
+    let change = client(connector(&server)).grant(&jane(), &GroupRef::name("sales").unwrap()).await.unwrap();
     assert_eq!(added(&change), ["requester group \"Sales\" (11)"]);
     assert!(change.removed.is_empty());
     assert_eq!((find.calls(), list.calls(), none.calls(), post.calls(), unexpected.calls()), (1, 1, 1, 1, 0));
@@ -160,7 +156,7 @@ async fn granting_a_group_the_requester_is_in_sends_no_write() {
     requester_groups(&server).await;
     members(&server, 11, json!([{"id": 5}, requester()])).await;
     let unexpected = catch_all(&server).await;
-    let change = client(&server).grant(&jane(), &GroupRef::id("11").unwrap()).await.unwrap();
+    let change = client(connector(&server)).grant(&jane(), &GroupRef::id("11").unwrap()).await.unwrap();
     assert!(change.is_unchanged(), "{change}");
     assert_eq!(change.to_string(), "unchanged");
     assert_eq!(unexpected.calls(), 0);
@@ -172,14 +168,9 @@ async fn revoking_a_requester_group_deletes_the_member() {
     find_requester(&server).await;
     requester_groups(&server).await;
     members(&server, 12, json!([requester()])).await;
-    let delete = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::DELETE, &format!("/requester_groups/12/members/{PERSON}"), &[]));
-            then.status(204);
-        })
-        .await;
+    let delete = member_write(&server, Method::DELETE, 12, 204).await;
     let unexpected = catch_all(&server).await;
-    let change = client(&server).revoke(&jane(), &GroupRef::name("Finance").unwrap()).await.unwrap();
+    let change = client(connector(&server)).revoke(&jane(), &GroupRef::name("Finance").unwrap()).await.unwrap();
     assert_eq!(removed(&change), ["requester group \"Finance\" (12)"]);
     assert_eq!((delete.calls(), unexpected.calls()), (1, 0));
 }
@@ -189,13 +180,14 @@ async fn a_requester_s_memberships_are_read_group_by_group_following_pages() {
     let server = MockServer::start_async().await;
     find_requester(&server).await;
     requester_groups(&server).await;
-    let first = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::GET, "/requester_groups/11/members", PAGE_1));
-            let next = format!("<{}>; rel=\"next\"", "/api/v2/requester_groups/11/members?per_page=100&page=2");
-            respond(then, 200, json!({"requesters": [{"id": 1}]})).header("link", next);
-        })
-        .await;
+    let first = get_with_next(
+        &server,
+        "/requester_groups/11/members",
+        PAGE_1,
+        json!({"requesters": [{"id": 1}]}),
+        "/api/v2/requester_groups/11/members?per_page=100&page=2",
+    )
+    .await;
     let second = get(
         &server,
         "/requester_groups/11/members",
@@ -205,7 +197,7 @@ async fn a_requester_s_memberships_are_read_group_by_group_following_pages() {
     .await;
     members(&server, 12, json!([{"id": 2}])).await;
     let unexpected = catch_all(&server).await;
-    let groups = client(&server).memberships(&jane()).await.unwrap();
+    let groups = client(connector(&server)).memberships(&jane()).await.unwrap();
     let names: Vec<String> = groups.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["requester group \"Sales\" (11)"]);
     assert_eq!((first.calls(), second.calls(), unexpected.calls()), (1, 1, 0));
@@ -228,7 +220,7 @@ async fn an_add_the_server_says_is_done_already_counts_as_done() {
             );
         })
         .await;
-    let change = client(&server).grant(&jane(), &GroupRef::name("Sales").unwrap()).await.unwrap();
+    let change = client(connector(&server)).grant(&jane(), &GroupRef::name("Sales").unwrap()).await.unwrap();
     assert_eq!(added(&change), ["requester group \"Sales\" (11)"]);
     assert_eq!(post.calls(), 1);
 }
@@ -238,16 +230,11 @@ async fn granting_an_agent_group_puts_the_grown_member_of_with_the_department_fl
     let server = MockServer::start_async().await;
     let (_, record) = find_agent(&server).await;
     agent_groups(&server).await;
-    let put = server
-        .mock_async(|when, then| {
-            request(when, Method::PUT, &format!("/agents/{PERSON}"), &[])
-                .header("content-type", "application/json")
-                .json_body(json!({"member_of": [21, 22], "can_see_all_tickets_from_associated_departments": true}));
-            respond(then, 200, json!({"agent": agent()}));
-        })
-        .await;
+    let put =
+        put_agent(&server, json!({"member_of": [21, 22], "can_see_all_tickets_from_associated_departments": true}))
+            .await;
     let unexpected = catch_all(&server).await;
-    let change = client(&server).grant(&jane(), &GroupRef::name("Hardware").unwrap()).await.unwrap();
+    let change = client(connector(&server)).grant(&jane(), &GroupRef::name("Hardware").unwrap()).await.unwrap();
     assert_eq!(added(&change), ["agent group \"Hardware\" (22)"]);
     assert_eq!((put.calls(), unexpected.calls()), (1, 0));
     // Found by e-mail, then read to check membership and again right before the write.
@@ -259,17 +246,11 @@ async fn observing_an_agent_group_puts_observer_of() {
     let server = MockServer::start_async().await;
     find_agent(&server).await;
     agent_groups(&server).await;
-    let put = server
-        .mock_async(|when, then| {
-            request(when, Method::PUT, &format!("/agents/{PERSON}"), &[])
-                .header("content-type", "application/json")
-                .json_body(json!({"observer_of": [22], "can_see_all_tickets_from_associated_departments": true}));
-            respond(then, 200, json!({"agent": agent()}));
-        })
-        .await;
+    let put =
+        put_agent(&server, json!({"observer_of": [22], "can_see_all_tickets_from_associated_departments": true})).await;
     let unexpected = catch_all(&server).await;
     let hardware = GroupRef::id("22").unwrap().of_kind(GroupKind::AgentGroupObserver);
-    let change = client(&server).grant(&jane(), &hardware).await.unwrap();
+    let change = client(connector(&server)).grant(&jane(), &hardware).await.unwrap();
     assert_eq!(added(&change), ["agent group (observer) \"Hardware\" (22)"]);
     assert_eq!((put.calls(), unexpected.calls()), (1, 0));
 }
@@ -279,34 +260,24 @@ async fn granting_and_revoking_roles_put_the_whole_role_list() {
     let server = MockServer::start_async().await;
     find_agent(&server).await;
     roles(&server).await;
-    let grant = server
-        .mock_async(|when, then| {
-            request(when, Method::PUT, &format!("/agents/{PERSON}"), &[])
-                .header("content-type", "application/json")
-                .json_body(json!({
+    let grant = put_agent(
+        &server,
+        json!({
                 "roles": [{"role_id": 7, "assignment_scope": "entire_helpdesk", "groups": []},
                           {"role_id": 9, "assignment_scope": "assigned_items", "groups": []},
                           {"role_id": 10, "assignment_scope": "member_groups"}],
-                "can_see_all_tickets_from_associated_departments": true}));
-            respond(then, 200, json!({"agent": agent()}));
-        })
-        .await;
-    let revoke = server
-        .mock_async(|when, then| {
-            request(when, Method::PUT, &format!("/agents/{PERSON}"), &[])
-                .header("content-type", "application/json")
-                .json_body(json!({
+                "can_see_all_tickets_from_associated_departments": true}),
+    )
+    .await;
+    let revoke = put_agent(
+        &server,
+        json!({
                 "roles": [{"role_id": 7, "assignment_scope": "entire_helpdesk", "groups": []}],
-                "can_see_all_tickets_from_associated_departments": true}));
-            respond(then, 200, json!({"agent": agent()}));
-        })
-        .await;
+                "can_see_all_tickets_from_associated_departments": true}),
+    )
+    .await;
     let unexpected = catch_all(&server).await;
-    let connector = FreshserviceApiKey::for_loopback(&server.url("/api/v2"), API_KEY)
-        .unwrap()
-        .with_granted_role_scope("member_groups")
-        .unwrap();
-    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap();
+    let client = client(connector(&server).with_granted_role_scope("member_groups").unwrap());
     let supervisor = GroupRef::name("SD Supervisor").unwrap().of_kind(GroupKind::AgentRole);
     assert_eq!(added(&client.grant(&jane(), &supervisor).await.unwrap()), ["agent role \"SD Supervisor\" (10)"]);
     let admin = GroupRef::name("Admin").unwrap().of_kind(GroupKind::AgentRole);
@@ -322,7 +293,7 @@ async fn an_agent_s_memberships_come_from_one_agent_record() {
     agent_groups(&server).await;
     roles(&server).await;
     let unexpected = catch_all(&server).await;
-    let groups = client(&server).memberships(&jane()).await.unwrap();
+    let groups = client(connector(&server)).memberships(&jane()).await.unwrap();
     let names: Vec<String> = groups.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["agent group \"Service Desk\" (21)", "agent role \"SD Agent\" (7)", "agent role \"Admin\" (9)"]);
     assert_eq!(unexpected.calls(), 0);
@@ -331,14 +302,14 @@ async fn an_agent_s_memberships_come_from_one_agent_record() {
 #[tokio::test]
 async fn listing_groups_is_a_bounded_stream_of_pages() {
     let server = MockServer::start_async().await;
-    let first = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::GET, "/requester_groups", &[("per_page", "2"), ("page", "1")]));
-            let next = "</api/v2/requester_groups?per_page=2&page=2>; rel=\"next\"";
-            respond(then, 200, json!({"requester_groups": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}]}))
-                .header("link", next);
-        })
-        .await;
+    let first = get_with_next(
+        &server,
+        "/requester_groups",
+        &[("per_page", "2"), ("page", "1")],
+        json!({"requester_groups": [{"id": 1, "name": "A"}, {"id": 2, "name": "B"}]}),
+        "/api/v2/requester_groups?per_page=2&page=2",
+    )
+    .await;
     let second = get(
         &server,
         "/requester_groups",
@@ -354,7 +325,7 @@ async fn listing_groups_is_a_bounded_stream_of_pages() {
     )
     .await;
     let unexpected = catch_all(&server).await;
-    let client = client(&server);
+    let client = client(connector(&server));
     let names: Vec<String> = client.list_groups(None, 2).map(|g| g.unwrap().display_name).collect::<Vec<_>>().await;
     assert_eq!(names, ["A", "B", "C"]);
     let agent_groups: Vec<String> =
@@ -369,7 +340,7 @@ async fn an_unknown_group_is_missing_and_nothing_is_written() {
     find_requester(&server).await;
     let list = requester_groups(&server).await;
     let unexpected = catch_all(&server).await;
-    let client = client(&server);
+    let client = client(connector(&server));
     let error = client.grant(&jane(), &GroupRef::name("Marketing").unwrap()).await.unwrap_err();
     assert!(matches!(&error, Error::Missing { resource: "requester group", .. }), "{error:?}");
     assert_eq!(
@@ -395,7 +366,7 @@ async fn an_ambiguous_group_name_is_ambiguous() {
     find_requester(&server).await;
     get(&server, "/requester_groups", PAGE_1, json!({"requester_groups": [{"id": 1, "name": "Sales"}, {"id": 2, "name": "SALES"}, {"id": 3, "name": "sales"}]})).await;
     let unexpected = catch_all(&server).await;
-    let client = client(&server);
+    let client = client(connector(&server));
     // An exact match wins over case-insensitive ones.
     let exact = client.find_group(&GroupRef::name("SALES").unwrap()).await.unwrap();
     assert_eq!(exact.id.as_str(), "2");
@@ -414,7 +385,7 @@ async fn an_unknown_person_is_missing_without_naming_their_address() {
     get(&server, "/requesters", &[("email", EMAIL), ("include_agents", "true")], json!({"requesters": []})).await;
     get(&server, "/agents", &[("email", EMAIL)], json!({"agents": []})).await;
     let unexpected = catch_all(&server).await;
-    let error = client(&server).grant(&jane(), &GroupRef::name("Sales").unwrap()).await.unwrap_err();
+    let error = client(connector(&server)).grant(&jane(), &GroupRef::name("Sales").unwrap()).await.unwrap_err();
     assert!(matches!(&error, Error::Missing { resource: "user", .. }), "{error:?}");
     assert_eq!(
         error.to_string(),
@@ -427,7 +398,7 @@ async fn an_unknown_person_is_missing_without_naming_their_address() {
 async fn bad_references_never_reach_the_wire() {
     let server = MockServer::start_async().await;
     let unexpected = catch_all(&server).await;
-    let client = client(&server);
+    let client = client(connector(&server));
     for bad in ["", "  ", "Sales\r\nX-Injected: 1", "a\u{0}b"] {
         assert!(matches!(GroupRef::name(bad), Err(Error::Validation(ref v)) if v.status.is_none()), "{bad:?}");
     }
@@ -450,7 +421,7 @@ async fn a_requester_group_cannot_hold_an_agent_and_an_agent_s_last_role_stays()
     requester_groups(&server).await;
     roles(&server).await;
     let unexpected = catch_all(&server).await;
-    let client = client(&server);
+    let client = client(connector(&server));
     let sales = GroupRef::name("Sales").unwrap().of_kind(GroupKind::RequesterGroup);
     let error = client.set_memberships(&jane(), std::slice::from_ref(&sales)).await.unwrap_err();
     assert_eq!(
@@ -476,20 +447,11 @@ async fn set_memberships_reads_each_member_list_once_and_writes_the_difference()
     let list = requester_groups(&server).await;
     let sales = members(&server, 11, json!([{"id": 5}])).await;
     let finance = members(&server, 12, json!([requester()])).await;
-    let post = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::POST, &format!("/requester_groups/11/members/{PERSON}"), &[]));
-            then.status(201);
-        })
-        .await;
-    let delete = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::DELETE, &format!("/requester_groups/12/members/{PERSON}"), &[]));
-            then.status(204);
-        })
-        .await;
+    let post = member_write(&server, Method::POST, 11, 201).await;
+    let delete = member_write(&server, Method::DELETE, 12, 204).await;
     let unexpected = catch_all(&server).await;
-    let change = client(&server).set_memberships(&jane(), &[GroupRef::name("Sales").unwrap()]).await.unwrap();
+    let change =
+        client(connector(&server)).set_memberships(&jane(), &[GroupRef::name("Sales").unwrap()]).await.unwrap();
     assert_eq!(
         (added(&change), removed(&change)),
         (vec!["requester group \"Sales\" (11)".to_string()], vec!["requester group \"Finance\" (12)".to_string()])
@@ -506,19 +468,19 @@ async fn a_requester_s_membership_read_stops_at_the_scan_limit() {
     let server = MockServer::start_async().await;
     find_requester(&server).await;
     requester_groups(&server).await;
-    let first = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::GET, "/requester_groups/11/members", PAGE_1));
-            let next = "</api/v2/requester_groups/11/members?per_page=100&page=2>; rel=\"next\"";
-            respond(then, 200, json!({"requesters": [{"id": 1}]})).header("link", next);
-        })
-        .await;
+    let first = get_with_next(
+        &server,
+        "/requester_groups/11/members",
+        PAGE_1,
+        json!({"requesters": [{"id": 1}]}),
+        "/api/v2/requester_groups/11/members?per_page=100&page=2",
+    )
+    .await;
     let second =
         get(&server, "/requester_groups/11/members", &[("per_page", "100"), ("page", "2")], json!({"requesters": []}))
             .await;
     let unexpected = catch_all(&server).await;
-    let connector = FreshserviceApiKey::for_loopback(&server.url("/api/v2"), API_KEY).unwrap().with_scan_limit(2);
-    let client = Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap();
+    let client = client(connector(&server).with_scan_limit(2));
     let error = client.memberships(&jane()).await.unwrap_err();
     assert!(matches!(error, Error::LookupIncomplete { attribute: "requester group members", pages: 2 }), "{error:?}");
     // Group 12's list was not read: the two pages were spent on group 11.

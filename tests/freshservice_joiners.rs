@@ -2,62 +2,22 @@
 //! an existing person under both provisioning policies (look up first: 2 requests for a new
 //! person; create first: 1), and the same counts against the sandbox's request counter.
 
-use httpmock::{Method, Mock, MockServer, Then, When};
+#[path = "support/common/mod.rs"]
+mod common;
+
+use common::freshservice::{catch_all, connector, find_agents, find_requesters, json_body, no_body, request, respond};
+use httpmock::{Method, Mock, MockServer};
 use identity_connectors::sandbox::FreshserviceSandbox;
 use identity_connectors::{
-    AgentRole, Client, FreshserviceApiKey, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceProvisioning,
-    FreshserviceUserExt, FreshserviceUserKind, ProvisionOutcome, RetryPolicy, User, UserId,
+    AgentRole, Client, FreshserviceAttributes, FreshserviceBuilderExt, FreshserviceProvisioning, FreshserviceUserExt,
+    FreshserviceUserKind, ProvisionOutcome, User, UserId,
 };
 use serde_json::{Value, json};
 
-const API_KEY: &str = "fs-test-key-3f9a1c";
-/// `printf 'fs-test-key-3f9a1c:X' | base64`
-const BASIC: &str = "Basic ZnMtdGVzdC1rZXktM2Y5YTFjOlg=";
 const EMAIL: &str = "jane.doe@example.com";
 
 fn client(server: &MockServer, provisioning: FreshserviceProvisioning) -> Client {
-    let connector =
-        FreshserviceApiKey::for_loopback(&server.url("/api/v2"), API_KEY).unwrap().with_provisioning(provisioning);
-    Client::builder(connector).retry_policy(RetryPolicy::none()).build().unwrap()
-}
-
-/// Method, path under `/api/v2`, the exact query, and the headers every request carries.
-fn request(when: When, method: Method, path: &str, query: &[(&str, &str)]) -> When {
-    let mut when = when
-        .method(method)
-        .path(format!("/api/v2{path}"))
-        .header("authorization", BASIC)
-        .header("accept", "application/json")
-        .query_param_count(".*", ".*", query.len());
-    for (key, value) in query {
-        when = when.query_param(*key, *value);
-    }
-    when
-}
-
-fn no_body(when: When) -> When {
-    when.header_missing("content-type").is_true(|req| req.body_ref().is_empty())
-}
-
-fn json_body(when: When, body: Value) -> When {
-    when.header("content-type", "application/json").json_body(body)
-}
-
-fn respond(then: Then, status: u16, body: Value) -> Then {
-    then.status(status)
-        .header("content-type", "application/json")
-        .header("x-ratelimit-total", "100")
-        .header("x-ratelimit-remaining", "90")
-        .json_body(body)
-}
-
-async fn catch_all(server: &MockServer) -> Mock<'_> {
-    server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(599).body("unexpected request");
-        })
-        .await
+    common::freshservice::client(connector(server).with_provisioning(provisioning))
 }
 
 fn jane() -> User {
@@ -67,24 +27,6 @@ fn jane() -> User {
 fn requester(id: u64, active: bool, title: &str) -> Value {
     json!({"id": id, "is_agent": false, "first_name": "Jane", "last_name": "Doe", "primary_email": EMAIL,
            "job_title": title, "active": active, "department_ids": [], "location_id": null, "custom_fields": {}})
-}
-
-async fn look_up<'a>(server: &'a MockServer, found: Value) -> Mock<'a> {
-    server
-        .mock_async(move |when, then| {
-            no_body(request(when, Method::GET, "/requesters", &[("email", EMAIL), ("include_agents", "true")]));
-            respond(then, 200, json!({ "requesters": found }));
-        })
-        .await
-}
-
-async fn look_up_agents<'a>(server: &'a MockServer, found: Value) -> Mock<'a> {
-    server
-        .mock_async(move |when, then| {
-            no_body(request(when, Method::GET, "/agents", &[("email", EMAIL)]));
-            respond(then, 200, json!({ "agents": found }));
-        })
-        .await
 }
 
 async fn create<'a>(server: &'a MockServer, status: u16, answer: Value) -> Mock<'a> {
@@ -107,7 +49,7 @@ fn duplicate() -> Value {
 #[tokio::test]
 async fn a_new_person_costs_one_look_up_that_shows_agents_and_the_create() {
     let server = MockServer::start_async().await;
-    let find = look_up(&server, json!([])).await;
+    let find = find_requesters(&server, EMAIL, json!([])).await;
     let created = create(&server, 201, json!({ "requester": requester(7, true, "Analyst") })).await;
     let unexpected = catch_all(&server).await;
 
@@ -138,7 +80,7 @@ async fn create_first_sends_the_create_alone_for_a_new_person() {
 async fn create_first_on_duplicate_value_looks_up_and_updates_what_differs() {
     let server = MockServer::start_async().await;
     let refused = create(&server, 409, duplicate()).await;
-    let find = look_up(&server, json!([requester(7, true, "Intern")])).await;
+    let find = find_requesters(&server, EMAIL, json!([requester(7, true, "Intern")])).await;
     let update = server
         .mock_async(|when, then| {
             json_body(
@@ -166,7 +108,7 @@ async fn create_first_reactivates_a_deactivated_person_it_collides_with() {
     let server = MockServer::start_async().await;
     // The flat form of the duplicate answer (400) is recognised too.
     let refused = create(&server, 400, duplicate()).await;
-    let find = look_up(&server, json!([requester(7, false, "Analyst")])).await;
+    let find = find_requesters(&server, EMAIL, json!([requester(7, false, "Analyst")])).await;
     // Reactivation reads the user first, to learn requester or agent.
     let read = server
         .mock_async(|when, then| {
@@ -199,9 +141,10 @@ async fn create_first_reactivates_a_deactivated_person_it_collides_with() {
 #[tokio::test]
 async fn an_agent_the_quick_look_up_misses_is_linked_and_later_joiners_get_the_full_look_up() {
     let server = MockServer::start_async().await;
-    let quick = look_up(&server, json!([])).await;
-    let agents = look_up_agents(
+    let quick = find_requesters(&server, EMAIL, json!([])).await;
+    let agents = find_agents(
         &server,
+        EMAIL,
         json!([{"id": 9, "email": EMAIL, "first_name": "Jane", "last_name": "Doe", "job_title": "Analyst",
                 "active": true, "occasional": false, "roles": [{"role_id": 3, "assignment_scope": "entire_helpdesk"}],
                 "department_ids": [], "location_id": null, "custom_fields": {}}]),

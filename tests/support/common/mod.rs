@@ -2,6 +2,7 @@
 //! part of it, hence `dead_code` is allowed.
 #![allow(dead_code)]
 
+pub mod freshservice;
 pub mod group_flow;
 pub mod lifecycle;
 pub mod mock;
