@@ -1,6 +1,6 @@
 //! `InteractBearer` at the request level: what Interact adds to SCIM (the typed extension, the
 //! required-field check, the `401` hint). The SCIM operations themselves are shared with
-//! `ScimBearer` and tested in `scim_requests.rs`. One mock server per test; a catch-all answers
+//! `ScimBearer` and tested in `scim_*.rs`. One mock server per test; a catch-all answers
 //! anything unexpected with 599 and must never be hit.
 
 #[path = "support/common/mod.rs"]

@@ -9,25 +9,17 @@ mod common;
 #[path = "support/trace_capture.rs"]
 mod trace_capture;
 
-use common::mock::{self, BASE, TOKEN, catch_all, path, raw_query, with_body, without_body};
+use common::mock::{
+    self, CORE, ENTERPRISE, JANE_FILTER, PATCH_OP, catch_all, client, path, raw_query, with_body, without_body,
+};
 use httpmock::{Mock, MockServer};
-use identity_connectors::{Client, ProvisionOutcome, RetryPolicy, ScimBearer, User};
+use identity_connectors::{ProvisionOutcome, User};
 use serde_json::{Value, json};
-
-const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const JANE_FILTER: &str = "filter=userName%20eq%20%22jane.doe%40example.com%22";
 
 /// The tests that trace skipped attributes run one at a time: `tracing` caches per call site
 /// whether anyone listens, and a test without a capture running beside the one with it could
 /// make that answer "no".
 static TRACED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn client(server: &MockServer) -> Client {
-    let connector = ScimBearer::for_loopback(&server.url(BASE), TOKEN).expect("connector");
-    Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client")
-}
 
 fn jane() -> User {
     User::builder("jane.doe@example.com")

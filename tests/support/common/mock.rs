@@ -2,6 +2,7 @@
 //! must carry, a catch-all that makes unexpected requests fail loudly, and canned SCIM bodies.
 
 use httpmock::{Mock, MockServer, When};
+use identity_connectors::{Client, RetryPolicy, ScimBearer, User};
 use serde_json::{Value, json};
 
 /// The token the mocked connectors use.
@@ -12,6 +13,21 @@ pub const BASE: &str = "/scim/v2";
 pub const ACCEPT: &str = "application/scim+json, application/json";
 /// The media type of SCIM bodies.
 pub const SCIM_JSON: &str = "application/scim+json";
+/// The core User schema.
+pub const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The enterprise User extension's schema.
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The schema of a PATCH request's body.
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// The query of the look-up of Jane by user name, as sent.
+pub const JANE_FILTER: &str = "filter=userName%20eq%20%22jane.doe%40example.com%22";
+
+/// A client of a SCIM connector on the mock server, without retries: each test states exactly
+/// which requests are sent.
+pub fn client(server: &MockServer) -> Client {
+    let connector = ScimBearer::for_loopback(&server.url(BASE), TOKEN).expect("connector");
+    Client::builder(connector).retry_policy(RetryPolicy::none()).build().expect("client")
+}
 
 /// `path` under the SCIM base path.
 pub fn path(rest: &str) -> String {
@@ -80,4 +96,32 @@ pub fn error(status: u16, scim_type: Option<&str>, detail: &str) -> Value {
         body["scimType"] = json!(scim_type);
     }
     body
+}
+
+/// The person the request tests provision.
+pub fn jane() -> User {
+    User::builder("jane.doe@example.com")
+        .external_id("E1")
+        .given_name("Jane")
+        .family_name("Doe")
+        .email("jane.doe@example.com")
+        .title("Analyst")
+        .department("Finance")
+        .build()
+}
+
+/// Jane as the server holds her: id `id`, `active` as given.
+pub fn jane_resource(id: &str, active: bool) -> Value {
+    json!({
+        "schemas": [CORE, ENTERPRISE],
+        "id": id,
+        "userName": "jane.doe@example.com",
+        "externalId": "E1",
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"value": "jane.doe@example.com", "type": "work", "primary": true}],
+        "title": "Analyst",
+        "active": active,
+        ENTERPRISE: {"department": "Finance"},
+        "meta": {"resourceType": "User", "location": format!("https://h/Users/{id}")}
+    })
 }
