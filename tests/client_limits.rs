@@ -13,7 +13,6 @@ mod mock;
 use std::time::Duration;
 
 use fake_connector::{EMAIL, Fake, TOKEN};
-use futures_util::StreamExt as _;
 use httpmock::MockServer;
 use identity_connectors::{Client, Error, ErrorKind, RetryPolicy, TransportErrorKind, UserId};
 use mock::{catch_all, client, get_mock};

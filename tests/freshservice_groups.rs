@@ -48,6 +48,12 @@ async fn get_with_next<'a>(
         .await
 }
 
+/// Group 11's first member page: someone else, and a link to a second page.
+async fn sales_members_first_page(server: &MockServer) -> Mock<'_> {
+    let next = "/api/v2/requester_groups/11/members?per_page=100&page=2";
+    get_with_next(server, "/requester_groups/11/members", PAGE_1, json!({"requesters": [{"id": 1}]}), next).await
+}
+
 /// Jane's membership of requester group `group` added (`POST`) or removed (`DELETE`), answered
 /// `status` without a body.
 async fn member_write(server: &MockServer, method: Method, group: u64, status: u16) -> Mock<'_> {
@@ -180,14 +186,7 @@ async fn a_requester_s_memberships_are_read_group_by_group_following_pages() {
     let server = MockServer::start_async().await;
     find_requester(&server).await;
     requester_groups(&server).await;
-    let first = get_with_next(
-        &server,
-        "/requester_groups/11/members",
-        PAGE_1,
-        json!({"requesters": [{"id": 1}]}),
-        "/api/v2/requester_groups/11/members?per_page=100&page=2",
-    )
-    .await;
+    let first = sales_members_first_page(&server).await;
     let second = get(
         &server,
         "/requester_groups/11/members",
@@ -468,14 +467,7 @@ async fn a_requester_s_membership_read_stops_at_the_scan_limit() {
     let server = MockServer::start_async().await;
     find_requester(&server).await;
     requester_groups(&server).await;
-    let first = get_with_next(
-        &server,
-        "/requester_groups/11/members",
-        PAGE_1,
-        json!({"requesters": [{"id": 1}]}),
-        "/api/v2/requester_groups/11/members?per_page=100&page=2",
-    )
-    .await;
+    let first = sales_members_first_page(&server).await;
     let second =
         get(&server, "/requester_groups/11/members", &[("per_page", "100"), ("page", "2")], json!({"requesters": []}))
             .await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::freshservice::{
     catch_all, client, connector, directory, find_requesters, fixture, json_body, no_body, read, request, respond,
 };
-use httpmock::{Method, MockServer};
+use httpmock::{Method, Mock, MockServer};
 use identity_connectors::prelude::*;
 use identity_connectors::{
     AgentRole, Client, FreshserviceAttributes, FreshserviceUserKind, Manager, ProvisionOutcome, RetryPolicy,
@@ -418,12 +418,9 @@ async fn provision_converts_a_requester_to_an_agent_when_asked_explicitly() {
     unexpected.assert_calls_async(0).await;
 }
 
-#[tokio::test]
-async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_again() {
-    let server = MockServer::start_async().await;
-    let email = "new.hire@example.com";
-    let find = find_requesters(&server, email, json!([])).await;
-    // The first read predates "Marketing"; the second has it.
+/// The department list read twice: the first read predates "Marketing" (id 555), later ones
+/// have it.
+async fn departments_then_marketing(server: &MockServer) -> (Mock<'_>, Mock<'_>) {
     let before = server
         .mock_async(|when, then| {
             no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
@@ -440,6 +437,16 @@ async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_aga
             respond(then, 200, departments);
         })
         .await;
+    (before, after)
+}
+
+#[tokio::test]
+async fn a_department_created_after_the_list_was_read_is_found_by_reading_it_again() {
+    let server = MockServer::start_async().await;
+    let email = "new.hire@example.com";
+    let find = find_requesters(&server, email, json!([])).await;
+    // The first read predates "Marketing"; the second has it.
+    let (before, after) = departments_then_marketing(&server).await;
     let create = server
         .mock_async(|when, then| {
             json_body(
@@ -474,22 +481,7 @@ async fn two_joiners_in_a_new_department_cause_one_refresh_not_two() {
     for email in emails {
         lookups.push(find_requesters(&server, email, json!([])).await);
     }
-    let before = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
-            respond(then, 200, fixture("departments.json")).up_to_n_times(1);
-        })
-        .await;
-    let mut departments = fixture("departments.json");
-    if let Some(list) = departments["departments"].as_array_mut() {
-        list.push(json!({"id": 555, "name": "Marketing"}));
-    }
-    let after = server
-        .mock_async(|when, then| {
-            no_body(request(when, Method::GET, "/departments", &[("per_page", "100"), ("page", "1")]));
-            respond(then, 200, departments);
-        })
-        .await;
+    let (before, after) = departments_then_marketing(&server).await;
     let mut creates = Vec::new();
     for email in emails {
         let first_name = email.split('@').next().unwrap_or_default().to_string();
