@@ -47,6 +47,7 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 pub use pacing::RateLimitStatus;
 use pacing::{Pacer, PacingLimits, Pass, fits};
 pub use request::{Method, Request};
+pub(crate) use response::ETAG;
 pub use response::{MAX_RETRY_AFTER, Response, parse_retry_after};
 use retry::RetryDecision;
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
@@ -233,7 +234,12 @@ impl Http {
     async fn send_with_retries(&self, request: &Request) -> Result<Response> {
         // `None` when the deadline is too far ahead to represent: no deadline. Inside a client call
         // the call's own deadline, if earlier, bounds every request it sends.
-        let deadline = earliest(Instant::now().checked_add(self.config.retry.deadline()), current_call_deadline());
+        // A call's own deadline was set no later than this one would be, so the clock need not be
+        // read again for it.
+        let deadline = match current_call_deadline() {
+            Some(deadline) => Some(deadline),
+            None => Instant::now().checked_add(self.config.retry.deadline()),
+        };
         let mut attempt: u32 = 1;
         // Whether the one retry with a replaced credential after a `401` was made; it is not one
         // of the policy's attempts.
@@ -277,6 +283,8 @@ impl Http {
         deadline: Option<Instant>,
     ) -> (Result<Response>, Option<Arc<Credential>>) {
         let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
+        // What is only traced is not computed when nobody listens.
+        let traced = !span.is_disabled();
         let work = async {
             // Waits (without an in-flight slot) until the rate-limit budget allows the request.
             let limits =
@@ -287,19 +295,21 @@ impl Http {
             // One credential for the request and the redaction of its answer, even if it is
             // replaced meanwhile; taken once a slot is held, so it is the latest.
             let credential = self.target.credential();
-            let started = Instant::now();
+            let started = traced.then(Instant::now);
             let result = self.exchange(request, &credential, &mut pass).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let status = match &result {
-                Ok(response) => Some(response.status()),
-                Err(error) => error.status(),
-            };
-            if let Some(status) = status {
-                tracing::Span::current().record("status", status);
-            }
-            match &result {
-                Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
-                Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
+            if traced {
+                let elapsed_ms = started.map_or(0, |started| started.elapsed().as_millis() as u64);
+                let status = match &result {
+                    Ok(response) => Some(response.status()),
+                    Err(error) => error.status(),
+                };
+                if let Some(status) = status {
+                    tracing::Span::current().record("status", status);
+                }
+                match &result {
+                    Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
+                    Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
+                }
             }
             (result, Some(credential))
         };
@@ -328,7 +338,7 @@ impl Http {
         if response.is_success() {
             return Ok(response);
         }
-        let retry_after = response.header("retry-after").and_then(parse_retry_after);
+        let retry_after = response.known_header(&response::RETRY_AFTER).and_then(parse_retry_after);
         let error = (self.target.api_error)(&response).sanitized(|text| credential.redact(text));
         Err(Error::from_response(error, retry_after))
     }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit, watch};
 
-use super::response::{Response, parse_retry_after};
+use super::response::{RETRY_AFTER, Response, X_RATELIMIT_REMAINING, X_RATELIMIT_TOTAL, parse_retry_after};
 
 /// The budget a server reported in its `X-RateLimit-Total` / `X-RateLimit-Remaining` headers, as
 /// the client counts it: within a window, the lowest `Remaining` it has read.
@@ -107,14 +107,14 @@ pub(crate) enum Answer {
 impl Answer {
     /// Reads the rate-limit headers of `response`. Unparsable values count as absent.
     pub(crate) fn of(response: &Response) -> Answer {
-        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let number = |name| response.known_header(name).and_then(|v| v.trim().parse::<u64>().ok());
         let throttled = response.status() == 429;
-        match number("x-ratelimit-remaining") {
+        match number(&X_RATELIMIT_REMAINING) {
             Some(remaining) => Answer::Reading {
                 remaining,
-                total: number("x-ratelimit-total"),
+                total: number(&X_RATELIMIT_TOTAL),
                 throttled,
-                retry_after: response.header("retry-after").and_then(parse_retry_after),
+                retry_after: response.known_header(&RETRY_AFTER).and_then(parse_retry_after),
             },
             None => Answer::NoReading,
         }
@@ -282,19 +282,29 @@ impl Pacer {
         deadline: Option<Instant>,
         slots: &'s Semaphore,
     ) -> Option<(SemaphorePermit<'s>, Pass<'_>)> {
-        let until = super::earliest(Instant::now().checked_add(limits.max_delay), deadline);
+        let start = Instant::now();
+        let until = super::earliest(start.checked_add(limits.max_delay), deadline);
+        // Subscribed only once a request has to wait (most never do): before the state is read
+        // again, so no change between that read and the wait is missed.
+        let mut changed: Option<watch::Receiver<()>> = None;
+        let mut now = start;
         loop {
-            // Subscribed before the state is read, so no change between the two is missed.
-            let mut changed = self.changed.subscribe();
             let permit = slots.acquire().await.ok()?;
             let (admitted, unknown) = {
                 let mut state = self.state();
-                (state.admit(limits.window, Instant::now(), until), state.remaining.is_none())
+                (state.admit(limits.window, now, until), state.remaining.is_none())
             };
-            match admitted {
-                Ok(ticket) => return Some((permit, Pass { pacer: self, ticket: Some(ticket), window: limits.window })),
-                Err(wait) => {
-                    drop(permit);
+            let wait = match admitted {
+                Ok(ticket) => {
+                    let pass = Pass { pacer: self, ticket: Some(ticket), window: limits.window, sent_at: now };
+                    return Some((permit, pass));
+                }
+                Err(wait) => wait,
+            };
+            drop(permit);
+            match changed.as_mut() {
+                None => changed = Some(self.changed.subscribe()),
+                Some(changed) => {
                     let wait_ms = wait.as_millis() as u64;
                     if unknown {
                         tracing::debug!(wait_ms, "pacing: waiting for the first answer to show the budget");
@@ -305,12 +315,21 @@ impl Pacer {
                     let _ = tokio::time::timeout(wait, changed.changed()).await;
                 }
             }
+            now = Instant::now();
         }
     }
 
-    fn settle(&self, ticket: Ticket, answer: Answer, window: Duration) {
-        self.state().settle(ticket, answer, window, Instant::now());
-        self.changed.send_modify(|_| {});
+    /// Counts the answer to `ticket`'s request, sent at `sent_at`, and wakes waiting requests.
+    fn settle(&self, ticket: Ticket, answer: Answer, window: Duration, sent_at: Instant) {
+        // Only an answer with a reading uses the time; the clock is not read for the others.
+        let now = if matches!(answer, Answer::Reading { .. }) { Instant::now() } else { sent_at };
+        self.state().settle(ticket, answer, window, now);
+        // A request subscribes before it reads the state it waits on, and the state is written
+        // before this check under the same lock, so a waiter is never missed; with none (the
+        // usual case) the notification is skipped.
+        if self.changed.receiver_count() > 0 {
+            self.changed.send_modify(|_| {});
+        }
     }
 }
 
@@ -321,13 +340,15 @@ pub(crate) struct Pass<'a> {
     pacer: &'a Pacer,
     ticket: Option<Ticket>,
     window: Duration,
+    /// When the request was let through.
+    sent_at: Instant,
 }
 
 impl Pass<'_> {
     /// Counts `response`'s rate-limit headers.
     pub(crate) fn observe(&mut self, response: &Response) {
         if let Some(ticket) = self.ticket.take() {
-            self.pacer.settle(ticket, Answer::of(response), self.window);
+            self.pacer.settle(ticket, Answer::of(response), self.window, self.sent_at);
         }
     }
 }
@@ -335,7 +356,7 @@ impl Pass<'_> {
 impl Drop for Pass<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket.take() {
-            self.pacer.settle(ticket, Answer::Unanswered, self.window);
+            self.pacer.settle(ticket, Answer::Unanswered, self.window, self.sent_at);
         }
     }
 }

@@ -6,11 +6,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 
 use super::credential::Credential;
 use crate::error::{DecodeError, Result};
+
+/// `X-RateLimit-Remaining`, read on every answer.
+pub(crate) const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+/// `X-RateLimit-Total`.
+pub(crate) const X_RATELIMIT_TOTAL: HeaderName = HeaderName::from_static("x-ratelimit-total");
+pub(crate) use reqwest::header::{ETAG, RETRY_AFTER};
 
 /// A response, with its body read in full (up to the client's size cap).
 #[derive(Clone)]
@@ -60,6 +66,15 @@ impl Response {
             // ASCII is skipped, as it cannot be read as text.
             Headers::Received(map) => map.get_all(name).iter().find_map(|value| value.to_str().ok()),
             Headers::Given(list) => list.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
+        }
+    }
+
+    /// [`header`](Self::header) by a name parsed once, for the names the crate itself reads on
+    /// every response (no parsing of the name per look-up).
+    pub(crate) fn known_header(&self, name: &HeaderName) -> Option<&str> {
+        match &self.headers {
+            Headers::Received(map) => map.get_all(name).iter().find_map(|value| value.to_str().ok()),
+            Headers::Given(_) => self.header(name.as_str()),
         }
     }
 
@@ -144,6 +159,9 @@ mod tests {
         assert_eq!(response.header("ETag"), Some("W/\"2\""));
         assert_eq!(response.header("retry-after"), None);
         assert_eq!(response.header("not a header name"), None);
+        assert_eq!(response.known_header(&X_RATELIMIT_REMAINING), Some(" 5"));
+        assert_eq!(response.known_header(&ETAG), Some("W/\"2\""));
+        assert_eq!(response.known_header(&RETRY_AFTER), None);
         assert_eq!(response.body(), b"{}");
         let given = Response::new(204, vec![("ETag".into(), "W/\"1\"".into())], Vec::new());
         assert_eq!(given.header("etag"), Some("W/\"1\""));

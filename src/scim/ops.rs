@@ -247,7 +247,9 @@ pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
         .json::<ScimUser>()?
         .into_remote()
         .map_err(|message| Error::from(DecodeError::new(Some(response.status()), message, &[])))?;
-    if let Some(etag) = response.header("etag").map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256) {
+    if let Some(etag) =
+        response.known_header(&crate::http::ETAG).map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256)
+    {
         user.version = Some(etag.to_string());
     }
     Ok(user)

@@ -233,7 +233,7 @@ async fn a_pacing_wait_holds_no_in_flight_slot() {
     let http = client.http().clone();
     // The budget is spent, and the window ends in a minute.
     let probe = pacer(&http).state().take(true);
-    pacer(&http).settle(probe, reading(0), window);
+    pacer(&http).settle(probe, reading(0), window, Instant::now());
     let url = http.endpoint(&["Users", "u1"]).unwrap();
     let waiting = tokio::spawn({
         let http = http.clone();
@@ -244,7 +244,7 @@ async fn a_pacing_wait_holds_no_in_flight_slot() {
     assert_eq!(http.pacing_parts().1, 2, "a waiting request holds an in-flight slot");
     // The freshest answer shows budget (a new window): the wait ends at once.
     let fresh = pacer(&http).state().take(false);
-    pacer(&http).settle(fresh, reading(99), window);
+    pacer(&http).settle(fresh, reading(99), window, Instant::now());
     let result = tokio::time::timeout(secs(5), waiting).await.expect("still waiting").unwrap();
     let error = result.expect_err("nothing listens on the port");
     assert!(matches!(&error, crate::Error::Transport(t) if t.is_connect()), "{error:?}");
