@@ -232,7 +232,9 @@ impl Connector for InteractBearer {
     }
 
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
-        Ok(self.create_user_reporting(http, user).await?.0)
+        // Not through `create_user_reporting`, which is boxed again.
+        self.check_required(user)?;
+        Ok(self.core.create(http, user).await?.0)
     }
 
     async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
@@ -245,6 +247,11 @@ impl Connector for InteractBearer {
     }
 
     async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        self.core.find(http, lookup).await
+    }
+
+    async fn find_before_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        // The default's, without boxing `find_user` a second time.
         self.core.find(http, lookup).await
     }
 

@@ -12,7 +12,7 @@
 //! [`Client::refresh_discovery`]: crate::Client::refresh_discovery
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
@@ -257,6 +257,9 @@ impl ServerCapabilities {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DiscoveryCache {
     inner: Arc<Mutex<CacheState>>,
+    /// The capabilities once read, for the calls after the first: read without waiting on
+    /// `inner` (every request of a connector asks for them).
+    known: Arc<std::sync::RwLock<Option<Arc<ServerCapabilities>>>>,
 }
 
 #[derive(Debug, Default)]
@@ -272,20 +275,33 @@ struct CacheState {
 impl DiscoveryCache {
     /// The capabilities, read on the first call (one reader at a time; the others wait for it).
     pub(crate) async fn get(&self, http: &Http) -> Arc<ServerCapabilities> {
-        let mut state = self.inner.lock().await;
-        if let Some(capabilities) = &state.capabilities {
+        if let Some(capabilities) = self.known.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             return Arc::clone(capabilities);
         }
-        let capabilities = Arc::new(discover(http).await);
-        state.capabilities = Some(Arc::clone(&capabilities));
-        capabilities
+        // Boxed: the discovery requests' state would otherwise make every caller's future as
+        // large as theirs, for a path taken once.
+        Box::pin(async {
+            let mut state = self.inner.lock().await;
+            if let Some(capabilities) = &state.capabilities {
+                return Arc::clone(capabilities);
+            }
+            let capabilities = Arc::new(discover(http).await);
+            self.remember(&mut state, &capabilities);
+            capabilities
+        })
+        .await
+    }
+
+    fn remember(&self, state: &mut CacheState, capabilities: &Arc<ServerCapabilities>) {
+        state.capabilities = Some(Arc::clone(capabilities));
+        *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(capabilities));
     }
 
     /// Reads the discovery endpoints again and forgets the refused attributes.
     pub(crate) async fn refresh(&self, http: &Http) -> Arc<ServerCapabilities> {
         let mut state = self.inner.lock().await;
-        let capabilities = Arc::new(discover(http).await);
-        state.capabilities = Some(Arc::clone(&capabilities));
+        let capabilities = Arc::new(Box::pin(discover(http)).await);
+        self.remember(&mut state, &capabilities);
         state.refused.clear();
         state.members_filter = None;
         capabilities

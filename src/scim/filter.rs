@@ -100,14 +100,36 @@ impl Filter {
     /// The expression percent-encoded as one query value (space as `%20`, `"` as `%22`, `@` as
     /// `%40`, …), ready to follow `filter=`.
     pub fn to_query_value(&self) -> String {
-        // `byte_serialize` writes a space as `+` and a literal `+` as `%2B`, so every `+` left is
-        // a space; `%20` is understood by every server, `+` only by form-decoding ones.
-        url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>().replace('+', "%20")
+        let mut out = String::with_capacity(self.0.len() + self.0.len() / 2);
+        self.push_query_value(&mut out);
+        out
+    }
+
+    /// Appends [`to_query_value`](Self::to_query_value) to `out`.
+    pub(crate) fn push_query_value(&self, out: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        // What `application/x-www-form-urlencoded` leaves as is (letters, digits, `*-._`); all
+        // else, the space included, as `%XX`: `%20` is understood by every server, `+` only by
+        // form-decoding ones.
+        for &byte in self.0.as_bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_') {
+                out.push(char::from(byte));
+            } else {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            }
+        }
     }
 
     fn compare(attribute: &str, operator: &str, value: &str) -> Result<Filter> {
         check_attribute(attribute)?;
-        Ok(Filter(format!("{attribute} {operator} {}", json_string(value))))
+        let literal = json_string(value);
+        let mut text = String::with_capacity(attribute.len() + operator.len() + literal.len() + 2);
+        for part in [attribute, " ", operator, " ", &literal] {
+            text.push_str(part);
+        }
+        Ok(Filter(text))
     }
 }
 
@@ -169,6 +191,20 @@ mod tests {
         assert_eq!(filter.to_query_value(), "emails.value%20eq%20%22jane%2Bdoe%40example.com%22");
         let filter = Filter::eq("userName", "a&filter=x#y?z").unwrap();
         assert_eq!(filter.to_query_value(), "userName%20eq%20%22a%26filter%3Dx%23y%3Fz%22");
+    }
+
+    proptest::proptest! {
+        /// The encoder writes what `application/x-www-form-urlencoded` writes, a space as `%20`
+        /// instead of `+`, for any text (it never decodes to anything but the filter).
+        #[test]
+        fn query_value_is_form_encoding_with_percent_spaces(value in "\\PC*") {
+            let filter = Filter(value.clone());
+            let reference = url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20");
+            proptest::prop_assert_eq!(filter.to_query_value(), reference);
+            let query = format!("filter={}", filter.to_query_value());
+            let decoded: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            proptest::prop_assert_eq!(decoded, vec![("filter".to_string(), value)]);
+        }
     }
 
     #[test]

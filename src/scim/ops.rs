@@ -10,7 +10,7 @@ use crate::error::{DecodeError, Error, FieldError, Result};
 use crate::http::{Http, Request, Response};
 use crate::outcome::UpdateOutcome;
 use crate::resource::{Lookup, PageRequest, PageToken, RemoteUser, UserId, UserPage};
-use crate::scim::decode::ScimUser;
+use crate::scim::decode;
 use crate::scim::{Filter, ListResponse, PatchOp};
 use crate::user::User;
 
@@ -73,7 +73,10 @@ pub async fn get_user(http: &Http, id: &UserId) -> Result<RemoteUser> {
 /// taken as "none" (Okta answers a filter that matches nothing so).
 pub async fn search_users(http: &Http, filter: &Filter) -> Result<Vec<RemoteUser>> {
     let mut url = http.endpoint(&["Users"])?;
-    url.set_query(Some(&format!("filter={}", filter.to_query_value())));
+    let mut query = String::with_capacity(7 + filter.as_str().len() * 3 / 2);
+    query.push_str("filter=");
+    filter.push_query_value(&mut query);
+    url.set_query(Some(&query));
     match http.send(Request::get(url, "/Users")).await {
         Ok(response) => Ok(ListResponse::from_response(&response)?.resources),
         Err(Error::NotFound(_)) => Ok(Vec::new()),
@@ -119,7 +122,9 @@ pub(crate) fn lookup_filter(lookup: &Lookup) -> Result<Filter> {
 
 /// The one user among `candidates` that `lookup` identifies (see [`find_user`] for the rules).
 pub(crate) fn pick(lookup: &Lookup, candidates: Vec<RemoteUser>) -> Result<Option<RemoteUser>> {
-    let mut hits: Vec<RemoteUser> = candidates.into_iter().filter(|u| lookup_matches(lookup, &u.user)).collect();
+    // Filtered in place: the users are large, and most answers hold exactly the one.
+    let mut hits = candidates;
+    hits.retain(|u| lookup_matches(lookup, &u.user));
     if hits.len() > 1 {
         if let Lookup::UserName(name) = lookup {
             hits.retain(|u| u.user.user_name.as_deref() == Some(name.as_str()));
@@ -243,10 +248,14 @@ pub(crate) fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
 
 /// The user in `response`, with its version from the `ETag` header (else `meta.version`).
 pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
-    let mut user = response
-        .json::<ScimUser>()?
-        .into_remote()
-        .map_err(|message| Error::from(DecodeError::new(Some(response.status()), message, &[])))?;
+    let status = Some(response.status());
+    // The messages `Response::json` gives, for a body read without it.
+    if response.is_empty() {
+        return Err(DecodeError::new(status, "expected a JSON body, got an empty one", &[]).into());
+    }
+    let mut user = decode::read_remote_user(response.body())
+        .map_err(|e| Error::from(response.decode_error(format!("unexpected response body: {e}"))))?
+        .map_err(|message| Error::from(DecodeError::new(status, message, &[])))?;
     if let Some(etag) =
         response.known_header(&crate::http::ETAG).map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256)
     {
