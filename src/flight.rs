@@ -4,6 +4,7 @@
 //! one process).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -88,11 +89,13 @@ struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        // The key is taken, not cloned: the entry is found by one hash, and removed through it.
+        let key = std::mem::replace(&mut self.key, FlightKey { attribute: "", value: String::new() });
         let mut slots = self.flights.slots();
-        if let Some(slot) = slots.get_mut(&self.key) {
-            slot.users -= 1;
-            if slot.users == 0 {
-                slots.remove(&self.key);
+        if let Entry::Occupied(mut slot) = slots.entry(key) {
+            slot.get_mut().users -= 1;
+            if slot.get().users == 0 {
+                slot.remove();
             }
         }
     }

@@ -124,19 +124,33 @@ impl Filter {
 
     fn compare(attribute: &str, operator: &str, value: &str) -> Result<Filter> {
         check_attribute(attribute)?;
-        let literal = json_string(value);
-        let mut text = String::with_capacity(attribute.len() + operator.len() + literal.len() + 2);
-        for part in [attribute, " ", operator, " ", &literal] {
+        let mut text = String::with_capacity(attribute.len() + operator.len() + value.len() + 4);
+        for part in [attribute, " ", operator, " "] {
             text.push_str(part);
         }
+        push_json_string(&mut text, value);
         Ok(Filter(text))
     }
 }
 
 /// `value` as a JSON string literal, the form RFC 7644 requires for string comparison values.
 pub(crate) fn json_string(value: &str) -> String {
+    let mut literal = String::with_capacity(value.len() + 2);
+    push_json_string(&mut literal, value);
+    literal
+}
+
+/// Appends `value` as a JSON string literal to `out`.
+fn push_json_string(out: &mut String, value: &str) {
+    // Most values (names, addresses, ids) need no escape: quoted as they are.
+    if !value.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push('"');
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     // Serialising a `&str` cannot fail; the fallback still yields a well-formed, empty literal.
-    serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string())
+    out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string()));
 }
 
 /// Accepts an attribute path (`userName`, `name.givenName`, `emails.value`,
@@ -194,6 +208,12 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The literal is what serde_json writes for the string, escaped or not.
+        #[test]
+        fn literals_are_serde_json_strings(value in "\\PC*|[\\x00-\\x7f]*") {
+            proptest::prop_assert_eq!(json_string(&value), serde_json::to_string(&value).unwrap());
+        }
+
         /// The encoder writes what `application/x-www-form-urlencoded` writes, a space as `%20`
         /// instead of `+`, for any text (it never decodes to anything but the filter).
         #[test]
