@@ -437,10 +437,10 @@ impl Client {
     ) -> Result<Provisioned> {
         let mut current = existing;
         let mut outcome = ProvisionOutcome::Linked;
-        let mut completed = vec![ProvisionStep::LookUp];
-        if created_here {
-            completed.insert(0, ProvisionStep::Create);
-        }
+        // The steps done so far are always a run of these (no allocation unless one is reported).
+        const STEPS: [ProvisionStep; 3] = [ProvisionStep::Create, ProvisionStep::LookUp, ProvisionStep::Reactivate];
+        let first = if created_here { 0 } else { 1 };
+        let mut completed = &STEPS[first..2];
         // A step failing after another succeeded says what happened (a reactivation is not undone).
         let incomplete = |completed: &[ProvisionStep], failed, error: Error| {
             if completed.iter().any(|s| matches!(s, ProvisionStep::Reactivate | ProvisionStep::Create)) {
@@ -453,12 +453,12 @@ impl Client {
             self.connector
                 .set_active_of(&self.http, &current, true)
                 .await
-                .map_err(|e| incomplete(&completed, ProvisionStep::Reactivate, e))?;
+                .map_err(|e| incomplete(completed, ProvisionStep::Reactivate, e))?;
             current.user.active = Some(true);
             // The write made a new version; the update reads it again if it needs one.
             current.version = None;
             outcome = ProvisionOutcome::Reactivated;
-            completed.push(ProvisionStep::Reactivate);
+            completed = &STEPS[first..3];
         }
         let mut skipped = Vec::new();
         if policy.update_existing {
@@ -468,7 +468,7 @@ impl Client {
                     .connector
                     .update_user(&self.http, &current.id, &changes, Some(&current))
                     .await
-                    .map_err(|e| incomplete(&completed, ProvisionStep::Update, e))?;
+                    .map_err(|e| incomplete(completed, ProvisionStep::Update, e))?;
                 skipped = result.skipped().to_vec();
                 let applied = result.is_applied();
                 let partial = matches!(result, UpdateOutcome::Partial { .. });
