@@ -183,3 +183,48 @@ async fn a_lost_patch_answer_adds_the_member_once() {
     assert_eq!(sandbox.group_members(&sales), Some(vec![user_id(&sandbox, &jane)]));
     assert_eq!(sandbox.stats().faults_of(FaultKind::DropAfterCommit), 1);
 }
+
+/// `grant_all` adds every person once, a second run writes nothing, and `revoke_all` takes them
+/// out again; one unknown person fails alone with `Error::Missing`.
+#[tokio::test]
+async fn grant_all_and_revoke_all_change_each_person_once() {
+    use futures_util::StreamExt;
+
+    let sandbox = ScimSandbox::start().await.unwrap();
+    let sales = seed_group(&sandbox, "Sales");
+    let client = scim_client(&sandbox);
+    let people: Vec<User> = (1..=3).map(person).collect();
+    for user in &people {
+        client.provision(user).await.unwrap();
+    }
+    let ids: Vec<String> = people.iter().map(|user| user_id(&sandbox, user)).collect();
+    let ghost = person(9);
+
+    let mut items: Vec<_> =
+        client.grant_all(people.iter().cloned().chain([ghost.clone()]), &name("Sales")).collect().await;
+    items.sort_by_key(|item| item.index);
+    for item in &items[..3] {
+        let change = item.result.as_ref().unwrap();
+        let added: Vec<&str> = change.added.iter().map(|g| g.display_name.as_str()).collect();
+        assert_eq!((added, change.removed.len()), (vec!["Sales"], 0), "person #{}", item.index);
+    }
+    assert!(matches!(items[3].result, Err(Error::Missing { .. })), "{:?}", items[3].result);
+    let mut members = sandbox.group_members(&sales).unwrap();
+    members.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(members, expected);
+
+    let before = writes(&sandbox);
+    let again: Vec<_> = client.grant_all(people.iter().cloned(), &name("Sales")).collect().await;
+    assert!(again.iter().all(|item| item.result.as_ref().unwrap().is_unchanged()));
+    assert_eq!(writes(&sandbox), before, "everyone is a member already: nothing written");
+
+    let removed: Vec<_> = client.revoke_all(people.iter().cloned(), &name("Sales")).collect().await;
+    for item in &removed {
+        let change = item.result.as_ref().unwrap();
+        let gone: Vec<&str> = change.removed.iter().map(|g| g.display_name.as_str()).collect();
+        assert_eq!((change.added.len(), gone), (0, vec!["Sales"]), "person #{}", item.index);
+    }
+    assert_eq!(sandbox.group_members(&sales), Some(vec![]));
+}
