@@ -361,7 +361,10 @@ impl Client {
         let _flight = self.flights.acquire(&key).await;
         // The connector's pre-create look-up (cheaper, or none, where its server refuses
         // duplicates); a conflict below still gets the full `find_user`.
-        if let Some(existing) = self.connector.find_before_create(&self.http, &key).await? {
+        // Bound (and boxed) first: an `if let` scrutinee's temporaries, 700 bytes each, would
+        // otherwise stay in this future's state across the await in its body.
+        let found = self.connector.find_before_create(&self.http, &key).await?.map(Box::new);
+        if let Some(existing) = found {
             return self.link_as(existing, user, policy, false).await;
         }
         let max_creates = self.http_retry().max_attempts();
@@ -379,7 +382,8 @@ impl Client {
             };
             maybe_created |= error.outcome_unknown();
             tracing::info!(attempt, conflict = error.is_conflict(), "create not confirmed; looking the user up");
-            if let Some(existing) = self.connector.find_user(&self.http, &key).await? {
+            let found = self.connector.find_user(&self.http, &key).await?.map(Box::new);
+            if let Some(existing) = found {
                 // Missing before this call's create and present after it: this call created them
                 // (a conflict after an earlier lost create is that create's doing too).
                 return self.link_as(existing, user, policy, maybe_created).await;
@@ -430,12 +434,12 @@ impl Client {
     /// (whose answer was lost) made them, which is what the outcome then says.
     async fn link_as(
         &self,
-        existing: RemoteUser,
+        // Boxed: an async fn keeps a parameter and its moved-in copy, 700 bytes each, in its state.
+        mut current: Box<RemoteUser>,
         desired: &User,
         policy: ProvisionPolicy,
         created_here: bool,
     ) -> Result<Provisioned> {
-        let mut current = existing;
         let mut outcome = ProvisionOutcome::Linked;
         // The steps done so far are always a run of these (no allocation unless one is reported).
         const STEPS: [ProvisionStep; 3] = [ProvisionStep::Create, ProvisionStep::LookUp, ProvisionStep::Reactivate];
@@ -472,12 +476,20 @@ impl Client {
                 skipped = result.skipped().to_vec();
                 let applied = result.is_applied();
                 let partial = matches!(result, UpdateOutcome::Partial { .. });
-                match result.into_user() {
-                    Some(user) => current = user,
+                // In a block of its own, so the (large) returned user is not kept across the read.
+                let read_back = {
+                    let returned = result.into_user();
                     // Some changes were refused: read back what the app now holds.
-                    None if applied && partial => current = self.connector.get_user(&self.http, &current.id).await?,
-                    None if applied => current.user.apply(&changes),
-                    None => {}
+                    let read_back = returned.is_none() && applied && partial;
+                    match returned {
+                        Some(user) => *current = user,
+                        None if applied && !partial => current.user.apply(&changes),
+                        None => {}
+                    }
+                    read_back
+                };
+                if read_back {
+                    *current = self.connector.get_user(&self.http, &current.id).await?;
                 }
                 if applied && outcome == ProvisionOutcome::Linked {
                     outcome = ProvisionOutcome::Updated;
@@ -488,7 +500,7 @@ impl Client {
             outcome = ProvisionOutcome::CreatedConfirmed;
         }
         tracing::info!(outcome = %outcome, skipped = skipped.len(), "provisioned");
-        Ok(Provisioned { outcome, user: current, skipped })
+        Ok(Provisioned { outcome, user: *current, skipped })
     }
 
     /// Reads a user by id. An unknown id is [`Error::NotFound`].
