@@ -1,0 +1,147 @@
+//! The provisioning lifecycle behind [`Client::provision`]: look up, link, update or reactivate an
+//! existing person, or create them, reconciling every create whose outcome is unknown.
+
+use super::Client;
+use crate::error::{Error, Result};
+use crate::http::RetryPolicy;
+use crate::outcome::{ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome};
+use crate::resource::RemoteUser;
+use crate::user::User;
+
+impl Client {
+    /// [`Client::provision_with`]'s body (boxed there).
+    pub(super) async fn provision_inner(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
+        self.connector.check_new_user(user)?;
+        let key = self.connector.match_key(user)?;
+        // Held until the person is provisioned: a concurrent call for them then finds this one's
+        // result instead of creating them again.
+        let _flight = self.flights.acquire(&key).await;
+        // The connector's pre-create look-up (cheaper, or none, where its server refuses
+        // duplicates); a conflict below still gets the full `find_user`.
+        // Bound (and boxed) first: an `if let` scrutinee's temporaries, 700 bytes each, would
+        // otherwise stay in this future's state across the await in its body.
+        let found = self.connector.find_before_create(&self.http, &key).await?.map(Box::new);
+        if let Some(existing) = found {
+            return self.link_as(existing, user, policy, false).await;
+        }
+        let max_creates = self.http_retry().max_attempts();
+        let mut attempt = 1;
+        // Whether a create this call sent may have been applied although its answer was lost.
+        let mut maybe_created = false;
+        loop {
+            let error = match self.connector.create_user_reporting(&self.http, user).await {
+                Ok((created, skipped)) => {
+                    tracing::info!(outcome = "created", "provisioned");
+                    return Ok(Provisioned { outcome: ProvisionOutcome::Created, user: created, skipped });
+                }
+                Err(e) if e.is_conflict() || e.outcome_unknown() => e,
+                Err(e) => return Err(e),
+            };
+            maybe_created |= error.outcome_unknown();
+            tracing::info!(attempt, conflict = error.is_conflict(), "create not confirmed; looking the user up");
+            let found = self.connector.find_user(&self.http, &key).await?.map(Box::new);
+            if let Some(existing) = found {
+                // Missing before this call's create and present after it: this call created them
+                // (a conflict after an earlier lost create is that create's doing too).
+                return self.link_as(existing, user, policy, maybe_created).await;
+            }
+            // A conflict or a success whose answer was unreadable means the server has the user:
+            // if the look-up cannot see them, sending the create again cannot help.
+            let server_has_it = error.is_conflict() || matches!(error, Error::Decode(_));
+            if server_has_it || attempt >= max_creates {
+                return Err(error);
+            }
+            // A server that asked for a wait (a 503 with Retry-After) gets it; one that asked for
+            // longer than the policy allows gets the error back, for the caller to schedule.
+            let wait = match error.retry_after() {
+                Some(wait) if wait > self.http_retry().max_delay() => return Err(error),
+                Some(wait) => wait,
+                None => self.http_retry().backoff(attempt),
+            };
+            // The wait counts against the call's deadline, like every retry wait of the request path.
+            let ends = std::time::Instant::now().checked_add(wait);
+            if crate::http::current_call_deadline().is_some_and(|deadline| ends.is_none_or(|end| end > deadline)) {
+                return Err(error);
+            }
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    fn http_retry(&self) -> RetryPolicy {
+        self.http.retry_policy()
+    }
+
+    /// Brings an existing user in line with `desired`; `created_here` when this call's own create
+    /// (whose answer was lost) made them, which is what the outcome then says.
+    async fn link_as(
+        &self,
+        // Boxed: an async fn keeps a parameter and its moved-in copy, 700 bytes each, in its state.
+        mut current: Box<RemoteUser>,
+        desired: &User,
+        policy: ProvisionPolicy,
+        created_here: bool,
+    ) -> Result<Provisioned> {
+        let mut outcome = ProvisionOutcome::Linked;
+        // The steps done so far are always a run of these (no allocation unless one is reported).
+        const STEPS: [ProvisionStep; 3] = [ProvisionStep::Create, ProvisionStep::LookUp, ProvisionStep::Reactivate];
+        let first = if created_here { 0 } else { 1 };
+        let mut completed = &STEPS[first..2];
+        // A step failing after another succeeded says what happened (a reactivation is not undone).
+        let incomplete = |completed: &[ProvisionStep], failed, error: Error| {
+            if completed.iter().any(|s| matches!(s, ProvisionStep::Reactivate | ProvisionStep::Create)) {
+                Error::ProvisionIncomplete { completed: completed.to_vec(), failed, error: Box::new(error) }
+            } else {
+                error
+            }
+        };
+        if !current.is_active() && policy.reactivate && desired.active != Some(false) {
+            self.connector
+                .set_active_of(&self.http, &current, true)
+                .await
+                .map_err(|e| incomplete(completed, ProvisionStep::Reactivate, e))?;
+            current.user.active = Some(true);
+            // The write made a new version; the update reads it again if it needs one.
+            current.version = None;
+            outcome = ProvisionOutcome::Reactivated;
+            completed = &STEPS[first..3];
+        }
+        let mut skipped = Vec::new();
+        if policy.update_existing {
+            let changes = desired.changes_from(&current.user);
+            if !changes.is_empty() {
+                let result = self
+                    .connector
+                    .update_user(&self.http, &current.id, &changes, Some(&current))
+                    .await
+                    .map_err(|e| incomplete(completed, ProvisionStep::Update, e))?;
+                skipped = result.skipped().to_vec();
+                let applied = result.is_applied();
+                let partial = matches!(result, UpdateOutcome::Partial { .. });
+                // In a block of its own, so the (large) returned user is not kept across the read.
+                let read_back = {
+                    let returned = result.into_user();
+                    // Some changes were refused: read back what the app now holds.
+                    let read_back = returned.is_none() && applied && partial;
+                    match returned {
+                        Some(user) => *current = user,
+                        None if applied && !partial => current.user.apply(&changes),
+                        None => {}
+                    }
+                    read_back
+                };
+                if read_back {
+                    *current = self.connector.get_user(&self.http, &current.id).await?;
+                }
+                if applied && outcome == ProvisionOutcome::Linked {
+                    outcome = ProvisionOutcome::Updated;
+                }
+            }
+        }
+        if created_here {
+            outcome = ProvisionOutcome::CreatedConfirmed;
+        }
+        tracing::info!(outcome = %outcome, skipped = skipped.len(), "provisioned");
+        Ok(Provisioned { outcome, user: *current, skipped })
+    }
+}
