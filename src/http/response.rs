@@ -62,9 +62,7 @@ impl Response {
     /// The first value of header `name` (case-insensitive), if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
         match &self.headers {
-            // A name that is no valid header name matches nothing; a value that is not visible
-            // ASCII is skipped, as it cannot be read as text.
-            Headers::Received(map) => map.get_all(name).iter().find_map(|value| value.to_str().ok()),
+            Headers::Received(map) => first_text(map, name),
             Headers::Given(list) => list.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
         }
     }
@@ -73,7 +71,7 @@ impl Response {
     /// every response (no parsing of the name per look-up).
     pub(crate) fn known_header(&self, name: &HeaderName) -> Option<&str> {
         match &self.headers {
-            Headers::Received(map) => map.get_all(name).iter().find_map(|value| value.to_str().ok()),
+            Headers::Received(map) => first_text(map, name),
             Headers::Given(_) => self.header(name.as_str()),
         }
     }
@@ -91,12 +89,17 @@ impl Response {
     /// Parses the body as JSON into `T`. An empty body or a shape mismatch is an
     /// [`Error::Decode`](crate::Error::Decode) with a short excerpt of the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        self.json_with(|body| serde_json::from_slice(body))
+    }
+
+    /// [`json`](Self::json) with the body read by `read` (a reader of the crate's own that does
+    /// not go through `Deserialize`), with the same errors.
+    pub(crate) fn json_with<T>(&self, read: impl FnOnce(&[u8]) -> serde_json::Result<T>) -> Result<T> {
         if self.is_empty() {
             return Err(DecodeError::new(Some(self.status), "expected a JSON body, got an empty one", &[]).into());
         }
         // serde's message can quote a value from the body, so it is redacted like the excerpt.
-        serde_json::from_slice(&self.body)
-            .map_err(|e| self.decode_error(format!("unexpected response body: {e}")).into())
+        read(&self.body).map_err(|e| self.decode_error(format!("unexpected response body: {e}")).into())
     }
 
     /// A decode error for this response: `message` and an excerpt of the body, with e-mail
@@ -120,6 +123,12 @@ impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response").field("status", &self.status).field("body_bytes", &self.body.len()).finish()
     }
+}
+
+/// The first value of header `name` that is text. A name that is no valid header name matches
+/// nothing; a value that is not visible ASCII is skipped, as it cannot be read as text.
+fn first_text<K: reqwest::header::AsHeaderName>(map: &HeaderMap, name: K) -> Option<&str> {
+    map.get_all(name).iter().find_map(|value| value.to_str().ok())
 }
 
 /// The longest `Retry-After` taken at face value; a larger one (or a date further ahead) is read

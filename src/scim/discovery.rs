@@ -257,14 +257,13 @@ impl ServerCapabilities {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DiscoveryCache {
     inner: Arc<Mutex<CacheState>>,
-    /// The capabilities once read, for the calls after the first: read without waiting on
-    /// `inner` (every request of a connector asks for them).
+    /// The capabilities once read: read without waiting on `inner` (every request of a connector
+    /// asks for them), written with `inner` held.
     known: Arc<std::sync::RwLock<Option<Arc<ServerCapabilities>>>>,
 }
 
 #[derive(Debug, Default)]
 struct CacheState {
-    capabilities: Option<Arc<ServerCapabilities>>,
     refused: BTreeSet<String>,
     /// Whether the server applies `members[value eq "…"]` on `/Groups`, once a probe found out
     /// (see `scim::groups`); `ServiceProviderConfig` cannot say, as servers that ignore a filter
@@ -275,33 +274,37 @@ struct CacheState {
 impl DiscoveryCache {
     /// The capabilities, read on the first call (one reader at a time; the others wait for it).
     pub(crate) async fn get(&self, http: &Http) -> Arc<ServerCapabilities> {
-        if let Some(capabilities) = self.known.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
-            return Arc::clone(capabilities);
+        if let Some(capabilities) = self.known() {
+            return capabilities;
         }
         // Boxed: the discovery requests' state would otherwise make every caller's future as
         // large as theirs, for a path taken once.
         Box::pin(async {
-            let mut state = self.inner.lock().await;
-            if let Some(capabilities) = &state.capabilities {
-                return Arc::clone(capabilities);
+            let _state = self.inner.lock().await;
+            // Another caller may have read them while this one waited for the lock.
+            if let Some(capabilities) = self.known() {
+                return capabilities;
             }
-            let capabilities = Arc::new(discover(http).await);
-            self.remember(&mut state, &capabilities);
-            capabilities
+            self.remember(discover(http).await)
         })
         .await
     }
 
-    fn remember(&self, state: &mut CacheState, capabilities: &Arc<ServerCapabilities>) {
-        state.capabilities = Some(Arc::clone(capabilities));
-        *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(capabilities));
+    fn known(&self) -> Option<Arc<ServerCapabilities>> {
+        self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Keeps `capabilities` (call with `inner` held, so two discoveries never race).
+    fn remember(&self, capabilities: ServerCapabilities) -> Arc<ServerCapabilities> {
+        let capabilities = Arc::new(capabilities);
+        *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&capabilities));
+        capabilities
     }
 
     /// Reads the discovery endpoints again and forgets the refused attributes.
     pub(crate) async fn refresh(&self, http: &Http) -> Arc<ServerCapabilities> {
         let mut state = self.inner.lock().await;
-        let capabilities = Arc::new(Box::pin(discover(http)).await);
-        self.remember(&mut state, &capabilities);
+        let capabilities = self.remember(Box::pin(discover(http)).await);
         state.refused.clear();
         state.members_filter = None;
         capabilities

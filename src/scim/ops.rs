@@ -248,14 +248,9 @@ pub(crate) fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
 
 /// The user in `response`, with its version from the `ETag` header (else `meta.version`).
 pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
-    let status = Some(response.status());
-    // The messages `Response::json` gives, for a body read without it.
-    if response.is_empty() {
-        return Err(DecodeError::new(status, "expected a JSON body, got an empty one", &[]).into());
-    }
-    let mut user = decode::read_remote_user(response.body())
-        .map_err(|e| Error::from(response.decode_error(format!("unexpected response body: {e}"))))?
-        .map_err(|message| Error::from(DecodeError::new(status, message, &[])))?;
+    let mut user = response
+        .json_with(decode::read_remote_user)?
+        .map_err(|message| Error::from(DecodeError::new(Some(response.status()), message, &[])))?;
     if let Some(etag) =
         response.known_header(&crate::http::ETAG).map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256)
     {
