@@ -12,7 +12,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use crate::resource::Lookup;
 
 /// The normalised match key: the attribute and the value as the server compares it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct FlightKey {
     attribute: &'static str,
     value: String,
@@ -90,7 +90,7 @@ struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         // The key is taken, not cloned: the entry is found by one hash, and removed through it.
-        let key = std::mem::replace(&mut self.key, FlightKey { attribute: "", value: String::new() });
+        let key = std::mem::take(&mut self.key);
         let mut slots = self.flights.slots();
         if let Entry::Occupied(mut slot) = slots.entry(key) {
             slot.get_mut().users -= 1;

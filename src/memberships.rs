@@ -312,11 +312,11 @@ impl Client {
                 .collect();
             let mut change = MembershipChange::default();
             for group in wanted.iter().filter(|w| !current.iter().any(|c| c.same_as(w))) {
-                self.add_confirmed(groups, group, &member).await?;
+                self.confirmed(groups, group, &member, Direction::Add).await?;
                 change.added.push(group.clone());
             }
             for group in current.iter().filter(|c| !wanted.iter().any(|w| w.same_as(c))) {
-                self.remove_confirmed(groups, group, &member).await?;
+                self.confirmed(groups, group, &member, Direction::Remove).await?;
                 change.removed.push(group.clone());
             }
             Ok(change)
@@ -411,7 +411,7 @@ impl Client {
                     let mut revoked = Vec::new();
                     for group in groups.memberships(self.http(), &member).await? {
                         if group.kind != GroupKind::AgentRole {
-                            self.remove_confirmed(groups, &group, &member).await?;
+                            self.confirmed(groups, &group, &member, Direction::Remove).await?;
                             revoked.push(group);
                         }
                     }
@@ -423,16 +423,8 @@ impl Client {
         Ok(Deprovisioned { outcome, revoked })
     }
 
-    /// Adds, and when the outcome is unknown, reads the membership before sending again.
-    async fn add_confirmed(&self, groups: &dyn GroupConnector, group: &Group, member: &RemoteUser) -> Result<()> {
-        self.confirmed(groups, group, member, Direction::Add).await
-    }
-
-    /// Removes, and when the outcome is unknown, reads the membership before sending again.
-    async fn remove_confirmed(&self, groups: &dyn GroupConnector, group: &Group, member: &RemoteUser) -> Result<()> {
-        self.confirmed(groups, group, member, Direction::Remove).await
-    }
-
+    /// Adds or removes (per `direction`), and when the outcome is unknown, reads the membership
+    /// before sending again, so a write is never applied twice.
     async fn confirmed(
         &self,
         groups: &dyn GroupConnector,

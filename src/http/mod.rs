@@ -361,18 +361,17 @@ impl Http {
             if received > cap {
                 return Err(too_large());
             }
-            match first.take() {
-                None if joined.is_empty() => first = Some(chunk),
-                earlier => {
-                    if let Some(earlier) = earlier {
-                        // Within the cap, checked above.
-                        let expected = announced.and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
-                        joined.reserve(expected.max(received));
-                        joined.extend_from_slice(&earlier);
-                    }
-                    joined.extend_from_slice(&chunk);
-                }
+            if first.is_none() && joined.is_empty() {
+                first = Some(chunk);
+                continue;
             }
+            if let Some(earlier) = first.take() {
+                // Within the cap, checked above.
+                let expected = announced.and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
+                joined.reserve(expected.max(received));
+                joined.extend_from_slice(&earlier);
+            }
+            joined.extend_from_slice(&chunk);
         }
         Ok(first.unwrap_or_else(|| Bytes::from(joined)))
     }

@@ -183,6 +183,12 @@ impl InteractBearer {
         let names: Vec<&str> = missing.iter().map(|f| f.field.as_str()).collect();
         Err(Error::invalid_input(format!("Interact requires {} of a new user", names.join(", ")), missing))
     }
+
+    /// A create, after the required fields are checked: both create methods of the trait, unboxed.
+    async fn create_checked(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
+        self.check_required(user)?;
+        self.core.create(http, user).await
+    }
 }
 
 #[async_trait]
@@ -233,13 +239,11 @@ impl Connector for InteractBearer {
 
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
         // Not through `create_user_reporting`, which is boxed again.
-        self.check_required(user)?;
-        Ok(self.core.create(http, user).await?.0)
+        Ok(self.create_checked(http, user).await?.0)
     }
 
     async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
-        self.check_required(user)?;
-        self.core.create(http, user).await
+        self.create_checked(http, user).await
     }
 
     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {

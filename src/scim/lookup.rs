@@ -31,12 +31,12 @@ impl ScimCore {
         let filter = lookup_filter(lookup)?;
         let capabilities = self.capabilities(http).await;
         if capabilities.filter == Some(false) {
-            return Box::pin(self.scan(http, lookup)).await;
+            return self.scan(http, lookup).await;
         }
         let answer = ops::search_users(http, &filter).await?;
         if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
             tracing::info!("the server answered a filter with users that do not match it; reading every page");
-            return Box::pin(self.scan(http, lookup)).await;
+            return self.scan(http, lookup).await;
         }
         if let Some(found) = pick(lookup, answer)? {
             return Ok(Some(self.lift(found)));
@@ -47,7 +47,7 @@ impl ScimCore {
                 let variant = Lookup::UserName(lower.clone());
                 let answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
                 if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
-                    return Box::pin(self.scan(http, lookup)).await;
+                    return self.scan(http, lookup).await;
                 }
                 if let Some(found) = pick(lookup, answer)? {
                     return Ok(Some(self.lift(found)));
@@ -57,16 +57,20 @@ impl ScimCore {
                 // A case-sensitive server may hold the name in any other case (`Casey-X`): only
                 // every page, matched ignoring case, can say nobody has it.
                 tracing::info!("no exact match on a server whose userName is caseExact; reading every page");
-                return Box::pin(self.scan(http, lookup)).await;
+                return self.scan(http, lookup).await;
             }
         }
         Ok(None)
     }
 
     /// Reads every page, at most [`scan_limit`](ScimCore::scan_limit) of them, and matches locally.
-    /// Callers box it: taken only on servers that do not filter, its state would otherwise make every
-    /// look-up's future as large as its own.
     async fn scan(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        // Boxed: taken only on servers that do not filter, its state would otherwise make every
+        // look-up's future as large as its own.
+        Box::pin(self.scan_pages(http, lookup)).await
+    }
+
+    async fn scan_pages(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
         let mut hits = Vec::new();
         let mut request = PageRequest::first(SCAN_PAGE_SIZE);
         let mut pages = 0u32;

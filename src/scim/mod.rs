@@ -174,6 +174,12 @@ impl ScimBearer {
     pub fn base_url(&self) -> &Url {
         &self.base_url
     }
+
+    /// A create, after the user name is checked: both create methods of the trait, unboxed.
+    async fn create_checked(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
+        check_user_name(user)?;
+        self.core.create(http, user).await
+    }
 }
 
 impl fmt::Debug for ScimBearer {
@@ -250,13 +256,11 @@ impl Connector for ScimBearer {
 
     async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
         // Not through `create_user_reporting`, which is boxed again.
-        self.check_new_user(user)?;
-        Ok(self.core.create(http, user).await?.0)
+        Ok(self.create_checked(http, user).await?.0)
     }
 
     async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
-        self.check_new_user(user)?;
-        self.core.create(http, user).await
+        self.create_checked(http, user).await
     }
 
     async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
