@@ -163,6 +163,11 @@ pub(crate) struct Extensions {
 }
 
 impl Extensions {
+    /// Whether no extension is held.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     fn position(&self, type_id: TypeId) -> Option<usize> {
         self.entries.iter().position(|e| e.as_any().type_id() == type_id)
     }

@@ -4,108 +4,137 @@
 //! one process).
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::hash_map::{Entry, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use tokio::sync::Notify;
 
 use crate::resource::Lookup;
 
-/// The normalised match key: the attribute and the value as the server compares it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub(crate) struct FlightKey {
-    attribute: &'static str,
-    value: String,
-}
-
-impl FlightKey {
-    /// SCIM `userName` is case-insensitive (RFC 7643 §4.1.1) and e-mail addresses are matched
-    /// case-insensitively by every connector here, so those are lower-cased; `externalId` is
-    /// case-exact. Two values that differ only in case share one lock: at worst two distinct
-    /// people wait for each other, never one person runs twice at once.
-    pub(crate) fn new(lookup: &Lookup) -> Self {
-        let value = match lookup {
-            Lookup::UserName(v) | Lookup::Email(v) => v.trim().to_lowercase(),
-            _ => lookup.value().to_string(),
-        };
-        FlightKey { attribute: lookup.attribute(), value }
-    }
-}
-
-/// One lock and the number of callers holding or waiting for it.
-struct Slot {
-    lock: Arc<AsyncMutex<()>>,
-    users: usize,
-}
-
-/// The per-client map of key locks. The outer (synchronous) mutex is held only to find or drop an
-/// entry, never across an await, so unrelated keys never wait for each other.
+/// The per-client set of held keys. A key is the hash of the normalised match key (the attribute,
+/// and the value as the server compares it), so holding one allocates nothing: two people whose
+/// keys collide (one chance in 2^64) only wait for each other, never run twice at once.
+///
+/// The map's (synchronous) mutex is held only to take or give back a key, never across an await,
+/// so unrelated keys never wait for each other.
 #[derive(Default)]
 pub(crate) struct Flights {
-    slots: Mutex<HashMap<FlightKey, Slot>>,
+    hasher: RandomState,
+    held: Mutex<HashMap<u64, Held, BuildHasherDefault<AlreadyHashed>>>,
+}
+
+/// A held key; `waiters` is made by the first caller that has to wait for it.
+#[derive(Default)]
+struct Held {
+    waiters: Option<Arc<Notify>>,
 }
 
 impl Flights {
     /// Waits until no other caller of this client holds `lookup`'s key, and holds it until the
-    /// returned guard is dropped. Cancelling the wait gives the key back too.
+    /// returned guard is dropped. Cancelling the wait leaves nothing behind.
     pub(crate) async fn acquire(self: &Arc<Self>, lookup: &Lookup) -> FlightGuard {
-        let key = FlightKey::new(lookup);
-        let lock = {
-            let mut slots = self.slots();
-            let slot =
-                slots.entry(key.clone()).or_insert_with(|| Slot { lock: Arc::new(AsyncMutex::new(())), users: 0 });
-            slot.users += 1;
-            Arc::clone(&slot.lock)
-        };
-        // Registered before the wait, so a cancelled wait still gives its place back on drop.
-        let registration = Registration { flights: Arc::clone(self), key };
-        let held = lock.lock_owned().await;
-        FlightGuard { _held: held, _registration: registration }
+        let key = self.key(lookup);
+        loop {
+            let woken = match self.held().entry(key) {
+                Entry::Vacant(free) => {
+                    free.insert(Held::default());
+                    return FlightGuard { flights: Arc::clone(self), key };
+                }
+                Entry::Occupied(mut held) => {
+                    // Registered while the map is locked, so the holder's `notify_waiters` (made
+                    // once it has left the map) cannot come before it. Boxed: only on contention.
+                    let waiters = Arc::clone(held.get_mut().waiters.get_or_insert_default());
+                    let mut woken = Box::pin(waiters.notified_owned());
+                    woken.as_mut().enable();
+                    woken
+                }
+            };
+            woken.await;
+            // Every waiter tries again; one gets the key, the others wait for that one.
+        }
     }
 
-    /// How many keys have an entry (held or awaited): for tests of the map's growth.
+    /// `lookup` as a map key. SCIM `userName` is case-insensitive (RFC 7643 §4.1.1) and e-mail
+    /// addresses are matched case-insensitively by every connector here, so those are folded to
+    /// lower case; `externalId` is case-exact. Two values that differ only in case share a key: at
+    /// worst two distinct people wait for each other, never one person runs twice at once.
+    fn key(&self, lookup: &Lookup) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        lookup.attribute().hash(&mut hasher);
+        match lookup {
+            Lookup::UserName(value) | Lookup::Email(value) => write_lower_case(&mut hasher, value.trim()),
+            _ => hasher.write(lookup.value().as_bytes()),
+        }
+        hasher.finish()
+    }
+
+    /// How many keys are held: for tests of the map's growth.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.slots().len()
+        self.held().len()
     }
 
-    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<FlightKey, Slot>> {
-        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Held, BuildHasherDefault<AlreadyHashed>>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Hashes `value` in lower case as one byte stream, without building the lower-case string.
+fn write_lower_case(hasher: &mut impl Hasher, value: &str) {
+    let mut buffer = [0u8; 64];
+    let mut filled = 0;
+    for c in value.chars().flat_map(char::to_lowercase) {
+        if filled + c.len_utf8() > buffer.len() {
+            hasher.write(&buffer[..filled]);
+            filled = 0;
+        }
+        filled += c.encode_utf8(&mut buffer[filled..]).len();
+    }
+    hasher.write(&buffer[..filled]);
 }
 
 impl std::fmt::Debug for Flights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Keys hold user names and e-mail addresses: only their number is shown.
-        f.debug_struct("Flights").field("keys", &self.slots().len()).finish()
+        // Only their number: keys come from user names and e-mail addresses.
+        f.debug_struct("Flights").field("keys", &self.held().len()).finish()
     }
 }
 
-/// A caller's claim on a key's entry; the last one to go removes the entry.
-struct Registration {
-    flights: Arc<Flights>,
-    key: FlightKey,
-}
+/// The map's keys are hashes already: used as they are.
+#[derive(Default)]
+struct AlreadyHashed(u64);
 
-impl Drop for Registration {
-    fn drop(&mut self) {
-        // The key is taken, not cloned: the entry is found by one hash, and removed through it.
-        let key = std::mem::take(&mut self.key);
-        let mut slots = self.flights.slots();
-        if let Entry::Occupied(mut slot) = slots.entry(key) {
-            slot.get_mut().users -= 1;
-            if slot.get().users == 0 {
-                slot.remove();
-            }
+impl Hasher for AlreadyHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the key is a u64); a fold of other bytes keeps it a hasher.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
         }
     }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
-/// Holds a key until dropped.
+/// Holds a key until dropped; then every caller waiting for it tries again.
 pub(crate) struct FlightGuard {
-    // Field order matters: the lock is released before the entry is given back.
-    _held: OwnedMutexGuard<()>,
-    _registration: Registration,
+    flights: Arc<Flights>,
+    key: u64,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        let held = self.flights.held().remove(&self.key);
+        if let Some(waiters) = held.and_then(|held| held.waiters) {
+            waiters.notify_waiters();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -119,10 +148,17 @@ mod tests {
 
     #[test]
     fn keys_fold_case_for_names_and_addresses_only() {
-        assert_eq!(FlightKey::new(&name("Jane.Doe@X.com")), FlightKey::new(&name("jane.doe@x.com")));
-        assert_eq!(FlightKey::new(&Lookup::Email("A@B.C".into())), FlightKey::new(&Lookup::Email("a@b.c".into())));
-        assert_ne!(FlightKey::new(&name("a@b.c")), FlightKey::new(&Lookup::Email("a@b.c".into())));
-        assert_ne!(FlightKey::new(&Lookup::ExternalId("E1".into())), FlightKey::new(&Lookup::ExternalId("e1".into())));
+        let flights = Flights::default();
+        let key = |lookup: Lookup| flights.key(&lookup);
+        assert_eq!(key(name("Jane.Doe@X.com")), key(name(" jane.doe@x.com")));
+        assert_eq!(key(Lookup::Email("A@B.C".into())), key(Lookup::Email("a@b.c".into())));
+        // Beyond ASCII and past the 64-byte buffer, the same folding as `str::to_lowercase`.
+        let long = format!("{}ÅSA-ÖBERG", "Ä".repeat(40));
+        assert_eq!(key(name(&long)), key(name(&long.to_lowercase())));
+        assert_eq!(key(name("\u{212A}elvin")), key(name("kelvin")), "the Kelvin sign folds to k");
+        assert_ne!(key(name("a@b.c")), key(Lookup::Email("a@b.c".into())));
+        assert_ne!(key(Lookup::ExternalId("E1".into())), key(Lookup::ExternalId("e1".into())));
+        assert_ne!(key(name("jane")), key(name("jane2")));
     }
 
     #[tokio::test]
@@ -155,7 +191,7 @@ mod tests {
 
         let held = flights.acquire(&name("jane")).await;
         for _ in 0..10 {
-            // Waits that give up (a caller's timeout) must not leave their claim behind.
+            // Waits that give up (a caller's timeout) must leave nothing behind.
             let cancelled = tokio::time::timeout(Duration::from_millis(5), flights.acquire(&name("jane"))).await;
             assert!(cancelled.is_err());
         }
@@ -185,6 +221,34 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(flights.len(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_wake_up_is_lost_between_threads() {
+        // Many short holds of one key from several threads: a waiter that registered too late
+        // would sleep forever, and the timeout below would fail the test.
+        let flights = Arc::new(Flights::default());
+        let inside = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (flights, inside) = (Arc::clone(&flights), Arc::clone(&inside));
+                tokio::spawn(async move {
+                    for _ in 0..200 {
+                        let _guard = flights.acquire(&name("jane")).await;
+                        assert_eq!(inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst), 0, "two holders at once");
+                        tokio::task::yield_now().await;
+                        inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        let all = async {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), all).await.expect("a waiter was never woken");
         assert_eq!(flights.len(), 0);
     }
 }

@@ -235,7 +235,36 @@ impl User {
 
     /// Whether no attribute is set (an empty set of changes).
     pub fn is_empty(&self) -> bool {
-        *self == User::default()
+        // Field by field, not against a `User::default()` built and dropped on every check; the
+        // pattern names every field, so a new one fails to compile here until it is added.
+        let User {
+            user_name,
+            external_id,
+            name,
+            display_name,
+            nick_name,
+            title,
+            user_type,
+            preferred_language,
+            locale,
+            timezone,
+            active,
+            emails,
+            phone_numbers,
+            enterprise,
+            extra,
+            extensions,
+        } = self;
+        [user_name, external_id, display_name, nick_name, title, user_type, preferred_language, locale, timezone]
+            .iter()
+            .all(|text| text.is_none())
+            && name.is_none()
+            && active.is_none()
+            && emails.is_empty()
+            && phone_numbers.is_empty()
+            && enterprise.is_none()
+            && extra.is_empty()
+            && extensions.is_empty()
     }
 
     /// The attributes of `self` that differ from `current`, as a partial user: what an update must

@@ -5,7 +5,7 @@ use super::Client;
 use crate::error::{Error, Result};
 use crate::http::RetryPolicy;
 use crate::outcome::{ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome};
-use crate::resource::RemoteUser;
+use crate::resource::{Lookup, RemoteUser};
 use crate::user::User;
 
 impl Client {
@@ -21,9 +21,17 @@ impl Client {
         // Bound (and boxed) first: an `if let` scrutinee's temporaries, 700 bytes each, would
         // otherwise stay in this future's state across the await in its body.
         let found = self.connector.find_before_create(&self.http, &key).await?.map(Box::new);
-        if let Some(existing) = found {
-            return self.link_as(existing, user, policy, false).await;
+        match found {
+            Some(existing) => self.link_as(existing, user, policy, false).await,
+            // Boxed: a joiner's path, kept out of the (more frequent) existing person's future
+            // and code.
+            None => Box::pin(self.create_reconciling(user, &key, policy)).await,
         }
+    }
+
+    /// Creates `user`, found missing by `key`; a create whose outcome is unknown (or a conflict)
+    /// is followed by a look-up, and repeated only while nobody is found.
+    async fn create_reconciling(&self, user: &User, key: &Lookup, policy: ProvisionPolicy) -> Result<Provisioned> {
         let max_creates = self.http_retry().max_attempts();
         let mut attempt = 1;
         // Whether a create this call sent may have been applied although its answer was lost.
@@ -39,7 +47,7 @@ impl Client {
             };
             maybe_created |= error.outcome_unknown();
             tracing::info!(attempt, conflict = error.is_conflict(), "create not confirmed; looking the user up");
-            let found = self.connector.find_user(&self.http, &key).await?.map(Box::new);
+            let found = self.connector.find_user(&self.http, key).await?.map(Box::new);
             if let Some(existing) = found {
                 // Missing before this call's create and present after it: this call created them
                 // (a conflict after an earlier lost create is that create's doing too).
