@@ -10,7 +10,8 @@ mod tls_server;
 
 use identity_connectors::config::{ConnectionsConfig, ConnectorConfig};
 use identity_connectors::{
-    Client, ClientIdentity, Error, Proxy, RetryPolicy, RootCertificate, ScimBearer, TransportErrorKind,
+    Client, ClientIdentity, Error, ErrorKind, Proxy, Request, RetryPolicy, RootCertificate, ScimBearer,
+    TransportErrorKind,
 };
 use raw_recorder::Recorder;
 use tls_server::{Pki, TlsServer};
@@ -40,8 +41,13 @@ fn file(name: &str, content: &str) -> std::path::PathBuf {
 fn assert_tls_refused(error: &Error) {
     match error {
         Error::Transport(transport) => {
-            assert_eq!(transport.kind(), TransportErrorKind::Connect, "{error}");
-            assert!(error.to_string().starts_with("Transport error (Connect) during GET /Users: "), "{error}");
+            assert_eq!(transport.kind(), TransportErrorKind::Tls, "{error}");
+            assert!(transport.is_tls() && !transport.is_connect(), "{error}");
+            assert!(error.to_string().starts_with("Transport error (Tls) during GET /Users: "), "{error}");
+            assert!(error.to_string().ends_with("(ClientBuilder::root_certificate)"), "{error}");
+            // Not worth retrying, and nothing reached the server.
+            assert_eq!(error.kind(), ErrorKind::Client);
+            assert!(!error.is_retryable() && !error.outcome_unknown(), "{error:?}");
         }
         other => panic!("expected a transport error, got {other:?}"),
     }
@@ -77,6 +83,26 @@ async fn a_server_signed_by_a_private_ca_is_reached_only_through_the_extra_root(
 }
 
 #[tokio::test]
+async fn an_untrusted_certificate_is_tried_once_even_when_retries_are_allowed() {
+    let pki = Pki::new("untrusted");
+    let server = TlsServer::start(&pki, false, SCIM_LIST).await;
+    let retries = RetryPolicy::default().with_max_attempts(4).with_base_delay(std::time::Duration::from_millis(1));
+    let client = builder(&server.url("/scim/v2")).retry_policy(retries).build().unwrap();
+    let http = client.http();
+    let error = http.send(Request::get(http.endpoint(&["Users"]).unwrap(), "/Users")).await.unwrap_err();
+    assert_tls_refused(&error);
+    assert_eq!(server.connections(), 1, "the handshake was tried again");
+
+    // A port nobody listens on is a connect error, and that one is retried.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/scim/v2", closed.local_addr().unwrap());
+    drop(closed);
+    let error = builder(&url).retry_policy(retries).build().unwrap().test_connection().await.unwrap_err();
+    assert!(matches!(&error, Error::Transport(t) if t.kind() == TransportErrorKind::Connect), "{error:?}");
+    assert!(error.is_retryable(), "{error:?}");
+}
+
+#[tokio::test]
 async fn a_server_that_requires_a_client_certificate_accepts_the_identity_only() {
     let pki = Pki::new("mtls");
     let server = TlsServer::start(&pki, true, SCIM_LIST).await;
@@ -84,7 +110,15 @@ async fn a_server_that_requires_a_client_certificate_accepts_the_identity_only()
     let root = || RootCertificate::from_pem(&pki.ca_pem).unwrap();
 
     let error = builder(&base).root_certificate(root()).build().unwrap().test_connection().await.unwrap_err();
-    assert!(matches!(error, Error::Transport(_)), "refused without a client certificate: {error:?}");
+    // The server's refusal (a `CertificateRequired` alert) is a TLS error too: not retried.
+    match &error {
+        Error::Transport(t) => {
+            assert_eq!(t.kind(), TransportErrorKind::Tls, "{error}");
+            assert!(error.to_string().ends_with("configure the one it expects (ClientBuilder::identity)"), "{error}");
+        }
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert!(!error.is_retryable() && !error.outcome_unknown(), "{error:?}");
     assert!(server.lines().is_empty(), "{:?}", server.lines());
 
     let identity = ClientIdentity::from_pem(&pki.client_pem, pki.client_key_pem.clone()).unwrap();

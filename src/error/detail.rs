@@ -146,7 +146,11 @@ pub enum TransportErrorKind {
     Timeout,
     /// The connection could not be established. The request was not received.
     Connect,
-    /// The connection failed during the exchange (dropped, reset, TLS, protocol).
+    /// The TLS handshake failed: the server's certificate is not trusted (an unknown authority,
+    /// another host's name, expired) or the handshake was refused. The request was not received,
+    /// and sending it again cannot help until the configuration changes, so it is not retried.
+    Tls,
+    /// The connection failed during the exchange (dropped, reset, protocol).
     Other,
 }
 
@@ -186,6 +190,11 @@ impl TransportError {
     /// Whether the connection could not be established.
     pub fn is_connect(&self) -> bool {
         self.kind == TransportErrorKind::Connect
+    }
+
+    /// Whether the TLS handshake failed (a certificate not trusted, or refused by the server).
+    pub fn is_tls(&self) -> bool {
+        self.kind == TransportErrorKind::Tls
     }
 }
 

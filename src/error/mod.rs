@@ -178,8 +178,8 @@ pub enum ErrorKind {
     Transient,
     /// The server failed (`500` and other `5xx`). Retrying rarely helps.
     Server,
-    /// The request itself was wrong or not allowed (`4xx`, local validation, configuration). Do not
-    /// retry without changing it.
+    /// The request itself was wrong or not allowed (`4xx`, local validation, configuration, a TLS
+    /// handshake refused). Do not retry without changing it.
     Client,
     /// The response could not be decoded.
     Decode,
@@ -255,6 +255,8 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::RateLimited { .. } => ErrorKind::Throttling,
+            // A certificate that is not trusted stays so: fixed by configuration, not by waiting.
+            Error::Transport(t) if t.kind() == TransportErrorKind::Tls => ErrorKind::Client,
             Error::Transport(_) => ErrorKind::Transient,
             Error::Api(e) if matches!(e.status, 502..=504) => ErrorKind::Transient,
             Error::Api(e) if e.status >= 500 => ErrorKind::Server,
@@ -307,7 +309,7 @@ impl Error {
     /// act). A create that fails so must be reconciled by a look-up before it is sent again.
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Error::Transport(t) => t.kind() != TransportErrorKind::Connect,
+            Error::Transport(t) => !matches!(t.kind(), TransportErrorKind::Connect | TransportErrorKind::Tls),
             Error::Api(e) => e.status >= 500,
             Error::RateLimited { error, .. } => error.status >= 500,
             // The server said yes but its answer could not be read: it did act.

@@ -51,6 +51,7 @@ pub(crate) use response::ETAG;
 pub use response::{MAX_RETRY_AFTER, Response, parse_retry_after};
 use retry::RetryDecision;
 pub use retry::{DEFAULT_RETRY_DEADLINE, RetryPolicy};
+use transport::TlsError;
 pub(crate) use transport::Transport;
 pub use transport::{ClientIdentity, Proxy, RootCertificate};
 
@@ -377,8 +378,11 @@ impl Http {
     }
 
     fn transport_error(&self, request: &Request, error: &reqwest::Error) -> Error {
+        let tls = if error.is_timeout() { None } else { transport::tls_failure(error, error.is_connect()) };
         let kind = if error.is_timeout() {
             TransportErrorKind::Timeout
+        } else if tls.is_some() {
+            TransportErrorKind::Tls
         } else if error.is_connect() {
             TransportErrorKind::Connect
         } else {
@@ -386,7 +390,18 @@ impl Http {
         };
         // `without_url` keeps the query string (which may hold an e-mail address) out of the
         // message; the path template names the endpoint instead.
-        let message = error_without_url(error);
+        let mut message = error_without_url(error);
+        message.push_str(match tls {
+            Some(TlsError::CertificateAlert) => {
+                ". The server refused this client's certificate: configure the one it expects \
+                 (ClientBuilder::identity)"
+            }
+            Some(TlsError::Other) => {
+                ". Check that the base URL names the server's own host; a certificate from a private \
+                 authority needs that authority's certificate (ClientBuilder::root_certificate)"
+            }
+            None => "",
+        });
         TransportError::new(kind, request.method().as_str(), request.path_template().to_string(), message, None).into()
     }
 }

@@ -283,3 +283,63 @@ fn reason(error: &reqwest::Error) -> String {
 fn no_tls() -> Error {
     Error::invalid_config("this build of identity-connectors has no TLS (enable the `rustls` or `native-tls` feature)")
 }
+
+/// Whether a request failed in the TLS handshake: a TLS library's error is among `error`'s causes
+/// while `connecting` (the server's certificate was refused), or the server answered the
+/// handshake with a certificate alert (it refused ours, which TLS 1.3 reports after the client
+/// considers the handshake done). Either way the server never read the request.
+pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static), connecting: bool) -> Option<TlsError> {
+    let mut next = Some(error);
+    // Bounded: a chain is short, and a foreign error type could make its own `source` endless.
+    for _ in 0..32 {
+        let cause = next?;
+        match tls_error(cause) {
+            Some(TlsError::CertificateAlert) => return Some(TlsError::CertificateAlert),
+            Some(TlsError::Other) if connecting => return Some(TlsError::Other),
+            _ => {}
+        }
+        // An I/O error's `source` skips the error it wraps (TLS streams wrap theirs in one, and
+        // the connector wraps that in another): its `get_ref` is the next link.
+        next = match cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner),
+            None => cause.source(),
+        };
+    }
+    None
+}
+
+/// A TLS library's error, and whether it is the server refusing a certificate.
+// Only rustls tells a refusal apart; without a TLS library neither is made.
+#[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+pub(crate) enum TlsError {
+    /// The server refused this client's certificate (or its lack of one).
+    CertificateAlert,
+    /// Anything else: most often the server's certificate is not trusted.
+    Other,
+}
+
+fn tls_error(error: &(dyn std::error::Error + 'static)) -> Option<TlsError> {
+    #[cfg(feature = "rustls")]
+    if let Some(error) = error.downcast_ref::<rustls::Error>() {
+        use rustls::AlertDescription as A;
+        let refused = matches!(
+            error,
+            rustls::Error::AlertReceived(
+                A::CertificateRequired
+                    | A::BadCertificate
+                    | A::UnsupportedCertificate
+                    | A::CertificateRevoked
+                    | A::CertificateExpired
+                    | A::CertificateUnknown
+                    | A::UnknownCA
+            )
+        );
+        return Some(if refused { TlsError::CertificateAlert } else { TlsError::Other });
+    }
+    #[cfg(feature = "native-tls")]
+    if error.is::<native_tls::Error>() {
+        return Some(TlsError::Other);
+    }
+    let _ = error;
+    None
+}

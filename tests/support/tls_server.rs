@@ -63,6 +63,7 @@ impl Pki {
 pub struct TlsServer {
     addr: SocketAddr,
     lines: Arc<Mutex<Vec<String>>>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TlsServer {
@@ -90,8 +91,11 @@ impl TlsServer {
         let addr = listener.local_addr().expect("local address");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&lines);
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let acceptor = acceptor.clone();
                 let seen = Arc::clone(&seen);
                 tokio::spawn(async move {
@@ -116,12 +120,17 @@ impl TlsServer {
                 });
             }
         });
-        TlsServer { addr, lines }
+        TlsServer { addr, lines, connections }
     }
 
     /// `https://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("https://{}{path}", self.addr)
+    }
+
+    /// How many connections were accepted so far (handshakes tried, refused ones included).
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every request line received so far.
