@@ -7,12 +7,15 @@
 //! answers an error, or serves something that is not a SCIM document (or more than
 //! [`MAX_DISCOVERY_BYTES`]) leaves that part unknown, and unknown means today's behaviour (`PATCH`,
 //! server-side filters, no `If-Match`, every attribute sent). A lifecycle call never fails because
-//! discovery did.
+//! discovery did. When an endpoint failed in a way that may pass (a timeout, a network error, a
+//! `5xx` or `429`), the answer is kept for [`REDISCOVER_AFTER`] only, then read again by the next
+//! call that needs it.
 //!
 //! [`Client::refresh_discovery`]: crate::Client::refresh_discovery
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
@@ -25,6 +28,12 @@ use crate::user::CORE_USER_SCHEMA;
 pub const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
 /// The most attribute definitions kept from `/Schemas` (a bound against hostile documents).
 const MAX_ATTRIBUTES: usize = 10_000;
+
+/// How long capabilities read while an endpoint failed in a way that may pass (a timeout, a
+/// network error, a `5xx` or `429`) are kept before the next request reads them again: a server
+/// that was briefly down when a long-running service started is not taken at its defaults for
+/// the life of the process.
+pub const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
 
 /// What a SCIM attribute's definition says about writing it (RFC 7643 §7, `mutability`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +95,9 @@ pub struct ServerCapabilities {
     mutability: BTreeMap<String, Mutability>,
     /// `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`, in that order.
     endpoints: Vec<(&'static str, EndpointStatus)>,
+    /// Whether an endpoint failed in a way that may pass: then discovery is read again after
+    /// [`REDISCOVER_AFTER`].
+    incomplete: bool,
 }
 
 /// Why an attribute was not sent.
@@ -195,6 +207,12 @@ impl ServerCapabilities {
                 EndpointStatus::Unavailable(why) => format!("{endpoint}: not available ({why}); defaults apply"),
             })
             .collect();
+        if self.incomplete {
+            lines.push(format!(
+                "discovery incomplete (a failure that may pass): read again after {} s",
+                REDISCOVER_AFTER.as_secs()
+            ));
+        }
         let said = |value: Option<bool>, yes: &str, no: &str, unknown: &str| match value {
             Some(true) => yes.to_string(),
             Some(false) => no.to_string(),
@@ -254,12 +272,27 @@ impl ServerCapabilities {
 
 /// The discovery state a connector and its clones share: the capabilities once read, and the
 /// attribute paths the server refused since (so one refused attribute does not fail every run).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct DiscoveryCache {
     inner: Arc<Mutex<CacheState>>,
     /// The capabilities once read: read without waiting on `inner` (every request of a connector
     /// asks for them), written with `inner` held.
-    known: Arc<std::sync::RwLock<Option<Arc<ServerCapabilities>>>>,
+    known: Arc<std::sync::RwLock<Option<Known>>>,
+    /// [`REDISCOVER_AFTER`], shorter in tests.
+    rediscover_after: Duration,
+}
+
+impl Default for DiscoveryCache {
+    fn default() -> Self {
+        DiscoveryCache { inner: Arc::default(), known: Arc::default(), rediscover_after: REDISCOVER_AFTER }
+    }
+}
+
+/// Capabilities read, and when they are to be read again (incomplete ones only).
+#[derive(Debug)]
+struct Known {
+    capabilities: Arc<ServerCapabilities>,
+    stale_at: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -290,14 +323,23 @@ impl DiscoveryCache {
         .await
     }
 
+    /// The capabilities read, unless there are none or they are incomplete and due to be read
+    /// again (the clock is read only then).
     fn known(&self) -> Option<Arc<ServerCapabilities>> {
-        self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
+        let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
+        let known = known.as_ref()?;
+        if known.stale_at.is_some_and(|at| Instant::now() >= at) {
+            return None;
+        }
+        Some(Arc::clone(&known.capabilities))
     }
 
     /// Keeps `capabilities` (call with `inner` held, so two discoveries never race).
     fn remember(&self, capabilities: ServerCapabilities) -> Arc<ServerCapabilities> {
+        let stale_at = if capabilities.incomplete { Instant::now().checked_add(self.rediscover_after) } else { None };
         let capabilities = Arc::new(capabilities);
-        *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&capabilities));
+        let known = Known { capabilities: Arc::clone(&capabilities), stale_at };
+        *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(known);
         capabilities
     }
 
@@ -383,38 +425,56 @@ pub(crate) async fn discover(http: &Http) -> ServerCapabilities {
         }
     }
     capabilities.declared_schemas = declared.filter(|set| !set.is_empty());
+    capabilities.incomplete =
+        [&config, &types, &schemas].iter().any(|fetched| matches!(fetched, Err(why) if why.transient));
     tracing::debug!(found = ?capabilities.endpoints, "SCIM discovery");
     capabilities
 }
 
-fn status_of(fetched: &Result<Value, String>) -> EndpointStatus {
+fn status_of(fetched: &Result<Value, Unavailable>) -> EndpointStatus {
     match fetched {
         Ok(_) => EndpointStatus::Found,
-        Err(why) => EndpointStatus::Unavailable(why.clone()),
+        Err(unavailable) => EndpointStatus::Unavailable(unavailable.why.clone()),
+    }
+}
+
+/// Why a discovery document could not be read, and whether that may pass.
+struct Unavailable {
+    why: String,
+    transient: bool,
+}
+
+impl Unavailable {
+    /// A failure that reading again will not change (a `404`, a document that is not JSON).
+    fn lasting(why: &str) -> Self {
+        Unavailable { why: why.to_string(), transient: false }
     }
 }
 
 /// One discovery document as JSON, or why it is unavailable.
-async fn fetch(http: &Http, segment: &str, template: &'static str) -> Result<Value, String> {
-    let url = http.endpoint(&[segment]).map_err(|_| "no URL".to_string())?;
+async fn fetch(http: &Http, segment: &str, template: &'static str) -> Result<Value, Unavailable> {
+    let url = http.endpoint(&[segment]).map_err(|_| Unavailable::lasting("no URL"))?;
     let response = match http.send(Request::get(url, template)).await {
         Ok(response) => response,
         Err(error) => {
-            return Err(match (error.status(), &error) {
+            let why = match (error.status(), &error) {
                 (Some(status), _) => format!("HTTP {status}"),
                 (None, crate::Error::Transport(t)) if t.is_timeout() => "timed out".to_string(),
                 (None, crate::Error::Transport(_)) => "network error".to_string(),
                 (None, _) => "unreadable".to_string(),
-            });
+            };
+            // Throttling, timeouts, network errors and `5xx` may pass; a `4xx` or TLS refusal won't.
+            let transient = error.is_retryable() || error.status().is_some_and(|status| status >= 500);
+            return Err(Unavailable { why, transient });
         }
     };
     if response.body().len() > MAX_DISCOVERY_BYTES {
-        return Err("larger than the discovery limit".to_string());
+        return Err(Unavailable::lasting("larger than the discovery limit"));
     }
-    let value: Value = serde_json::from_slice(response.body()).map_err(|_| "not JSON".to_string())?;
+    let value: Value = serde_json::from_slice(response.body()).map_err(|_| Unavailable::lasting("not JSON"))?;
     match value {
         Value::Object(_) | Value::Array(_) => Ok(value),
-        _ => Err("not a SCIM document".to_string()),
+        _ => Err(Unavailable::lasting("not a SCIM document")),
     }
 }
 
@@ -484,5 +544,51 @@ mod tests {
         read_attribute(&mut map, "u", "", &attribute, 0);
         assert_eq!(map.get("u|name.givenname"), Some(&Mutability::Immutable));
         assert_eq!(map.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn capabilities_read_during_a_passing_failure_are_read_again_later_and_only_those() {
+        use httpmock::Method::GET;
+        let server = httpmock::MockServer::start_async().await;
+        let mut down = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/scim/v2/ServiceProviderConfig");
+                then.status(503).body("maintenance");
+            })
+            .await;
+        let _others = server
+            .mock_async(|when, then| {
+                when.method(GET).path_matches("^/scim/v2/(ResourceTypes|Schemas)$");
+                then.status(404);
+            })
+            .await;
+        let connector = crate::ScimBearer::for_loopback(&server.url("/scim/v2"), "discovery-token-1234").unwrap();
+        let client = crate::Client::builder(connector).retry_policy(crate::RetryPolicy::none()).build().unwrap();
+        let cache = DiscoveryCache { rediscover_after: Duration::from_millis(200), ..DiscoveryCache::default() };
+
+        let first = cache.get(client.http()).await;
+        assert_eq!(first.filter, None);
+        assert!(first.incomplete);
+        assert!(first.describe().iter().any(|line| line.starts_with("discovery incomplete")), "{:?}", first.describe());
+        down.assert_calls_async(1).await;
+        down.delete_async().await;
+        let up = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/scim/v2/ServiceProviderConfig");
+                then.status(200).json_body(serde_json::json!({"filter": {"supported": false}}));
+            })
+            .await;
+
+        // Within the interval the incomplete answer stands: nothing is sent.
+        assert_eq!(cache.get(client.http()).await.filter, None);
+        up.assert_calls_async(0).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let second = cache.get(client.http()).await;
+        assert_eq!(second.filter, Some(false));
+        // The `404`s last: complete now, and never read again.
+        assert!(!second.incomplete);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(cache.get(client.http()).await.filter, Some(false));
+        up.assert_calls_async(1).await;
     }
 }

@@ -91,7 +91,7 @@ mod patch;
 
 pub use codec::{ScimExtension, ScimExtensions};
 pub use core::{DEFAULT_SCAN_PAGES, SCAN_PAGE_SIZE};
-pub use discovery::{EndpointStatus, MAX_DISCOVERY_BYTES, Mutability, ServerCapabilities};
+pub use discovery::{EndpointStatus, MAX_DISCOVERY_BYTES, Mutability, REDISCOVER_AFTER, ServerCapabilities};
 pub(crate) use error::api_error_with_401_hint;
 pub use filter::Filter;
 pub use list::{LIST_RESPONSE_SCHEMA, ListResponse};
