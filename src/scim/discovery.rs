@@ -550,7 +550,7 @@ mod tests {
     async fn capabilities_read_during_a_passing_failure_are_read_again_later_and_only_those() {
         use httpmock::Method::GET;
         let server = httpmock::MockServer::start_async().await;
-        let mut down = server
+        let down = server
             .mock_async(|when, then| {
                 when.method(GET).path("/scim/v2/ServiceProviderConfig");
                 then.status(503).body("maintenance");
