@@ -286,3 +286,24 @@ async fn immutable_attributes_go_on_create_only_and_read_only_ones_never() {
     create.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;
 }
+
+#[tokio::test]
+async fn the_report_says_how_the_server_compares_user_names_when_it_says() {
+    use identity_connectors::sandbox::{ScimProfile, ScimSandbox};
+    let expected = [
+        (ScimProfile::Standard, Some("userName compared ignoring case (caseExact false)")),
+        (
+            ScimProfile::CaseSensitiveUserName,
+            Some("userName compared case-sensitively (caseExact): a look-up that finds nobody reads every page"),
+        ),
+        (ScimProfile::NoDiscovery, None),
+    ];
+    for (profile, line) in expected {
+        let sandbox = ScimSandbox::builder().profile(profile).start().await.expect("sandbox");
+        let client = identity_connectors::Client::new(sandbox.scim_connector().expect("connector")).expect("client");
+        let report = client.test_connection().await.expect("connection works");
+        let said: Vec<&String> = report.details.iter().filter(|d| d.starts_with("userName compared")).collect();
+        assert_eq!(said.first().map(|d| d.as_str()), line, "{profile}: {report}");
+        assert!(said.len() <= 1, "{report}");
+    }
+}

@@ -240,6 +240,15 @@ impl ServerCapabilities {
             "ETags not supported: writes carry no If-Match",
             "ETag support not stated: writes carry no If-Match",
         ));
+        // Said only when stated: most servers do not say, and then nothing changes.
+        match self.user_name_case_exact {
+            Some(true) => lines.push(
+                "userName compared case-sensitively (caseExact): a look-up that finds nobody reads every page"
+                    .to_string(),
+            ),
+            Some(false) => lines.push("userName compared ignoring case (caseExact false)".to_string()),
+            None => {}
+        }
         match &self.declared_schemas {
             Some(schemas) => {
                 let extensions: Vec<&str> = schemas
