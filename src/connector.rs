@@ -222,6 +222,17 @@ pub trait Connector: Send + Sync + fmt::Debug {
         self.find_user(http, lookup).await
     }
 
+    /// The look-up before a create that a [sync plan](crate::sync) decided on: the plan listed
+    /// every account of the app, and this person was not among them (user names and e-mail
+    /// addresses compared ignoring ASCII case). A connector may leave out what only another full
+    /// listing would find (every page read on a server that cannot filter, case variants on one
+    /// that compares user names case-sensitively), but should still find a person created since
+    /// the listing where its server can filter. Defaults to
+    /// [`find_before_create`](Connector::find_before_create).
+    async fn find_before_planned_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        self.find_before_create(http, lookup).await
+    }
+
     /// Applies `changes` (a partial user: only the attributes to change are set) to user `id`.
     /// `current` is the user as last read, when the caller has it, so the connector can avoid a
     /// read. Returns [`UpdateOutcome::Unchanged`] when nothing was sent (nothing the app stores

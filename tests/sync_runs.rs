@@ -1,11 +1,12 @@
 //! Applying reconciliation plans (`identity_connectors::sync`) when things go wrong: the brake by
 //! count and by explicit allowance, a plan gone stale because the app changed underneath it (on
-//! both sandboxes, with what the re-verification costs), and a run cut short by a crash.
+//! both sandboxes, with what the re-verification costs), a run cut short by a crash, and what a
+//! plan's creates cost on servers where a look-up would read every page.
 
 use std::time::Duration;
 
 use identity_connectors::prelude::*;
-use identity_connectors::sandbox::{FreshserviceSandbox, RequestRecord, ScimSandbox};
+use identity_connectors::sandbox::{FreshserviceSandbox, RequestRecord, ScimProfile, ScimSandbox};
 use identity_connectors::sync::{Action, Applied, ApplyOptions, Brake, ManagedScope, Plan, SkipReason};
 use identity_connectors::{
     Client, FreshserviceAttributes, FreshserviceUserKind, ProvisionOutcome, RemoteUser, User, UserId,
@@ -266,4 +267,45 @@ async fn planning_again_after_a_crash_yields_exactly_the_remainder_of_every_kind
         assert_eq!(user["title"], if i % 3 == 1 && i < 30 { "Lead" } else { "Dev" }, "{i}");
     }
     assert!(sync.plan(people).await.unwrap().is_noop());
+}
+
+#[tokio::test]
+async fn creates_from_a_plan_read_no_page_again_where_a_look_up_would_read_them_all() {
+    // 250 accounts: a full look-up reads three pages of 100. The plan listed them all already.
+    for profile in [ScimProfile::NoFilter, ScimProfile::CaseSensitiveUserName] {
+        let sandbox = ScimSandbox::builder().profile(profile).start().await.unwrap();
+        let people: Vec<(String, String)> = (0..250).map(|i| (format!("p{i}@corp.example"), format!("E{i}"))).collect();
+        for (name, external_id) in &people {
+            sandbox.insert_user(scim_account(name, external_id, "Dev")).unwrap();
+        }
+        let client = Client::new(sandbox.scim_connector().unwrap()).unwrap();
+        // Fetched before counting: discovery is not what this test measures.
+        client.refresh_discovery().await;
+        let sync = client.reconciler().brake(Brake::new(10, 1.0));
+        let mut desired: Vec<User> = people.iter().map(|(name, id)| scim_person(name, id, "Dev")).collect();
+        // Upper case: on a case-sensitive server a full look-up also asks again in lower case.
+        desired.extend((0..3).map(|i| scim_person(&format!("Joiner{i}@corp.example"), &format!("J{i}"), "Dev")));
+        let plan = sync.plan(desired).await.unwrap();
+        assert_eq!((plan.counts.create, plan.counts.update, plan.counts.deactivate), (3, 0, 0), "{profile}");
+
+        let from = sandbox.requests().len();
+        let report = sync.apply(&plan, ApplyOptions::default(), |_| {}).await.unwrap();
+        assert_eq!(report.counts.created, 3, "{profile}");
+        let sent = since(sandbox.requests(), from);
+        let prefix = url::Url::parse(sandbox.base_url()).unwrap().path().trim_end_matches('/').to_string();
+        let posts = sent.iter().filter(|r| **r == format!("POST {prefix}/Users")).count();
+        let reads: Vec<&String> = sent.iter().filter(|r| r.starts_with("GET ")).collect();
+        assert_eq!(posts, 3, "{profile}: {sent:?}");
+        match profile {
+            // Nothing to filter with: the creates go out (a conflict would bring the full look-up).
+            ScimProfile::NoFilter => assert!(reads.is_empty(), "{profile}: {sent:?}"),
+            // One filter per joiner, no lower-case retry, no page.
+            _ => {
+                assert_eq!(reads.len(), 3, "{profile}: {sent:?}");
+                assert!(reads.iter().all(|r| r.starts_with(&format!("GET {prefix}/Users?filter="))), "{sent:?}");
+            }
+        }
+        assert_eq!(sent.len(), 3 + reads.len(), "{profile}: {sent:?}");
+        assert_eq!(sandbox.user_count(), 253, "{profile}");
+    }
 }

@@ -10,7 +10,13 @@ use crate::user::User;
 
 impl Client {
     /// [`Client::provision_with`]'s body (boxed there).
-    pub(super) async fn provision_inner(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
+    /// `planned`: a sync plan found the person missing from its listing of every account.
+    pub(super) async fn provision_inner(
+        &self,
+        user: &User,
+        policy: ProvisionPolicy,
+        planned: bool,
+    ) -> Result<Provisioned> {
         self.connector.check_new_user(user)?;
         let key = self.connector.match_key(user)?;
         // Held until the person is provisioned: a concurrent call for them then finds this one's
@@ -20,7 +26,12 @@ impl Client {
         // duplicates); a conflict below still gets the full `find_user`.
         // Bound (and boxed) first: an `if let` scrutinee's temporaries, 700 bytes each, would
         // otherwise stay in this future's state across the await in its body.
-        let found = self.connector.find_before_create(&self.http, &key).await?.map(Box::new);
+        let found = if planned {
+            self.connector.find_before_planned_create(&self.http, &key).await?
+        } else {
+            self.connector.find_before_create(&self.http, &key).await?
+        };
+        let found = found.map(Box::new);
         match found {
             Some(existing) => self.link_as(existing, user, policy, false).await,
             // Boxed: a joiner's path, kept out of the (more frequent) existing person's future

@@ -259,6 +259,10 @@ impl Connector for InteractBearer {
         self.core.find(http, lookup).await
     }
 
+    async fn find_before_planned_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        self.core.find_planned(http, lookup).await
+    }
+
     async fn update_user(
         &self,
         http: &Http,

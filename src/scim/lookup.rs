@@ -18,6 +18,10 @@
 //!    and discovery says `userName` is `caseExact: true`, every page is read as in 1, so a name
 //!    stored in another mixed case (`Casey-X`) is found too. On a case-sensitive server that does
 //!    not say so (no discovery), a name stored in mixed case is found only under its own case.
+//! 5. Before a create that a sync plan decided on (it listed every account, and this person was
+//!    not among them), only the filter of 2 is asked, its answer matched locally: no page is read
+//!    again and no lower-case variant asked; on a server that cannot filter nothing is sent. A
+//!    conflict on the create still runs the full look-up.
 
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -61,6 +65,22 @@ impl ScimCore {
             }
         }
         Ok(None)
+    }
+
+    /// The look-up before a create a sync plan decided on from its listing of every account: one
+    /// filter, whose answer is matched locally, and nothing that only reads every page again
+    /// (the plan's listing did). On a server that cannot filter nothing is sent: the create goes
+    /// out, and a conflict is resolved by the full [`find`](Self::find) that provisioning runs.
+    pub(crate) async fn find_planned(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
+        let filter = lookup_filter(lookup)?;
+        if self.capabilities(http).await.filter == Some(false) {
+            return Ok(None);
+        }
+        let mut answer = ops::search_users(http, &filter).await?;
+        // A server that ignored the filter answered with others: the one asked for is among them
+        // or was not there when the plan listed everyone.
+        answer.retain(|user| lookup_matches(lookup, &user.user));
+        Ok(pick(lookup, answer)?.map(|user| self.lift(user)))
     }
 
     /// Reads every page, at most [`scan_limit`](ScimCore::scan_limit) of them, and matches locally.

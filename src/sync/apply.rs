@@ -200,7 +200,9 @@ impl Reconciler<'_> {
         match (&entry.action, account.as_ref()) {
             (Action::Unchanged { .. }, _) => Ok(Applied::NoAction),
             (Action::Conflict { .. }, _) => Ok(Applied::NeedsReview),
-            (Action::Create { user }, _) => Ok(Applied::Provisioned(self.client.provision(user).await?.outcome)),
+            (Action::Create { user }, _) => {
+                Ok(Applied::Provisioned(self.client.provision_planned(user).await?.outcome))
+            }
             (Action::Update { changes, .. }, Some(id)) => self.update(entry, id, changes, false).await,
             (Action::Reactivate { changes, .. }, Some(id)) => self.update(entry, id, changes, true).await,
             (Action::Deactivate { digest, .. }, Some(id)) => self.deactivate(id, *digest).await,
