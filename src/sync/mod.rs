@@ -62,9 +62,10 @@
 //! as Freshservice's department and location lists). Applying sends, per entry: create, a look-up
 //! and a create (the look-up is at most one filter, never every page again: the plan's listing
 //! was that; a SCIM server that cannot filter gets none, see
-//! [`Connector::find_before_planned_create`]); update, a read and the update; reactivate, a read, the reactivation and any
-//! update; deactivate, a read and the deactivation (Freshservice reads once more to pick the
-//! requester or agent API). Unchanged and conflicting entries send nothing.
+//! [`Connector::find_before_planned_create`]); update, a read and the update; reactivate, a
+//! read, the reactivation and any update; deactivate, a read and the deactivation (Freshservice
+//! reads once more to pick the requester or agent API). Unchanged and conflicting entries send
+//! nothing.
 //!
 //! # Tracing
 //!
