@@ -3,7 +3,6 @@
 
 use super::Client;
 use crate::error::{Error, Result};
-use crate::http::RetryPolicy;
 use crate::outcome::{ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome};
 use crate::resource::{Lookup, RemoteUser};
 use crate::user::User;
@@ -31,8 +30,7 @@ impl Client {
         } else {
             self.connector.find_before_create(&self.http, &key).await?
         };
-        let found = found.map(Box::new);
-        match found {
+        match found.map(Box::new) {
             Some(existing) => self.link_as(existing, user, policy, false).await,
             // Boxed: a joiner's path, kept out of the (more frequent) existing person's future
             // and code.
@@ -43,7 +41,7 @@ impl Client {
     /// Creates `user`, found missing by `key`; a create whose outcome is unknown (or a conflict)
     /// is followed by a look-up, and repeated only while nobody is found.
     async fn create_reconciling(&self, user: &User, key: &Lookup, policy: ProvisionPolicy) -> Result<Provisioned> {
-        let max_creates = self.http_retry().max_attempts();
+        let retry = self.http.retry_policy();
         let mut attempt = 1;
         // Whether a create this call sent may have been applied although its answer was lost.
         let mut maybe_created = false;
@@ -67,15 +65,15 @@ impl Client {
             // A conflict or a success whose answer was unreadable means the server has the user:
             // if the look-up cannot see them, sending the create again cannot help.
             let server_has_it = error.is_conflict() || matches!(error, Error::Decode(_));
-            if server_has_it || attempt >= max_creates {
+            if server_has_it || attempt >= retry.max_attempts() {
                 return Err(error);
             }
             // A server that asked for a wait (a 503 with Retry-After) gets it; one that asked for
             // longer than the policy allows gets the error back, for the caller to schedule.
             let wait = match error.retry_after() {
-                Some(wait) if wait > self.http_retry().max_delay() => return Err(error),
+                Some(wait) if wait > retry.max_delay() => return Err(error),
                 Some(wait) => wait,
-                None => self.http_retry().backoff(attempt),
+                None => retry.backoff(attempt),
             };
             // The wait counts against the call's deadline, like every retry wait of the request path.
             let ends = std::time::Instant::now().checked_add(wait);
@@ -85,10 +83,6 @@ impl Client {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
-    }
-
-    fn http_retry(&self) -> RetryPolicy {
-        self.http.retry_policy()
     }
 
     /// Brings an existing user in line with `desired`; `created_here` when this call's own create

@@ -76,10 +76,9 @@ impl ScimCore {
         if self.capabilities(http).await.filter == Some(false) {
             return Ok(None);
         }
-        let mut answer = ops::search_users(http, &filter).await?;
-        // A server that ignored the filter answered with others: the one asked for is among them
-        // or was not there when the plan listed everyone.
-        answer.retain(|user| lookup_matches(lookup, &user.user));
+        // `pick` matches the answer locally: from a server that ignored the filter, the one asked
+        // for is among the others or was not there when the plan listed everyone.
+        let answer = ops::search_users(http, &filter).await?;
         Ok(pick(lookup, answer)?.map(|user| self.lift(user)))
     }
 
