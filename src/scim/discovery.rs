@@ -8,7 +8,7 @@
 //! [`MAX_DISCOVERY_BYTES`]) leaves that part unknown, and unknown means today's behaviour (`PATCH`,
 //! server-side filters, no `If-Match`, every attribute sent). A lifecycle call never fails because
 //! discovery did. When an endpoint failed in a way that may pass (a timeout, a network error, a
-//! `5xx` or `429`), the answer is kept for [`REDISCOVER_AFTER`] only, then read again by the next
+//! `5xx` other than `501`, or `429`), the answer is kept for [`REDISCOVER_AFTER`] only, then read again by the next
 //! call that needs it.
 //!
 //! [`Client::refresh_discovery`]: crate::Client::refresh_discovery
@@ -30,7 +30,7 @@ pub const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
 const MAX_ATTRIBUTES: usize = 10_000;
 
 /// How long capabilities read while an endpoint failed in a way that may pass (a timeout, a
-/// network error, a `5xx` or `429`) are kept before the next request reads them again: a server
+/// network error, a `5xx` other than `501`, or `429`) are kept before the next request reads them again: a server
 /// that was briefly down when a long-running service started is not taken at its defaults for
 /// the life of the process.
 pub const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
@@ -472,8 +472,9 @@ async fn fetch(http: &Http, segment: &str, template: &'static str) -> Result<Val
                 (None, crate::Error::Transport(_)) => "network error".to_string(),
                 (None, _) => "unreadable".to_string(),
             };
-            // Throttling, timeouts, network errors and `5xx` may pass; a `4xx` or TLS refusal won't.
-            let transient = error.is_retryable() || error.status().is_some_and(|status| status >= 500);
+            // Throttling, timeouts, network errors and `5xx` may pass; a `4xx`, a TLS refusal or
+            // `501 Not Implemented` (a server saying it has no such endpoint) won't.
+            let transient = error.is_retryable() || error.status().is_some_and(|status| status >= 500 && status != 501);
             return Err(Unavailable { why, transient });
         }
     };
@@ -530,74 +531,4 @@ fn read_attribute(into: &mut BTreeMap<String, Mutability>, urn: &str, parent: &s
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_split_into_schema_and_attribute() {
-        let core = CORE_USER_SCHEMA.to_ascii_lowercase();
-        assert_eq!(split_path("externalId"), (core.clone(), "externalid".into()));
-        assert_eq!(split_path("emails[type eq \"work\"].value"), (core, "emails.value".into()));
-        assert_eq!(
-            split_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
-            ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user".into(), "department".into())
-        );
-    }
-
-    #[test]
-    fn attributes_are_read_with_sub_attributes_and_bounded_depth() {
-        let mut map = BTreeMap::new();
-        let attribute = serde_json::json!({"name": "name", "mutability": "readWrite", "subAttributes": [
-            {"name": "givenName", "mutability": "immutable"}, {"name": 7}, "junk"
-        ]});
-        read_attribute(&mut map, "u", "", &attribute, 0);
-        assert_eq!(map.get("u|name.givenname"), Some(&Mutability::Immutable));
-        assert_eq!(map.len(), 2);
-    }
-
-    #[tokio::test]
-    async fn capabilities_read_during_a_passing_failure_are_read_again_later_and_only_those() {
-        use httpmock::Method::GET;
-        let server = httpmock::MockServer::start_async().await;
-        let down = server
-            .mock_async(|when, then| {
-                when.method(GET).path("/scim/v2/ServiceProviderConfig");
-                then.status(503).body("maintenance");
-            })
-            .await;
-        let _others = server
-            .mock_async(|when, then| {
-                when.method(GET).path_matches("^/scim/v2/(ResourceTypes|Schemas)$");
-                then.status(404);
-            })
-            .await;
-        let connector = crate::ScimBearer::for_loopback(&server.url("/scim/v2"), "discovery-token-1234").unwrap();
-        let client = crate::Client::builder(connector).retry_policy(crate::RetryPolicy::none()).build().unwrap();
-        let cache = DiscoveryCache { rediscover_after: Duration::from_millis(200), ..DiscoveryCache::default() };
-
-        let first = cache.get(client.http()).await;
-        assert_eq!(first.filter, None);
-        assert!(first.incomplete);
-        assert!(first.describe().iter().any(|line| line.starts_with("discovery incomplete")), "{:?}", first.describe());
-        down.assert_calls_async(1).await;
-        down.delete_async().await;
-        let up = server
-            .mock_async(|when, then| {
-                when.method(GET).path("/scim/v2/ServiceProviderConfig");
-                then.status(200).json_body(serde_json::json!({"filter": {"supported": false}}));
-            })
-            .await;
-
-        // Within the interval the incomplete answer stands: nothing is sent.
-        assert_eq!(cache.get(client.http()).await.filter, None);
-        up.assert_calls_async(0).await;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let second = cache.get(client.http()).await;
-        assert_eq!(second.filter, Some(false));
-        // The `404`s last: complete now, and never read again.
-        assert!(!second.incomplete);
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        assert_eq!(cache.get(client.http()).await.filter, Some(false));
-        up.assert_calls_async(1).await;
-    }
-}
+mod tests;
