@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::flight::Flights;
 use crate::group::GroupConnector;
 use crate::http::{
-    ClientIdentity, Http, HttpConfig, Proxy, RateLimitStatus, RetryPolicy, RootCertificate, Target, Transport,
+    Call, ClientIdentity, Http, HttpConfig, Proxy, RateLimitStatus, RetryPolicy, RootCertificate, Target, Transport,
 };
 use crate::outcome::{ConnectionReport, DeprovisionOutcome, ProvisionPolicy, Provisioned, UpdateOutcome};
 use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
@@ -364,13 +364,9 @@ impl Client {
     }
 
     /// Runs `work` inside an `operation` span naming the connector and the operation.
-    pub(crate) async fn traced<T>(
-        &self,
-        operation: &'static str,
-        work: impl std::future::Future<Output = Result<T>>,
-    ) -> Result<T> {
+    pub(crate) fn traced<T, F: Future<Output = Result<T>>>(&self, operation: &'static str, work: F) -> Call<F> {
         let span = tracing::info_span!("operation", connector = self.connector.kind(), operation);
-        self.http.within_call_deadline(tracing::Instrument::instrument(work, span)).await
+        self.http.call(span, work)
     }
 
     /// The per-match-key locks, for the client's other modules (memberships).

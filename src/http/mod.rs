@@ -18,6 +18,7 @@ use url::Url;
 use crate::auth::{Authorization, CredentialSource};
 use crate::error::{ApiError, DecodeError, Error, Result, TransportError, TransportErrorKind};
 
+mod call;
 mod credential;
 mod pacing;
 mod request;
@@ -25,6 +26,7 @@ mod response;
 mod retry;
 mod transport;
 
+pub(crate) use call::Call;
 pub(crate) use credential::Authorizer;
 use credential::Credential;
 
@@ -201,12 +203,11 @@ impl Http {
         (&self.rate, self.in_flight.available_permits())
     }
 
-    /// Runs `work` (one [`Client`](crate::Client) call) with a deadline of the policy's
-    /// [`deadline`](RetryPolicy::deadline) from now, shared by every request it sends. A call made
-    /// inside another keeps the outer, earlier deadline.
-    pub(crate) async fn within_call_deadline<T>(&self, work: impl Future<Output = T>) -> T {
-        let own = Instant::now().checked_add(self.config.retry.deadline());
-        CALL_DEADLINE.scope(earliest(own, current_call_deadline()), work).await
+    /// Runs `work` (one [`Client`](crate::Client) call) inside `span`, with a deadline of the
+    /// policy's [`deadline`](RetryPolicy::deadline) from its first poll, shared by every request it
+    /// sends. A call made inside another keeps the outer, earlier deadline.
+    pub(crate) fn call<F: Future>(&self, span: tracing::Span, work: F) -> Call<F> {
+        Call::new(work, span, self.config.retry.deadline())
     }
 
     /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
