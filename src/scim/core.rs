@@ -58,6 +58,12 @@ impl ScimCore {
         user
     }
 
+    /// User `index` of `users`, lifted where it lies and then moved out, once (it is ~700 bytes).
+    pub(crate) fn take_lifted(&self, users: &mut Vec<RemoteUser>, index: usize) -> RemoteUser {
+        self.extensions.lift(&mut users[index].user);
+        users.swap_remove(index)
+    }
+
     /// `POST /Users` with what the server accepts of `user`; the paths left out are returned.
     pub(crate) async fn create(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
         let capabilities = self.capabilities(http).await;

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::resource::{Lookup, PageRequest, RemoteUser};
 use crate::scim::core::{SCAN_PAGE_SIZE, ScimCore};
-use crate::scim::ops::{self, lookup_filter, lookup_matches, pick};
+use crate::scim::ops::{self, lookup_filter, lookup_matches, pick, pick_index};
 
 impl ScimCore {
     /// The one user `lookup` identifies (see the module documentation).
@@ -37,24 +37,24 @@ impl ScimCore {
         if capabilities.filter == Some(false) {
             return self.scan(http, lookup).await;
         }
-        let answer = ops::search_users(http, &filter).await?;
+        let mut answer = ops::search_users(http, &filter).await?;
         if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
             tracing::info!("the server answered a filter with users that do not match it; reading every page");
             return self.scan(http, lookup).await;
         }
-        if let Some(found) = pick(lookup, answer)? {
-            return Ok(Some(self.lift(found)));
+        if let Some(index) = pick_index(lookup, &answer)? {
+            return Ok(Some(self.take_lifted(&mut answer, index)));
         }
         if let Lookup::UserName(name) = lookup {
             let lower = name.to_lowercase();
             if lower != *name {
                 let variant = Lookup::UserName(lower.clone());
-                let answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
+                let mut answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
                 if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
                     return self.scan(http, lookup).await;
                 }
-                if let Some(found) = pick(lookup, answer)? {
-                    return Ok(Some(self.lift(found)));
+                if let Some(index) = pick_index(lookup, &answer)? {
+                    return Ok(Some(self.take_lifted(&mut answer, index)));
                 }
             }
             if capabilities.user_name_case_exact == Some(true) && lower != name.to_uppercase() {

@@ -66,7 +66,7 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::connector::Connector;
+use crate::connector::{Connector, boxed_lookup};
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
@@ -267,18 +267,11 @@ impl Connector for ScimBearer {
         Ok(self.core.lift(ops::get_user(http, id).await?))
     }
 
-    async fn find_user(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        self.core.find(http, lookup).await
-    }
-
-    async fn find_before_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        // The default's, without boxing `find_user` a second time.
-        self.core.find(http, lookup).await
-    }
-
-    async fn find_before_planned_create(&self, http: &Http, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        self.core.find_planned(http, lookup).await
-    }
+    // The look-ups box the core's futures as they are (see `boxed_lookup`).
+    boxed_lookup!(find_user(self, http, lookup) => self.core.find(http, lookup));
+    // The default's, without boxing `find_user` a second time.
+    boxed_lookup!(find_before_create(self, http, lookup) => self.core.find(http, lookup));
+    boxed_lookup!(find_before_planned_create(self, http, lookup) => self.core.find_planned(http, lookup));
 
     async fn update_user(
         &self,

@@ -121,18 +121,28 @@ pub(crate) fn lookup_filter(lookup: &Lookup) -> Result<Filter> {
 }
 
 /// The one user among `candidates` that `lookup` identifies (see [`find_user`] for the rules).
-pub(crate) fn pick(lookup: &Lookup, candidates: Vec<RemoteUser>) -> Result<Option<RemoteUser>> {
-    // Filtered in place: the users are large, and most answers hold exactly the one.
-    let mut hits = candidates;
-    hits.retain(|u| lookup_matches(lookup, &u.user));
-    if hits.len() > 1 {
-        if let Lookup::UserName(name) = lookup {
-            hits.retain(|u| u.user.user_name.as_deref() == Some(name.as_str()));
-        }
+pub(crate) fn pick(lookup: &Lookup, mut candidates: Vec<RemoteUser>) -> Result<Option<RemoteUser>> {
+    Ok(pick_index(lookup, &candidates)?.map(|index| candidates.swap_remove(index)))
+}
+
+/// Where in `candidates` the one user `lookup` identifies is, as [`pick`] would choose it; the
+/// users, large, stay where they are until the caller takes the one.
+pub(crate) fn pick_index(lookup: &Lookup, candidates: &[RemoteUser]) -> Result<Option<usize>> {
+    let hit = |user: &RemoteUser| lookup_matches(lookup, &user.user);
+    let exact = |user: &RemoteUser| match lookup {
+        Lookup::UserName(name) => hit(user) && user.user.user_name.as_deref() == Some(name.as_str()),
+        _ => hit(user),
+    };
+    let mut count = candidates.iter().filter(|user| hit(user)).count();
+    // Several for a user name: the one spelt exactly so (case included), if any.
+    let several_names = count > 1 && matches!(lookup, Lookup::UserName(_));
+    if several_names {
+        count = candidates.iter().filter(|user| exact(user)).count();
     }
-    match hits.len() {
+    match count {
         0 => Ok(None),
-        1 => Ok(hits.pop()),
+        1 if several_names => Ok(candidates.iter().position(exact)),
+        1 => Ok(candidates.iter().position(hit)),
         matches => Err(Error::Ambiguous { attribute: lookup.attribute(), matches }),
     }
 }
@@ -257,4 +267,52 @@ pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
         user.version = Some(etag.to_string());
     }
     Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pick, pick_index};
+    use crate::error::Error;
+    use crate::resource::{Lookup, RemoteUser, UserId};
+    use crate::user::User;
+
+    fn user(id: &str, name: &str, email: &str) -> RemoteUser {
+        RemoteUser::new(UserId::new(id), User::builder(name).email(email).build())
+    }
+
+    fn ids(lookup: &Lookup, users: &[RemoteUser]) -> Result<Option<String>, String> {
+        let index = pick_index(lookup, users).map_err(|e| e.to_string())?;
+        let picked = pick(lookup, users.to_vec()).map_err(|e| e.to_string())?;
+        // `pick` takes exactly the user `pick_index` points at.
+        assert_eq!(picked.as_ref().map(|u| &u.id), index.map(|i| &users[i].id));
+        Ok(picked.map(|u| u.id.as_str().to_string()))
+    }
+
+    #[test]
+    fn picks_the_one_match_and_refuses_to_guess_between_several() {
+        let name = |n: &str| Lookup::UserName(n.to_string());
+        let email = |e: &str| Lookup::Email(e.to_string());
+        let users = [
+            user("a", "casey-x", "casey@example.com"),
+            user("b", "Casey-X", "casey@example.com"),
+            user("c", "drew", "drew@example.com"),
+        ];
+        // Others in the answer (a server that ignored the filter) never match.
+        assert_eq!(ids(&name("DREW"), &users), Ok(Some("c".to_string())));
+        assert_eq!(ids(&name("nobody"), &users), Ok(None));
+        // Several user names ignoring case: the one spelt exactly so, wherever it stands.
+        assert_eq!(ids(&name("Casey-X"), &users), Ok(Some("b".to_string())));
+        assert_eq!(ids(&name("casey-x"), &users), Ok(Some("a".to_string())));
+        // …and none when none is (`CASEY-X` names neither of two people).
+        assert_eq!(ids(&name("CASEY-X"), &users), Ok(None));
+        // Two people with one address: no guess.
+        let error = pick_index(&email("CASEY@example.com"), &users).unwrap_err();
+        assert!(matches!(error, Error::Ambiguous { attribute: "email", matches: 2 }), "{error:?}");
+        assert_eq!(ids(&email("drew@EXAMPLE.com"), &users), Ok(Some("c".to_string())));
+        // Two with the very same user name: no guess either.
+        let twins = [user("a", "sam", "s1@example.com"), user("b", "sam", "s2@example.com")];
+        let error = pick_index(&name("sam"), &twins).unwrap_err();
+        assert!(matches!(error, Error::Ambiguous { attribute: "userName", matches: 2 }), "{error:?}");
+        assert_eq!(ids(&name("sam"), &[]), Ok(None));
+    }
 }
