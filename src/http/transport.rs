@@ -309,8 +309,8 @@ pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static), connecting:
 }
 
 /// A TLS library's error, and whether it is the server refusing a certificate.
-// Only rustls tells a refusal apart; without a TLS library neither is made.
-#[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+// Without a TLS library neither is made.
+#[cfg_attr(not(any(feature = "rustls", feature = "native-tls")), allow(dead_code))]
 pub(crate) enum TlsError {
     /// The server refused this client's certificate (or its lack of one).
     CertificateAlert,
@@ -340,6 +340,25 @@ fn tls_error(error: &(dyn std::error::Error + 'static)) -> Option<TlsError> {
     if error.is::<native_tls::Error>() {
         return Some(TlsError::Other);
     }
+    // An alert that arrives after native-tls's handshake (TLS 1.3) comes as OpenSSL's own error,
+    // whose type native-tls does not export: only its reason says what the server refused.
+    #[cfg(feature = "native-tls")]
+    if OPENSSL_CERTIFICATE_ALERTS.iter().any(|alert| error.to_string().contains(alert)) {
+        return Some(TlsError::CertificateAlert);
+    }
     let _ = error;
     None
 }
+
+/// OpenSSL's reasons for the alerts a server sends when it refuses the client's certificate
+/// (`tlsv13 alert certificate required`, `sslv3 alert bad certificate`, …).
+#[cfg(feature = "native-tls")]
+const OPENSSL_CERTIFICATE_ALERTS: [&str; 7] = [
+    "alert certificate required",
+    "alert bad certificate",
+    "alert unsupported certificate",
+    "alert certificate revoked",
+    "alert certificate expired",
+    "alert certificate unknown",
+    "alert unknown ca",
+];
