@@ -169,6 +169,6 @@ impl Client {
 /// send nothing and report [`ProvisionOutcome::Linked`].
 fn in_line(current: &RemoteUser, desired: &User, policy: ProvisionPolicy) -> bool {
     let reactivates = !current.is_active() && policy.reactivate && desired.active != Some(false);
-    let updates = policy.update_existing && !desired.changes_from(&current.user).is_empty();
+    let updates = policy.update_existing && desired.differs_from(&current.user);
     !reactivates && !updates
 }
