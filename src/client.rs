@@ -351,16 +351,14 @@ impl Client {
 
     /// [`provision`](Self::provision) with an explicit policy for existing users.
     pub async fn provision_with(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
-        // Boxed where it is made: the lifecycle's future is large, and each layer around it
-        // (trace span, call deadline) would otherwise copy all of it.
-        self.traced("provision", Box::pin(self.provision_inner(user, policy, false))).await
+        self.traced("provision", self.provision_inner(user, policy, false)).await
     }
 
     /// [`provision`](Self::provision) of a person a sync plan found missing from its full
     /// listing: the pre-create look-up is the connector's
     /// [`find_before_planned_create`](Connector::find_before_planned_create).
     pub(crate) async fn provision_planned(&self, user: &User) -> Result<Provisioned> {
-        self.traced("provision", Box::pin(self.provision_inner(user, ProvisionPolicy::default(), true))).await
+        self.traced("provision", self.provision_inner(user, ProvisionPolicy::default(), true)).await
     }
 
     /// Runs `work` inside an `operation` span naming the connector and the operation.

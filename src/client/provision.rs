@@ -21,25 +21,31 @@ impl Client {
         // Held until the person is provisioned: a concurrent call for them then finds this one's
         // result instead of creating them again.
         let _flight = self.flights.acquire(&key).await;
-        // The connector's pre-create look-up (cheaper, or none, where its server refuses
-        // duplicates); a conflict below still gets the full `find_user`.
-        // Bound (and boxed) first: an `if let` scrutinee's temporaries, 700 bytes each, would
-        // otherwise stay in this future's state across the await in its body.
-        let found = if planned {
-            self.connector.find_before_planned_create(&self.http, &key).await?
-        } else {
-            self.connector.find_before_create(&self.http, &key).await?
-        };
-        match found {
-            // Most runs find most people as HR has them: linked here, with no write, and no move
-            // of the found user (~700 bytes) into `link_as`'s future and back.
-            Some(existing) if in_line(&existing, user, policy) => {
-                tracing::info!(outcome = %ProvisionOutcome::Linked, skipped = 0, "provisioned");
-                Ok(Provisioned { outcome: ProvisionOutcome::Linked, user: existing, skipped: Vec::new() })
+        // In a block of its own: a local stays in this future's state until its scope ends, moved
+        // out or not, and the found user (~700 bytes) need not be kept across the awaits below.
+        let existing = {
+            // The connector's pre-create look-up (cheaper, or none, where its server refuses
+            // duplicates); a conflict below still gets the full `find_user`.
+            let found = if planned {
+                self.connector.find_before_planned_create(&self.http, &key).await?
+            } else {
+                self.connector.find_before_create(&self.http, &key).await?
+            };
+            match found {
+                // Most runs find most people as HR has them: linked here, with no write, and no
+                // move of the found user into `link_as`'s future and back.
+                Some(existing) if in_line(&existing, user, policy) => {
+                    tracing::info!(outcome = %ProvisionOutcome::Linked, skipped = 0, "provisioned");
+                    return Ok(Provisioned { outcome: ProvisionOutcome::Linked, user: existing, skipped: Vec::new() });
+                }
+                Some(existing) => Some(Box::new(existing)),
+                None => None,
             }
-            Some(existing) => self.link_as(Box::new(existing), user, policy, false).await,
-            // Boxed: a joiner's path, kept out of the (more frequent) existing person's future
-            // and code.
+        };
+        // Both boxed: a writer's or a joiner's path, whose state (~1 KB each) would otherwise be
+        // part of this future, which every provisioning call allocates.
+        match existing {
+            Some(existing) => Box::pin(self.link_as(existing, user, policy, false)).await,
             None => Box::pin(self.create_reconciling(user, &key, policy)).await,
         }
     }

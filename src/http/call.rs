@@ -40,6 +40,17 @@ impl<F: Future> Future for Call<F> {
             *this.deadline.get_or_insert_with(|| earliest(Instant::now().checked_add(budget), current_call_deadline()));
         let _entered = this.span.enter();
         let work = this.work;
-        CALL_DEADLINE.sync_scope(deadline, || work.poll(cx))
+        // The output leaves the scope through `done`, not as the closure's value: that would be
+        // copied out whole on every poll, the many that are pending included.
+        let mut done = None;
+        CALL_DEADLINE.sync_scope(deadline, || {
+            if let Poll::Ready(output) = work.poll(cx) {
+                done = Some(output);
+            }
+        });
+        match done {
+            Some(output) => Poll::Ready(output),
+            None => Poll::Pending,
+        }
     }
 }
