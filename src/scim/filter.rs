@@ -108,30 +108,56 @@ impl Filter {
     /// Appends [`to_query_value`](Self::to_query_value) to `out`.
     pub(crate) fn push_query_value(&self, out: &mut String) {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        // What `application/x-www-form-urlencoded` leaves as is (letters, digits, `*-._`); all
-        // else, the space included, as `%XX`: `%20` is understood by every server, `+` only by
-        // form-decoding ones.
-        for &byte in self.0.as_bytes() {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_') {
-                out.push(char::from(byte));
+        // Written as bytes (one push each, no UTF-8 encoding of each `char`), then checked back
+        // into text: every byte written is ASCII.
+        let input = self.0.as_bytes();
+        let escaped = input.iter().filter(|&&byte| !QUERY_VALUE_AS_IS[usize::from(byte)]).count();
+        let mut bytes = std::mem::take(out).into_bytes();
+        bytes.reserve(input.len() + 2 * escaped);
+        for &byte in input {
+            if QUERY_VALUE_AS_IS[usize::from(byte)] {
+                bytes.push(byte);
             } else {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+                bytes.extend_from_slice(&[b'%', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]]);
             }
         }
+        *out = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    }
+
+    /// [`eq`](Self::eq) on one of the crate's own attribute names, which need no check.
+    pub(crate) fn eq_known(attribute: &'static str, value: &str) -> Filter {
+        debug_assert!(check_attribute(attribute).is_ok(), "{attribute}");
+        Self::write(attribute, "eq", value)
     }
 
     fn compare(attribute: &str, operator: &str, value: &str) -> Result<Filter> {
         check_attribute(attribute)?;
+        Ok(Self::write(attribute, operator, value))
+    }
+
+    fn write(attribute: &str, operator: &str, value: &str) -> Filter {
         let mut text = String::with_capacity(attribute.len() + operator.len() + value.len() + 4);
         for part in [attribute, " ", operator, " "] {
             text.push_str(part);
         }
         push_json_string(&mut text, value);
-        Ok(Filter(text))
+        Filter(text)
     }
 }
+
+/// The bytes a query value keeps as they are: what `application/x-www-form-urlencoded` leaves
+/// (letters, digits, `*-._`). All else, the space included, is written `%XX`: `%20` is understood
+/// by every server, `+` only by form-decoding ones.
+const QUERY_VALUE_AS_IS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_');
+        byte += 1;
+    }
+    table
+};
 
 /// `value` as a JSON string literal, the form RFC 7644 requires for string comparison values.
 pub(crate) fn json_string(value: &str) -> String {

@@ -73,7 +73,7 @@ pub async fn get_user(http: &Http, id: &UserId) -> Result<RemoteUser> {
 /// taken as "none" (Okta answers a filter that matches nothing so).
 pub async fn search_users(http: &Http, filter: &Filter) -> Result<Vec<RemoteUser>> {
     let mut url = http.endpoint(&["Users"])?;
-    let mut query = String::with_capacity(7 + filter.as_str().len() * 3 / 2);
+    let mut query = String::with_capacity(7 + filter.as_str().len() * 3);
     query.push_str("filter=");
     filter.push_query_value(&mut query);
     url.set_query(Some(&query));
@@ -113,11 +113,11 @@ pub(crate) fn lookup_filter(lookup: &Lookup) -> Result<Filter> {
             vec![FieldError::new(lookup.attribute(), "is empty")],
         ));
     }
-    match lookup {
-        Lookup::UserName(_) => Filter::eq("userName", value),
-        Lookup::ExternalId(_) => Filter::eq("externalId", value),
-        Lookup::Email(_) => Filter::eq("emails.value", value),
-    }
+    Ok(match lookup {
+        Lookup::UserName(_) => Filter::eq_known("userName", value),
+        Lookup::ExternalId(_) => Filter::eq_known("externalId", value),
+        Lookup::Email(_) => Filter::eq_known("emails.value", value),
+    })
 }
 
 /// The one user among `candidates` that `lookup` identifies (see [`find_user`] for the rules).
