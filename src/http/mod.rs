@@ -255,7 +255,10 @@ impl Http {
             if let (Some(401), false, Some(used)) = (error.status(), refreshed, sent_with) {
                 refreshed = true;
                 let target = &self.target;
-                if credential::replaced(&target.credential, &used, target.source.as_deref(), &target.authorize).await {
+                // Boxed, as the retry's sleep below: rare, and large for every request's future.
+                let replaced =
+                    credential::replaced(&target.credential, &used, target.source.as_deref(), &target.authorize);
+                if Box::pin(replaced).await {
                     tracing::debug!(attempt, "retrying with the replaced credential");
                     attempt += 1;
                     continue;
@@ -270,7 +273,7 @@ impl Http {
                 }
                 RetryDecision::RetryAfter(wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "retrying");
-                    tokio::time::sleep(wait).await;
+                    Box::pin(tokio::time::sleep(wait)).await;
                     attempt += 1;
                 }
             }
@@ -319,22 +322,31 @@ impl Http {
     }
 
     async fn exchange(&self, request: &Request, credential: &Arc<Credential>, pass: &mut Pass<'_>) -> Result<Response> {
-        let mut builder = self
-            .inner
-            .request(request.method().to_reqwest(), request.url().clone())
-            .header(reqwest::header::ACCEPT, self.target.accept.clone())
-            .header(reqwest::header::AUTHORIZATION, credential.header().clone());
-        if let Some(etag) = request.if_match_value() {
-            builder = builder.header(reqwest::header::IF_MATCH, etag);
-        }
-        if let Some((content_type, body)) = request.shared_body() {
-            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body);
-        }
-        let mut response = builder.send().await.map_err(|e| self.transport_error(request, &e))?;
-        let status = response.status().as_u16();
-        // Kept as received, not copied into strings; reading the body needs no header.
-        let headers = std::mem::take(response.headers_mut());
-        let body = self.read_body(request, status, response).await?;
+        // Each step in a block of its own: a local stays in this future's state until its scope
+        // ends, moved out or not, and the request builder and the response (~400 bytes) are
+        // moved on before the next await.
+        let sent = {
+            let mut builder = self
+                .inner
+                .request(request.method().to_reqwest(), request.url().clone())
+                .header(reqwest::header::ACCEPT, self.target.accept.clone())
+                .header(reqwest::header::AUTHORIZATION, credential.header().clone());
+            if let Some(etag) = request.if_match_value() {
+                builder = builder.header(reqwest::header::IF_MATCH, etag);
+            }
+            if let Some((content_type, body)) = request.shared_body() {
+                builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body);
+            }
+            builder.send()
+        };
+        let (status, headers, reading) = {
+            let mut response = sent.await.map_err(|e| self.transport_error(request, &e))?;
+            let status = response.status().as_u16();
+            // Kept as received, not copied into strings; reading the body needs no header.
+            let headers = std::mem::take(response.headers_mut());
+            (status, headers, self.read_body(request, status, response))
+        };
+        let body = reading.await?;
         let response = Response::received(status, headers, body, Arc::clone(credential));
         pass.observe(&response);
         if response.is_success() {
