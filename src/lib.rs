@@ -38,11 +38,12 @@
 //!   connector: `mod.rs` holds the send path and the target it sends to (base URL, headers and
 //!   error parser, built by the client from the connector); `request.rs`, `response.rs`,
 //!   `credential.rs` (the `Authorization` header, built once, marked sensitive, replaceable),
-//!   `retry.rs` ([`RetryPolicy`]) and `pacing.rs` (rate-limit pacing from `X-RateLimit-*`).
+//!   `retry.rs` ([`RetryPolicy`]), `pacing.rs` (rate-limit pacing from `X-RateLimit-*`) and
+//!   `call.rs` (one client call's trace span and deadline).
 //! - `resource.rs`: the user resource as an app holds it ([`UserId`], [`Lookup`], [`RemoteUser`],
 //!   pages). `user.rs` ([`User`]): the common model, SCIM 2.0 core + enterprise attributes and a
-//!   typed slot for each app's own ([`UserExtension`], `extension.rs`); it knows no app and no wire
-//!   format.
+//!   typed slot for each app's own ([`UserExtension`], `extension.rs`), with `user/changes.rs`
+//!   (what differs between two users); it knows no app and no wire format.
 //! - `error.rs` ([`Error`]): one error type by cause, whose `Display` always carries the HTTP
 //!   status and the server's own message, with accessors that drive retries. `redact.rs` holds
 //!   every masking and redaction rule server texts pass through; `error_body.rs` reads an error
