@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::resource::{Lookup, PageRequest, RemoteUser};
 use crate::scim::core::{SCAN_PAGE_SIZE, ScimCore};
+use crate::scim::discovery::ServerCapabilities;
 use crate::scim::ops::{self, lookup_filter, lookup_matches, pick, pick_index};
 
 impl ScimCore {
@@ -45,24 +46,39 @@ impl ScimCore {
         if let Some(index) = pick_index(lookup, &answer)? {
             return Ok(Some(self.take_lifted(&mut answer, index)));
         }
-        if let Lookup::UserName(name) = lookup {
-            let lower = name.to_lowercase();
-            if lower != *name {
-                let variant = Lookup::UserName(lower.clone());
-                let mut answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
-                if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
-                    return self.scan(http, lookup).await;
-                }
-                if let Some(index) = pick_index(lookup, &answer)? {
-                    return Ok(Some(self.take_lifted(&mut answer, index)));
-                }
-            }
-            if capabilities.user_name_case_exact == Some(true) && lower != name.to_uppercase() {
-                // A case-sensitive server may hold the name in any other case (`Casey-X`): only
-                // every page, matched ignoring case, can say nobody has it.
-                tracing::info!("no exact match on a server whose userName is caseExact; reading every page");
+        match lookup {
+            // Boxed: taken only when nobody has the name as given; its second filter's state
+            // would otherwise be part of this future, which every look-up allocates.
+            Lookup::UserName(name) => Box::pin(self.find_other_case(http, lookup, name, &capabilities)).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// Rule 4 of the module documentation: `name` (of `lookup`), found by nobody as given, asked
+    /// again in lower case, then read from every page on a server that compares it case-exactly.
+    async fn find_other_case(
+        &self,
+        http: &Http,
+        lookup: &Lookup,
+        name: &str,
+        capabilities: &ServerCapabilities,
+    ) -> Result<Option<RemoteUser>> {
+        let lower = name.to_lowercase();
+        if lower != *name {
+            let variant = Lookup::UserName(lower.clone());
+            let mut answer = ops::search_users(http, &lookup_filter(&variant)?).await?;
+            if answer.iter().any(|user| !lookup_matches(lookup, &user.user)) {
                 return self.scan(http, lookup).await;
             }
+            if let Some(index) = pick_index(lookup, &answer)? {
+                return Ok(Some(self.take_lifted(&mut answer, index)));
+            }
+        }
+        if capabilities.user_name_case_exact == Some(true) && lower != name.to_uppercase() {
+            // A case-sensitive server may hold the name in any other case (`Casey-X`): only
+            // every page, matched ignoring case, can say nobody has it.
+            tracing::info!("no exact match on a server whose userName is caseExact; reading every page");
+            return self.scan(http, lookup).await;
         }
         Ok(None)
     }

@@ -63,8 +63,8 @@ pub async fn create_user(http: &Http, user: &User) -> Result<RemoteUser> {
 
 /// `GET /Users/{id}`. An unknown id is [`Error::NotFound`].
 pub async fn get_user(http: &Http, id: &UserId) -> Result<RemoteUser> {
-    let url = http.endpoint(&["Users", id.as_str()])?;
-    let response = http.send(Request::get(url, "/Users/{id}")).await?;
+    let request = Request::get(http.endpoint(&["Users", id.as_str()])?, "/Users/{id}");
+    let response = http.send(request).await?;
     user_from_response(&response)
 }
 
@@ -72,12 +72,17 @@ pub async fn get_user(http: &Http, id: &UserId) -> Result<RemoteUser> {
 /// no paging parameters are sent, so the server's default page size applies). A `404` answer is
 /// taken as "none" (Okta answers a filter that matches nothing so).
 pub async fn search_users(http: &Http, filter: &Filter) -> Result<Vec<RemoteUser>> {
-    let mut url = http.endpoint(&["Users"])?;
-    let mut query = String::with_capacity(7 + filter.as_str().len() * 3);
-    query.push_str("filter=");
-    filter.push_query_value(&mut query);
-    url.set_query(Some(&query));
-    match http.send(Request::get(url, "/Users")).await {
+    // Built in a block: the URL and the query, moved into the request or not, would otherwise
+    // stay in this future's state across the send.
+    let request = {
+        let mut url = http.endpoint(&["Users"])?;
+        let mut query = String::with_capacity(7 + filter.as_str().len() * 3);
+        query.push_str("filter=");
+        filter.push_query_value(&mut query);
+        url.set_query(Some(&query));
+        Request::get(url, "/Users")
+    };
+    match http.send(request).await {
         Ok(response) => Ok(ListResponse::from_response(&response)?.resources),
         Err(Error::NotFound(_)) => Ok(Vec::new()),
         Err(error) => Err(error),
