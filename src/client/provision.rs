@@ -8,7 +8,7 @@ use crate::resource::{Lookup, RemoteUser};
 use crate::user::User;
 
 impl Client {
-    /// [`Client::provision_with`]'s body (boxed there).
+    /// [`Client::provision_with`]'s body.
     /// `planned`: a sync plan found the person missing from its listing of every account.
     pub(super) async fn provision_inner(
         &self,

@@ -336,15 +336,17 @@ fn tls_error(error: &(dyn std::error::Error + 'static)) -> Option<TlsError> {
         );
         return Some(if refused { TlsError::CertificateAlert } else { TlsError::Other });
     }
-    #[cfg(feature = "native-tls")]
-    if error.is::<native_tls::Error>() {
-        return Some(TlsError::Other);
-    }
-    // An alert that arrives after native-tls's handshake (TLS 1.3) comes as OpenSSL's own error,
-    // whose type native-tls does not export: only its reason says what the server refused.
+    // With native-tls (OpenSSL) only the reason says that the server refused this client's
+    // certificate: in the handshake (TLS 1.2) within a `native_tls::Error`, after it (TLS 1.3) as
+    // OpenSSL's own error, whose type native-tls does not export. A certificate this client
+    // refuses never reads "alert …".
     #[cfg(feature = "native-tls")]
     if OPENSSL_CERTIFICATE_ALERTS.iter().any(|alert| error.to_string().contains(alert)) {
         return Some(TlsError::CertificateAlert);
+    }
+    #[cfg(feature = "native-tls")]
+    if error.is::<native_tls::Error>() {
+        return Some(TlsError::Other);
     }
     let _ = error;
     None
