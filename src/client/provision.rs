@@ -120,7 +120,7 @@ impl Client {
                 error
             }
         };
-        if !current.is_active() && policy.reactivate && desired.active != Some(false) {
+        if reactivates(&current, desired, policy) {
             self.connector
                 .set_active_of(&self.http, &current, true)
                 .await
@@ -174,7 +174,12 @@ impl Client {
 /// Whether `current` already is what `desired` asks for under `policy`: [`Client::link_as`] would
 /// send nothing and report [`ProvisionOutcome::Linked`].
 fn in_line(current: &RemoteUser, desired: &User, policy: ProvisionPolicy) -> bool {
-    let reactivates = !current.is_active() && policy.reactivate && desired.active != Some(false);
     let updates = policy.update_existing && desired.differs_from(&current.user);
-    !reactivates && !updates
+    !reactivates(current, desired, policy) && !updates
+}
+
+/// Whether provisioning `desired` reactivates `current` under `policy` (one rule for
+/// [`Client::link_as`] and [`in_line`]).
+fn reactivates(current: &RemoteUser, desired: &User, policy: ProvisionPolicy) -> bool {
+    !current.is_active() && policy.reactivate && desired.active != Some(false)
 }
