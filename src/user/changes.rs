@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{EnterpriseAttributes, MultiValue, Name, User};
+use super::{EnterpriseAttributes, Manager, MultiValue, Name, User};
 use crate::extension::{ErasedExtension, Extensions};
 
 impl User {
@@ -39,36 +39,21 @@ impl User {
                     organization: pick(&d.organization, &c.organization),
                     division: pick(&d.division, &c.division),
                     department: pick(&d.department, &c.department),
-                    manager: match (&d.manager, &c.manager) {
-                        (Some(dm), Some(cm)) if dm.value == cm.value => None,
-                        (Some(dm), _) => Some(dm.clone()),
-                        (None, _) => None,
-                    },
+                    manager: if manager_differs(&d.manager, &c.manager) { d.manager.clone() } else { None },
                 };
                 (!e.is_empty()).then_some(e)
             }
             (None, _) => None,
         };
-        let emails = if !self.emails.is_empty() && !same_values(&self.emails, &current.emails) {
-            self.emails.clone()
+        let emails = if list_differs(&self.emails, &current.emails) { self.emails.clone() } else { Vec::new() };
+        let phone_numbers = if list_differs(&self.phone_numbers, &current.phone_numbers) {
+            self.phone_numbers.clone()
         } else {
             Vec::new()
         };
-        let phone_numbers =
-            if !self.phone_numbers.is_empty() && !same_values(&self.phone_numbers, &current.phone_numbers) {
-                self.phone_numbers.clone()
-            } else {
-                Vec::new()
-            };
         let mut extensions = Extensions::default();
         for desired in self.extensions.iter() {
-            let typed = current.extensions.get_dyn(desired.as_any().type_id());
-            if typed.is_none() && raw_extension_matches(desired, &current.extra) {
-                // The app returned this extension untyped (its connector does not register the
-                // type): equal JSON means there is nothing to send, so a re-run stays a no-op.
-                continue;
-            }
-            if let Some(changes) = desired.changes_from(typed) {
+            if let Some(changes) = extension_changes(desired, current) {
                 extensions.insert_box(changes);
             }
         }
@@ -79,11 +64,10 @@ impl User {
             }
         }
         User {
-            // User names compare case-insensitively (SCIM `caseExact: false`; e-mail addresses):
-            // a case-only difference is not worth an update.
-            user_name: match (&self.user_name, &current.user_name) {
-                (Some(d), Some(c)) if d.eq_ignore_ascii_case(c) => None,
-                (d, c) => pick(d, c),
+            user_name: if user_name_differs(&self.user_name, &current.user_name) {
+                self.user_name.clone()
+            } else {
+                None
             },
             external_id: pick(&self.external_id, &current.external_id),
             name,
@@ -153,10 +137,6 @@ impl User {
     /// without building (and dropping) the partial user. What provisioning asks of nearly everyone
     /// it finds, most of whom need nothing.
     pub(crate) fn differs_from(&self, current: &User) -> bool {
-        let user_name = match (&self.user_name, &current.user_name) {
-            (Some(d), Some(c)) if d.eq_ignore_ascii_case(c) => false,
-            (d, c) => differs(d, c),
-        };
         let name = self.name.as_ref().is_some_and(|d| {
             let none = Name::default();
             let c = current.name.as_ref().unwrap_or(&none);
@@ -175,17 +155,9 @@ impl User {
                 || differs(&d.organization, &c.organization)
                 || differs(&d.division, &c.division)
                 || differs(&d.department, &c.department)
-                || match (&d.manager, &c.manager) {
-                    (Some(dm), Some(cm)) => dm.value != cm.value,
-                    (desired, _) => desired.is_some(),
-                }
+                || manager_differs(&d.manager, &c.manager)
         });
-        let extensions = self.extensions.iter().any(|desired| {
-            let typed = current.extensions.get_dyn(desired.as_any().type_id());
-            !(typed.is_none() && raw_extension_matches(desired, &current.extra))
-                && desired.changes_from(typed).is_some()
-        });
-        user_name
+        user_name_differs(&self.user_name, &current.user_name)
             || differs(&self.external_id, &current.external_id)
             || name
             || differs(&self.display_name, &current.display_name)
@@ -195,10 +167,10 @@ impl User {
             || differs(&self.preferred_language, &current.preferred_language)
             || differs(&self.locale, &current.locale)
             || differs(&self.timezone, &current.timezone)
-            || (!self.emails.is_empty() && !same_values(&self.emails, &current.emails))
-            || (!self.phone_numbers.is_empty() && !same_values(&self.phone_numbers, &current.phone_numbers))
+            || list_differs(&self.emails, &current.emails)
+            || list_differs(&self.phone_numbers, &current.phone_numbers)
             || enterprise
-            || extensions
+            || self.extensions.iter().any(|desired| extension_changes(desired, current).is_some())
             || self.extra.iter().any(|(key, value)| current.extra.get(key) != Some(value))
     }
 }
@@ -206,6 +178,39 @@ impl User {
 /// Whether `desired` sets a value that `current` does not hold.
 fn differs<T: PartialEq>(desired: &Option<T>, current: &Option<T>) -> bool {
     matches!(desired, Some(v) if Some(v) != current.as_ref())
+}
+
+/// User names compare case-insensitively (SCIM `caseExact: false`; e-mail addresses): a
+/// case-only difference is not worth an update.
+fn user_name_differs(desired: &Option<String>, current: &Option<String>) -> bool {
+    match (desired, current) {
+        (Some(d), Some(c)) => !d.eq_ignore_ascii_case(c),
+        (d, c) => differs(d, c),
+    }
+}
+
+/// A manager is the same one when the ids are, whatever the display names say.
+fn manager_differs(desired: &Option<Manager>, current: &Option<Manager>) -> bool {
+    match (desired, current) {
+        (Some(d), Some(c)) => d.value != c.value,
+        (desired, _) => desired.is_some(),
+    }
+}
+
+/// Whether the desired list, if any is given, differs from the current one.
+fn list_differs(desired: &[MultiValue], current: &[MultiValue]) -> bool {
+    !desired.is_empty() && !same_values(desired, current)
+}
+
+/// What an update must send of extension `desired` to `current`, if anything.
+fn extension_changes(desired: &dyn ErasedExtension, current: &User) -> Option<Box<dyn ErasedExtension>> {
+    let typed = current.extensions.get_dyn(desired.as_any().type_id());
+    if typed.is_none() && raw_extension_matches(desired, &current.extra) {
+        // The app returned this extension untyped (its connector does not register the type):
+        // equal JSON means there is nothing to send, so a re-run stays a no-op.
+        return None;
+    }
+    desired.changes_from(typed)
 }
 
 /// Whether two lists hold the same values (ignoring ASCII case and order; a value without a type
