@@ -341,8 +341,11 @@ fn tls_error(error: &(dyn std::error::Error + 'static)) -> Option<TlsError> {
     // OpenSSL's own error, whose type native-tls does not export. A certificate this client
     // refuses never reads "alert …".
     #[cfg(feature = "native-tls")]
-    if OPENSSL_CERTIFICATE_ALERTS.iter().any(|alert| error.to_string().contains(alert)) {
-        return Some(TlsError::CertificateAlert);
+    {
+        let reason = error.to_string();
+        if OPENSSL_CERTIFICATE_ALERTS.iter().any(|alert| reason.contains(alert)) {
+            return Some(TlsError::CertificateAlert);
+        }
     }
     #[cfg(feature = "native-tls")]
     if error.is::<native_tls::Error>() {
