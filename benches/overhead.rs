@@ -306,24 +306,53 @@ fn bare_client(base: &str) -> Bare {
     Bare { http, base: base.to_string() }
 }
 
+/// Both clients against one canned server whose connections run on `server`, and what each
+/// operation sends: discovery and connection set-up are done, before anything is measured.
+struct Sides {
+    client: Client,
+    bare: Bare,
+    id: UserId,
+    /// Created (the canned server answers every create alike); `body` is its JSON for reqwest.
+    user: User,
+    body: serde_json::Value,
+    /// Provisioned: the canned look-up finds this person as they are.
+    existing: User,
+    filter: [(&'static str, &'static str); 1],
+    page: PageRequest,
+    query: [(&'static str, &'static str); 2],
+}
+
+impl Sides {
+    fn new(server: Cpus, runtime: &Runtime) -> Self {
+        let base = canned_server(server);
+        let (client, bare) = (crate_client(&base), bare_client(&base));
+        let id = UserId::new(format!("{ID}-1"));
+        let user = person();
+        let body = serde_json::to_value(&user).expect("encodable");
+        let existing = person();
+        runtime.block_on(async {
+            client.get(&id).await.expect("crate get");
+            client.provision(&existing).await.expect("crate provision");
+            bare.get(&format!("{ID}-1")).await;
+        });
+        Sides {
+            client,
+            bare,
+            id,
+            user,
+            body,
+            existing,
+            filter: [("filter", "userName eq \"person0@example.com\"")],
+            page: PageRequest::first(100),
+            query: [("startIndex", "1"), ("count", "100")],
+        }
+    }
+}
+
 /// The headline figures: crate ÷ reqwest per operation, from interleaved rounds, against a server
 /// placed on `server` (the client is on the first core).
 fn headline(placement: &str, server: Cpus, runtime: &Runtime) {
-    let base = canned_server(server);
-    let (client, bare) = (crate_client(&base), bare_client(&base));
-    let id = UserId::new(format!("{ID}-1"));
-    let user = person();
-    let body = serde_json::to_value(&user).expect("encodable");
-    let existing = person();
-    let filter = [("filter", "userName eq \"person0@example.com\"")];
-    let page = PageRequest::first(100);
-    let query = [("startIndex", "1"), ("count", "100")];
-    // Discovery and connection set-up happen once, before measuring.
-    runtime.block_on(async {
-        client.get(&id).await.expect("crate get");
-        client.provision(&existing).await.expect("crate provision");
-        bare.get(&format!("{ID}-1")).await;
-    });
+    let Sides { client, bare, id, user, body, existing, filter, page, query } = Sides::new(server, runtime);
     let label = |operation: &str| format!("{operation} ({placement})");
     ratio(
         &label("get_by_id"),
@@ -367,20 +396,7 @@ fn overhead(c: &mut Criterion) {
         }
     }
 
-    let base = canned_server(Cpus::First);
-    let (client, bare) = (crate_client(&base), bare_client(&base));
-    let id = UserId::new(format!("{ID}-1"));
-    let user = person();
-    let body = serde_json::to_value(&user).expect("encodable");
-    let existing = person();
-    let filter = [("filter", "userName eq \"person0@example.com\"")];
-    let page = PageRequest::first(100);
-    let query = [("startIndex", "1"), ("count", "100")];
-    runtime.block_on(async {
-        client.get(&id).await.expect("crate get");
-        client.provision(&existing).await.expect("crate provision");
-        bare.get(&format!("{ID}-1")).await;
-    });
+    let Sides { client, bare, id, user, body, existing, filter, page, query } = Sides::new(Cpus::First, &runtime);
     // Everything the client does runs on this thread (see the module documentation).
     let cpu = Clock::Thread;
 
