@@ -83,6 +83,17 @@ impl Flights {
 /// Hashes `value` in lower case as one byte stream, without building the lower-case string.
 fn write_lower_case(hasher: &mut impl Hasher, value: &str) {
     let mut buffer = [0u8; 64];
+    if value.is_ascii() {
+        // Most names and addresses: byte by byte, the same stream as the general case below
+        // (an ASCII character's lower case is one ASCII byte), at a fraction of its cost.
+        for chunk in value.as_bytes().chunks(buffer.len()) {
+            let folded = &mut buffer[..chunk.len()];
+            folded.copy_from_slice(chunk);
+            folded.make_ascii_lowercase();
+            hasher.write(folded);
+        }
+        return;
+    }
     let mut filled = 0;
     for c in value.chars().flat_map(char::to_lowercase) {
         if filled + c.len_utf8() > buffer.len() {
@@ -140,6 +151,7 @@ impl Drop for FlightGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::DefaultHasher;
     use std::time::Duration;
 
     fn name(v: &str) -> Lookup {
@@ -156,6 +168,18 @@ mod tests {
         let long = format!("{}ÅSA-ÖBERG", "Ä".repeat(40));
         assert_eq!(key(name(&long)), key(name(&long.to_lowercase())));
         assert_eq!(key(name("\u{212A}elvin")), key(name("kelvin")), "the Kelvin sign folds to k");
+        // ASCII (folded byte by byte) and the general case give one key for one lower-case text,
+        // past the buffer too.
+        let ascii = format!("{}@Example.COM", "Jane.Doe".repeat(12));
+        let mut general = ascii.clone();
+        general.push('\u{C5}');
+        assert_eq!(key(name(&ascii)), key(name(&ascii.to_lowercase())));
+        let mut plain = DefaultHasher::new();
+        write_lower_case(&mut plain, &ascii);
+        plain.write(&[0xC3, 0xA5]);
+        let mut folded = DefaultHasher::new();
+        write_lower_case(&mut folded, &general);
+        assert_eq!(plain.finish(), folded.finish(), "the ASCII path feeds the hasher what the general one does");
         assert_ne!(key(name("a@b.c")), key(Lookup::Email("a@b.c".into())));
         assert_ne!(key(Lookup::ExternalId("E1".into())), key(Lookup::ExternalId("e1".into())));
         assert_ne!(key(name("jane")), key(name("jane2")));
