@@ -345,13 +345,17 @@ impl Client {
     ///
     /// [`ProvisionOutcome::Linked`]: crate::ProvisionOutcome::Linked
     /// [`ProvisionOutcome::CreatedConfirmed`]: crate::ProvisionOutcome::CreatedConfirmed
-    pub async fn provision(&self, user: &User) -> Result<Provisioned> {
-        self.provision_with(user, ProvisionPolicy::default()).await
+    pub fn provision(&self, user: &User) -> impl Future<Output = Result<Provisioned>> + Send {
+        self.provision_with(user, ProvisionPolicy::default())
     }
 
     /// [`provision`](Self::provision) with an explicit policy for existing users.
-    pub async fn provision_with(&self, user: &User, policy: ProvisionPolicy) -> Result<Provisioned> {
-        self.traced("provision", self.provision_inner(user, policy, false)).await
+    pub fn provision_with(
+        &self,
+        user: &User,
+        policy: ProvisionPolicy,
+    ) -> impl Future<Output = Result<Provisioned>> + Send {
+        self.traced("provision", self.provision_inner(user, policy, false))
     }
 
     /// [`provision`](Self::provision) of a person a sync plan found missing from its full
@@ -373,28 +377,33 @@ impl Client {
     }
 
     /// Reads a user by id. An unknown id is [`Error::NotFound`].
-    pub async fn get(&self, id: &UserId) -> Result<RemoteUser> {
-        self.traced("get", self.connector.get_user(&self.http, id)).await
+    pub fn get<'a>(&'a self, id: &'a UserId) -> impl Future<Output = Result<RemoteUser>> + Send + 'a {
+        self.traced("get", self.connector.get_user(&self.http, id))
     }
 
     /// Finds the user matching `lookup`, active or not.
-    pub async fn find(&self, lookup: &Lookup) -> Result<Option<RemoteUser>> {
-        self.traced("find", self.connector.find_user(&self.http, lookup)).await
+    pub fn find<'a>(&'a self, lookup: &'a Lookup) -> impl Future<Output = Result<Option<RemoteUser>>> + Send + 'a {
+        self.traced("find", self.connector.find_user(&self.http, lookup))
     }
 
     /// Finds a user by user name.
-    pub async fn find_by_user_name(&self, user_name: &str) -> Result<Option<RemoteUser>> {
-        self.find(&Lookup::UserName(user_name.to_string())).await
+    pub fn find_by_user_name(&self, user_name: &str) -> impl Future<Output = Result<Option<RemoteUser>>> + Send {
+        self.find_owned(Lookup::UserName(user_name.to_string()))
     }
 
     /// Finds a user by e-mail address.
-    pub async fn find_by_email(&self, email: &str) -> Result<Option<RemoteUser>> {
-        self.find(&Lookup::Email(email.to_string())).await
+    pub fn find_by_email(&self, email: &str) -> impl Future<Output = Result<Option<RemoteUser>>> + Send {
+        self.find_owned(Lookup::Email(email.to_string()))
     }
 
     /// Finds a user by the HR system's id (external id).
-    pub async fn find_by_external_id(&self, external_id: &str) -> Result<Option<RemoteUser>> {
-        self.find(&Lookup::ExternalId(external_id.to_string())).await
+    pub fn find_by_external_id(&self, external_id: &str) -> impl Future<Output = Result<Option<RemoteUser>>> + Send {
+        self.find_owned(Lookup::ExternalId(external_id.to_string()))
+    }
+
+    /// [`find`](Self::find) of a look-up the call owns.
+    fn find_owned(&self, lookup: Lookup) -> impl Future<Output = Result<Option<RemoteUser>>> + Send {
+        self.traced("find", async move { self.connector.find_user(&self.http, &lookup).await })
     }
 
     /// Sets the attributes `changes` sets (a partial user) on user `id`. Sends nothing when
@@ -470,8 +479,8 @@ impl Client {
     }
 
     /// Reads one page of users.
-    pub async fn list_page(&self, page: &PageRequest) -> Result<UserPage> {
-        self.traced("list_page", self.connector.list_users(&self.http, page)).await
+    pub fn list_page<'a>(&'a self, page: &'a PageRequest) -> impl Future<Output = Result<UserPage>> + Send + 'a {
+        self.traced("list_page", self.connector.list_users(&self.http, page))
     }
 
     /// Every user, as a stream read one page of `page_size` at a time, so memory stays bounded by

@@ -3,11 +3,40 @@
 //! One layer instead of three nested futures (a span's, a task-local scope's and an `async fn`'s
 //! own), each of which handed the call's result (a user: ~700 bytes) on by moving it.
 
+use std::cell::Cell;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{CALL_DEADLINE, current_call_deadline, earliest};
+use super::earliest;
+
+thread_local! {
+    /// The deadline of the client call being polled on this thread, if any. Set around each poll
+    /// of a [`Call`] and put back after it, so it is the polled task's own: what a task-local is,
+    /// without a closure per poll (through which the call's result would be moved twice).
+    static CALL_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The deadline of the client call in progress on this task, if any.
+pub(crate) fn current_call_deadline() -> Option<Instant> {
+    CALL_DEADLINE.with(Cell::get)
+}
+
+/// The deadline of one poll of a call; the one before it is put back when this is dropped, even
+/// by a panic.
+struct DeadlineScope(Option<Instant>);
+
+impl DeadlineScope {
+    fn enter(deadline: Option<Instant>) -> Self {
+        DeadlineScope(CALL_DEADLINE.with(|current| current.replace(deadline)))
+    }
+}
+
+impl Drop for DeadlineScope {
+    fn drop(&mut self) {
+        CALL_DEADLINE.with(|current| current.set(self.0));
+    }
+}
 
 pin_project_lite::pin_project! {
     /// The future of [`Http::call`](super::Http::call).
@@ -54,19 +83,9 @@ impl<F: Future> Future for Call<F> {
         // (whose poll this is inside) keeps its earlier deadline.
         let deadline =
             *this.deadline.get_or_insert_with(|| earliest(Instant::now().checked_add(budget), current_call_deadline()));
+        let _scope = DeadlineScope::enter(deadline);
         let _entered = this.span.enter();
-        // The output leaves the scope through `done`, not as the closure's value: that would be
-        // copied out whole on every poll, the many that are pending included.
-        let mut done = None;
-        CALL_DEADLINE.sync_scope(deadline, || {
-            if let Poll::Ready(output) = work.poll(cx) {
-                done = Some(output);
-            }
-        });
-        match done {
-            Some(output) => Poll::Ready(output),
-            None => Poll::Pending,
-        }
+        work.poll(cx)
     }
 }
 
@@ -91,6 +110,50 @@ mod tests {
             let current = tracing::Span::current().metadata().map(|meta| meta.name());
             *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = current;
         }
+    }
+
+    /// Work that records the call deadline it sees when polled, then finishes.
+    struct Sees<'a>(&'a Cell<Option<Option<Instant>>>);
+
+    impl Future for Sees<'_> {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            self.0.set(Some(current_call_deadline()));
+            Poll::Ready(())
+        }
+    }
+
+    fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+        std::pin::pin!(future).poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn the_deadline_is_the_polled_calls_and_the_earlier_of_nested_calls() {
+        let span = tracing::Span::none;
+        let (inner_seen, outer_seen) = (Cell::new(None), Cell::new(None));
+        let before = Instant::now();
+        let outer = async {
+            let outer_deadline = current_call_deadline();
+            // A longer inner budget keeps the outer deadline; a shorter one has its own.
+            Call::new(Sees(&inner_seen), span(), Duration::from_secs(600)).await;
+            assert_eq!(inner_seen.get(), Some(outer_deadline));
+            Call::new(Sees(&inner_seen), span(), Duration::from_secs(1)).await;
+            let inner = inner_seen.get().flatten().unwrap();
+            assert!(inner < outer_deadline.unwrap() && inner >= before + Duration::from_secs(1));
+            // Put back once the inner call's poll is over.
+            Sees(&outer_seen).await;
+        };
+        assert!(poll_once(Call::new(outer, span(), Duration::from_secs(60))).is_ready());
+        let outer = outer_seen.get().flatten().unwrap();
+        assert!(outer >= before + Duration::from_secs(60) && outer < before + Duration::from_secs(600));
+        assert_eq!(current_call_deadline(), None, "no deadline outside a call's poll");
+    }
+
+    #[test]
+    fn a_panicking_poll_leaves_no_deadline_behind() {
+        let panics = Call::new(async { panic!("work failed") }, tracing::Span::none(), Duration::from_secs(5));
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll_once(panics))).is_err());
+        assert_eq!(current_call_deadline(), None);
     }
 
     #[test]

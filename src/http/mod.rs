@@ -26,19 +26,9 @@ mod response;
 mod retry;
 mod transport;
 
-pub(crate) use call::Call;
+pub(crate) use call::{Call, current_call_deadline};
 pub(crate) use credential::Authorizer;
 use credential::Credential;
-
-tokio::task_local! {
-    /// The deadline of the client call the current task is running, if any.
-    static CALL_DEADLINE: Option<Instant>;
-}
-
-/// The deadline of the client call in progress on this task, if any.
-pub(crate) fn current_call_deadline() -> Option<Instant> {
-    CALL_DEADLINE.try_with(|deadline| *deadline).ok().flatten()
-}
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
