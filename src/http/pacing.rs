@@ -21,7 +21,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, SemaphorePermit, watch};
+use tokio::sync::{Semaphore, SemaphorePermit, TryAcquireError, watch};
 
 use super::response::{RETRY_AFTER, Response, X_RATELIMIT_REMAINING, X_RATELIMIT_TOTAL, parse_retry_after};
 
@@ -277,6 +277,33 @@ impl Pacer {
     /// that would end later is not made, and the request is sent at once. `None` when `slots` was
     /// closed.
     pub(crate) async fn clear<'s>(
+        &self,
+        limits: PacingLimits,
+        deadline: Option<Instant>,
+        slots: &'s Semaphore,
+    ) -> Option<(SemaphorePermit<'s>, Pass<'_>)> {
+        // Most requests find a free slot and budget left: let through at once, without the
+        // waiting loop's state (boxed below). A free slot means nobody queues for one (a released
+        // slot goes to the first in the queue), so this overtakes no one.
+        match slots.try_acquire() {
+            Ok(permit) => {
+                let now = Instant::now();
+                let until = super::earliest(now.checked_add(limits.max_delay), deadline);
+                if let Ok(ticket) = self.state().admit(limits.window, now, until) {
+                    return Some((
+                        permit,
+                        Pass { pacer: self, ticket: Some(ticket), window: limits.window, sent_at: now },
+                    ));
+                }
+            }
+            Err(TryAcquireError::Closed) => return None,
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        Box::pin(self.clear_waiting(limits, deadline, slots)).await
+    }
+
+    /// [`clear`](Self::clear) of a request that has to wait for a slot or for the budget.
+    async fn clear_waiting<'s>(
         &self,
         limits: PacingLimits,
         deadline: Option<Instant>,
