@@ -32,23 +32,34 @@ impl ListResponse {
     /// Reads a list response body. A body that is empty, not JSON, not an object, or whose
     /// `Resources` is not a list is an [`Error::Decode`](crate::Error::Decode) with a short excerpt.
     pub fn from_response(response: &Response) -> Result<ListResponse> {
-        let status = Some(response.status());
         // Read straight into the users, each taken by value: no `Value` tree, no copy of it.
         let ScimList::Read { total_results, start_index, items_per_page, resources } = response.json()? else {
-            return Err(response.decode_error("a SCIM list response must be a JSON object").into());
+            return Err(not_a_list(response));
         };
-        let resources = resources.map_err(|problem| -> Error {
-            match problem {
-                ResourcesProblem::NotAList => {
-                    DecodeError::new(status, "`Resources` in a SCIM list response must be a list", &[]).into()
-                }
-                // No excerpt: the resource holds personal data, and the message says enough.
-                ResourcesProblem::Resource(index, message) => {
-                    DecodeError::new(status, format!("resource #{index} of the list: {message}"), &[]).into()
-                }
-            }
-        })?;
+        let resources = resources.map_err(|problem| resources_error(response.status(), problem))?;
         Ok(ListResponse { total_results, start_index, items_per_page, resources })
+    }
+}
+
+// The failures of `from_response`, cold and out of line: the code every list runs stays together.
+#[cold]
+#[inline(never)]
+fn not_a_list(response: &Response) -> Error {
+    response.decode_error("a SCIM list response must be a JSON object").into()
+}
+
+#[cold]
+#[inline(never)]
+fn resources_error(status: u16, problem: ResourcesProblem) -> Error {
+    let status = Some(status);
+    match problem {
+        ResourcesProblem::NotAList => {
+            DecodeError::new(status, "`Resources` in a SCIM list response must be a list", &[]).into()
+        }
+        // No excerpt: the resource holds personal data, and the message says enough.
+        ResourcesProblem::Resource(index, message) => {
+            DecodeError::new(status, format!("resource #{index} of the list: {message}"), &[]).into()
+        }
     }
 }
 

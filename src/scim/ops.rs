@@ -263,15 +263,22 @@ pub(crate) fn lookup_matches(lookup: &Lookup, user: &User) -> bool {
 
 /// The user in `response`, with its version from the `ETag` header (else `meta.version`).
 pub(crate) fn user_from_response(response: &Response) -> Result<RemoteUser> {
-    let mut user = response
-        .json_with(decode::read_remote_user)?
-        .map_err(|message| Error::from(DecodeError::new(Some(response.status()), message, &[])))?;
+    let mut user =
+        response.json_with(decode::read_remote_user)?.map_err(|message| not_a_user(response.status(), message))?;
     if let Some(etag) =
         response.known_header(&crate::http::ETAG).map(str::trim).filter(|e| !e.is_empty() && e.len() <= 256)
     {
         user.version = Some(etag.to_string());
     }
     Ok(user)
+}
+
+/// The error of a body that is JSON but not a SCIM user; cold and out of line, as the failures of
+/// [`Response::json_with`].
+#[cold]
+#[inline(never)]
+fn not_a_user(status: u16, message: &'static str) -> Error {
+    DecodeError::new(Some(status), message, &[]).into()
 }
 
 #[cfg(test)]
