@@ -67,7 +67,14 @@ pub(crate) struct Target {
     /// Read again after a `401`, if set.
     source: Option<Arc<dyn CredentialSource>>,
     api_error: ErrorParser,
+    /// Endpoints of one segment (collections such as `Users`), each built once: the `url` crate's
+    /// segment editing costs more than the rest of a request's set-up. The first
+    /// [`MAX_COLLECTIONS`] names only, so ids sent as one segment cannot grow it.
+    collections: RwLock<Vec<(Box<str>, Url)>>,
 }
+
+/// The most one-segment endpoints a [`Target`] keeps.
+const MAX_COLLECTIONS: usize = 8;
 
 impl Target {
     /// A target from a connector's parts. The `Authorization` and `Accept` header values are built
@@ -84,7 +91,28 @@ impl Target {
         let accept = HeaderValue::from_str(accept)
             .map_err(|_| Error::invalid_config("the Accept header cannot be sent in an HTTP header"))?;
         let credential = RwLock::new(Arc::new(Credential::new(authorization)?));
-        Ok(Target { kind, base_url, accept, credential, authorize, source, api_error })
+        let collections = RwLock::new(Vec::new());
+        Ok(Target { kind, base_url, accept, credential, authorize, source, api_error, collections })
+    }
+
+    /// The base URL with `segments` appended (see [`Http::endpoint`]).
+    fn endpoint(&self, segments: &[&str]) -> Result<Url> {
+        let [segment] = segments else {
+            return crate::base_url::endpoint(&self.base_url, segments);
+        };
+        // A poisoned lock still holds whole entries: each is pushed whole.
+        let known = self.collections.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, url)) = known.iter().find(|(name, _)| **name == **segment) {
+            return Ok(url.clone());
+        }
+        drop(known);
+        // Built (and checked) as any other; kept only once it was accepted.
+        let url = crate::base_url::endpoint(&self.base_url, segments)?;
+        let mut known = self.collections.write().unwrap_or_else(PoisonError::into_inner);
+        if known.len() < MAX_COLLECTIONS && !known.iter().any(|(name, _)| **name == **segment) {
+            known.push((Box::from(*segment), url.clone()));
+        }
+        Ok(url)
     }
 
     fn credential(&self) -> Arc<Credential> {
@@ -155,7 +183,7 @@ impl Http {
     /// The connector's base URL with `segments` appended, each as one percent-encoded segment.
     /// An empty, `.` or `..` segment is rejected, so an id can never change the addressed resource.
     pub fn endpoint(&self, segments: &[&str]) -> Result<Url> {
-        crate::base_url::endpoint(&self.target.base_url, segments)
+        self.target.endpoint(segments)
     }
 
     /// Replaces the credential for every later request of this handle and its clones (requests
@@ -293,18 +321,7 @@ impl Http {
             let started = traced.then(Instant::now);
             let result = self.exchange(request, &credential, &mut pass).await;
             if traced {
-                let elapsed_ms = started.map_or(0, |started| started.elapsed().as_millis() as u64);
-                let status = match &result {
-                    Ok(response) => Some(response.status()),
-                    Err(error) => error.status(),
-                };
-                if let Some(status) = status {
-                    tracing::Span::current().record("status", status);
-                }
-                match &result {
-                    Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
-                    Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
-                }
+                trace_answer(&result, started);
             }
             (result, Some(credential))
         };
@@ -342,16 +359,23 @@ impl Http {
         if response.is_success() {
             return Ok(response);
         }
+        Err(self.refusal(&response, credential))
+    }
+
+    /// The error a non-success `response` is, its credential redacted from the server's words.
+    // Cold and out of line, as the other failure paths here: the code of the path every success
+    // takes stays together (fewer instruction-cache lines per request).
+    #[cold]
+    #[inline(never)]
+    fn refusal(&self, response: &Response, credential: &Credential) -> Error {
         let retry_after = response.known_header(&response::RETRY_AFTER).and_then(parse_retry_after);
-        let error = (self.target.api_error)(&response).sanitized(|text| credential.redact(text));
-        Err(Error::from_response(error, retry_after))
+        let error = (self.target.api_error)(response).sanitized(|text| credential.redact(text));
+        Error::from_response(error, retry_after)
     }
 
     async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Bytes> {
         let cap = self.config.max_response_bytes;
-        let too_large = || -> Error {
-            DecodeError::new(Some(status), format!("the response body exceeds the {cap}-byte limit"), &[]).into()
-        };
+        let too_large = || too_large(status, cap);
         let announced = response.content_length();
         if announced.is_some_and(|len| len > cap as u64) {
             return Err(too_large());
@@ -380,6 +404,8 @@ impl Http {
         Ok(first.unwrap_or_else(|| Bytes::from(joined)))
     }
 
+    #[cold]
+    #[inline(never)]
     fn transport_error(&self, request: &Request, error: &reqwest::Error) -> Error {
         let tls = if error.is_timeout() { None } else { transport::tls_failure(error, error.is_connect()) };
         let kind = if error.is_timeout() {
@@ -409,6 +435,31 @@ impl Http {
     }
 }
 
+/// Traces the answer to an attempt that started at `started`, in the attempt's span.
+#[cold]
+#[inline(never)]
+fn trace_answer(result: &Result<Response>, started: Option<Instant>) {
+    let elapsed_ms = started.map_or(0, |started| started.elapsed().as_millis() as u64);
+    let status = match result {
+        Ok(response) => Some(response.status()),
+        Err(error) => error.status(),
+    };
+    if let Some(status) = status {
+        tracing::Span::current().record("status", status);
+    }
+    match result {
+        Ok(_) => tracing::debug!(status, elapsed_ms, "response"),
+        Err(error) => tracing::debug!(status, elapsed_ms, error_kind = ?error.kind(), "request failed"),
+    }
+}
+
+/// The error of a body over the `cap`.
+#[cold]
+#[inline(never)]
+fn too_large(status: u16, cap: usize) -> Error {
+    DecodeError::new(Some(status), format!("the response body exceeds the {cap}-byte limit"), &[]).into()
+}
+
 fn error_without_url(error: &reqwest::Error) -> String {
     // reqwest::Error is not Clone; render its text and its sources without the URL.
     let mut text = error.to_string();
@@ -432,7 +483,35 @@ mod tests {
     use httpmock::Method::GET;
     use httpmock::MockServer;
 
-    use crate::{Authorization, Client, Request, ScimBearer};
+    use crate::{Authorization, Client, Error, Request, ScimBearer};
+
+    #[test]
+    fn one_segment_endpoints_are_built_once_and_checked_as_any_other() {
+        let connector = ScimBearer::for_loopback("http://127.0.0.1:9/scim/v2/", "token-123456").unwrap();
+        let client = Client::builder(connector).build().unwrap();
+        let http = client.http();
+        let cached = || http.target.collections.read().unwrap().iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
+        for _ in 0..2 {
+            assert_eq!(http.endpoint(&["Users"]).unwrap().as_str(), "http://127.0.0.1:9/scim/v2/Users");
+        }
+        assert_eq!(cached(), ["Users"]);
+        assert_eq!(http.endpoint(&["Users", "a/b"]).unwrap().as_str(), "http://127.0.0.1:9/scim/v2/Users/a%2Fb");
+        // A refused segment is refused every time, and never kept.
+        for bad in ["", "..", "a\nb"] {
+            for _ in 0..2 {
+                assert!(matches!(http.endpoint(&[bad]), Err(Error::Validation(_))), "{bad:?}");
+            }
+        }
+        // Each name is its own endpoint; past the first few, they are built each time.
+        for i in 0..20 {
+            let name = format!("c{i} x");
+            assert_eq!(http.endpoint(&[&name]).unwrap().as_str(), format!("http://127.0.0.1:9/scim/v2/c{i}%20x"));
+        }
+        assert_eq!(http.endpoint(&["Users"]).unwrap().as_str(), "http://127.0.0.1:9/scim/v2/Users");
+        let kept = cached();
+        assert_eq!(kept.len(), super::MAX_COLLECTIONS);
+        assert_eq!(kept[..2], ["Users", "c0 x"]);
+    }
 
     #[tokio::test]
     async fn a_replaced_credential_is_sent_and_redacted_by_every_clone() {
