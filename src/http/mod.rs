@@ -462,11 +462,15 @@ fn too_large(status: u16, cap: usize) -> Error {
 
 fn error_without_url(error: &reqwest::Error) -> String {
     // reqwest::Error is not Clone; render its text and its sources without the URL.
+    error_chain_text(error, error.url().map(url::Url::as_str))
+}
+
+/// `error` and its sources as one line, `url` (the request's, with its query) cut out and any
+/// e-mail address a source names (a host's or a proxy's message, an address in a URL a source
+/// quotes) masked: the text goes into errors and logs.
+fn error_chain_text(error: &dyn std::error::Error, url: Option<&str>) -> String {
     let mut text = error.to_string();
-    if let Some(url) = error.url() {
-        text = text.replace(url.as_str(), "<url>");
-    }
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(s) = source {
         let part = s.to_string();
         if !text.contains(&part) {
@@ -475,7 +479,10 @@ fn error_without_url(error: &reqwest::Error) -> String {
         }
         source = s.source();
     }
-    text.replace(" for url (<url>)", "")
+    if let Some(url) = url {
+        text = text.replace(url, "<url>").replace(" for url (<url>)", "");
+    }
+    crate::redact::one_line(&text)
 }
 
 #[cfg(test)]
@@ -484,6 +491,40 @@ mod tests {
     use httpmock::MockServer;
 
     use crate::{Authorization, Client, Error, Request, ScimBearer};
+
+    /// An error with a message and an optional source, as a transport's chain.
+    #[derive(Debug)]
+    struct Link(String, Option<Box<Link>>);
+
+    impl std::fmt::Display for Link {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Link {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    #[test]
+    fn transport_messages_carry_neither_the_url_nor_an_address() {
+        let url = "https://scim.example.com/Users?filter=userName%20eq%20%22jane%40corp.example%22";
+        let chain = Link(
+            format!("error sending request for url ({url})"),
+            Some(Box::new(Link(
+                format!("proxy refused {url} for jane.doe@corp.example"),
+                Some(Box::new(Link("dns error: no such host\nforged line".into(), None))),
+            ))),
+        );
+        let text = super::error_chain_text(&chain, Some(url));
+        // The URL is cut wherever it appears, and a line break cannot forge a log line.
+        assert_eq!(text, "error sending request: proxy refused <url> for [EMAIL]: dns error: no such host forged line");
+        // An address spelt percent-encoded in a source that quotes another URL is masked too.
+        let other = Link("bad gateway at https://gw.example/?u=jane%40corp.example".into(), None);
+        assert_eq!(super::error_chain_text(&other, None), "bad gateway at https://gw.example/?u=[EMAIL]");
+    }
 
     #[test]
     fn one_segment_endpoints_are_built_once_and_checked_as_any_other() {
