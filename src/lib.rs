@@ -102,7 +102,7 @@
 //!
 //! | Span | Level | Fields | Covers |
 //! |---|---|---|---|
-//! | `operation` | INFO | `connector` ([`Connector::kind`]: `scim`, `interact`, `freshservice`), `operation` (`provision`, `deprovision`, `get`, `find`, `update`, `deactivate`, `reactivate`, `hard_delete`, `list_page`, `test_connection`) | one [`Client`] call |
+//! | `operation` | INFO | `connector` ([`Connector::kind`]: `scim`, `interact`, `freshservice`), `operation` (`provision`, `deprovision`, `get`, `find`, `update`, `deactivate`, `reactivate`, `hard_delete`, `list_page`, `test_connection`; for groups `find_group`, `list_groups` (one per page), `memberships`, `grant`, `revoke`, `set_memberships`, `create_group`, `delete_group`, `replace_members`, and `revoke_memberships` within a deprovisioning) | one [`Client`] call |
 //! | `http_request` | DEBUG | `connector`, `method`, `path` (the path template, such as `/Users/{id}`) | one request, every attempt |
 //! | `http_attempt` | DEBUG | `attempt` (from 1), `status` (once a response arrived) | one attempt |
 //!
