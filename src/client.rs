@@ -367,8 +367,7 @@ impl Client {
 
     /// Runs `work` inside an `operation` span naming the connector and the operation.
     pub(crate) fn traced<T, F: Future<Output = Result<T>>>(&self, operation: &'static str, work: F) -> Call<F> {
-        let span = tracing::info_span!("operation", connector = self.connector.kind(), operation);
-        self.http.call(span, work)
+        self.http.call(self.connector.kind(), operation, work)
     }
 
     /// The per-match-key locks, for the client's other modules (memberships).

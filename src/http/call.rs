@@ -45,7 +45,11 @@ pin_project_lite::pin_project! {
         // `None` only once dropped (see the `PinnedDrop` below).
         #[pin]
         work: Option<F>,
-        span: tracing::Span,
+        // The `operation` span, made on the first poll: its parent is then the span current
+        // where the call is awaited, as an `async fn`'s would be, not where it was built.
+        span: Option<tracing::Span>,
+        // The connector's kind and the operation, for the span.
+        names: (&'static str, &'static str),
         // The retry policy's deadline, counted from the first poll.
         budget: Duration,
         // Set on the first poll: the earlier of this call's own deadline and an enclosing call's.
@@ -56,16 +60,18 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             // A cancelled call's work is dropped inside its span, as `tracing::Instrumented`
-            // drops its future: what that clean-up traces belongs to the call.
-            let _entered = this.span.enter();
+            // drops its future: what that clean-up traces belongs to the call. A call never
+            // polled has no span, and its work has traced nothing.
+            let _entered = this.span.as_ref().map(tracing::Span::enter);
             this.work.set(None);
         }
     }
 }
 
 impl<F> Call<F> {
-    pub(super) fn new(work: F, span: tracing::Span, budget: Duration) -> Self {
-        Call { work: Some(work), span, budget, deadline: None }
+    /// `work` as the call `operation` of a connector of kind `connector`.
+    pub(super) fn new(work: F, connector: &'static str, operation: &'static str, budget: Duration) -> Self {
+        Call { work: Some(work), span: None, names: (connector, operation), budget, deadline: None }
     }
 }
 
@@ -84,7 +90,9 @@ impl<F: Future> Future for Call<F> {
         let deadline =
             *this.deadline.get_or_insert_with(|| earliest(Instant::now().checked_add(budget), current_call_deadline()));
         let _scope = DeadlineScope::enter(deadline);
-        let _entered = this.span.enter();
+        let (connector, operation) = *this.names;
+        let span = this.span.get_or_insert_with(|| tracing::info_span!("operation", connector, operation));
+        let _entered = span.enter();
         work.poll(cx)
     }
 }
@@ -129,21 +137,20 @@ mod tests {
 
     #[test]
     fn the_deadline_is_the_polled_calls_and_the_earlier_of_nested_calls() {
-        let span = tracing::Span::none;
         let (inner_seen, outer_seen) = (Cell::new(None), Cell::new(None));
         let before = Instant::now();
         let outer = async {
             let outer_deadline = current_call_deadline();
             // A longer inner budget keeps the outer deadline; a shorter one has its own.
-            Call::new(Sees(&inner_seen), span(), Duration::from_secs(600)).await;
+            Call::new(Sees(&inner_seen), "test", "inner", Duration::from_secs(600)).await;
             assert_eq!(inner_seen.get(), Some(outer_deadline));
-            Call::new(Sees(&inner_seen), span(), Duration::from_secs(1)).await;
+            Call::new(Sees(&inner_seen), "test", "inner", Duration::from_secs(1)).await;
             let inner = inner_seen.get().flatten().unwrap();
             assert!(inner < outer_deadline.unwrap() && inner >= before + Duration::from_secs(1));
             // Put back once the inner call's poll is over.
             Sees(&outer_seen).await;
         };
-        assert!(poll_once(Call::new(outer, span(), Duration::from_secs(60))).is_ready());
+        assert!(poll_once(Call::new(outer, "test", "outer", Duration::from_secs(60))).is_ready());
         let outer = outer_seen.get().flatten().unwrap();
         assert!(outer >= before + Duration::from_secs(60) && outer < before + Duration::from_secs(600));
         assert_eq!(current_call_deadline(), None, "no deadline outside a call's poll");
@@ -151,20 +158,55 @@ mod tests {
 
     #[test]
     fn a_panicking_poll_leaves_no_deadline_behind() {
-        let panics = Call::new(async { panic!("work failed") }, tracing::Span::none(), Duration::from_secs(5));
+        let panics = Call::new(async { panic!("work failed") }, "test", "panics", Duration::from_secs(5));
         assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll_once(panics))).is_err());
         assert_eq!(current_call_deadline(), None);
+    }
+
+    /// The span is made when the call is first polled, so a call built in one place and awaited
+    /// in another (`join_all` of calls, `.instrument(..)` around an await) is a child of the span
+    /// it is awaited in, as an `async fn`'s span is; a call never polled makes no span.
+    #[test]
+    fn the_span_is_a_child_of_the_span_the_call_is_awaited_in() {
+        use tracing::Instrument;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+        struct Parents(Seen);
+        impl<S> tracing_subscriber::Layer<S> for Parents
+        where
+            S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+        {
+            fn on_new_span(
+                &self,
+                _: &tracing::span::Attributes<'_>,
+                id: &tracing::span::Id,
+                ctx: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                let span = ctx.span(id).expect("the span just made");
+                let parent = span.parent().map(|parent| parent.name().to_string());
+                self.0.lock().unwrap().push((span.name().to_string(), parent));
+            }
+        }
+        let seen = Seen::default();
+        let subscriber = tracing_subscriber::registry().with(Parents(Arc::clone(&seen)));
+        tracing::subscriber::with_default(subscriber, || {
+            let built_here = Call::new(async {}, "test", "get", Duration::from_secs(1));
+            let never_polled = Call::new(async {}, "test", "find", Duration::from_secs(1));
+            drop(never_polled);
+            let awaited_there = built_here.instrument(tracing::info_span!("caller"));
+            assert!(poll_once(awaited_there).is_ready());
+        });
+        let expected = vec![("caller".to_string(), None), ("operation".to_string(), Some("caller".to_string()))];
+        assert_eq!(*seen.lock().unwrap(), expected);
     }
 
     #[test]
     fn a_cancelled_call_drops_its_work_inside_its_span() {
         tracing::subscriber::with_default(tracing_subscriber::registry(), || {
             let dropped_in = Arc::new(Mutex::new(None));
-            let mut call = Box::pin(Call::new(
-                Pending(Arc::clone(&dropped_in)),
-                tracing::info_span!("operation"),
-                Duration::from_secs(1),
-            ));
+            let mut call =
+                Box::pin(Call::new(Pending(Arc::clone(&dropped_in)), "test", "cancelled", Duration::from_secs(1)));
             let waker = std::task::Waker::noop();
             assert!(call.as_mut().poll(&mut Context::from_waker(waker)).is_pending());
             drop(call);

@@ -221,11 +221,12 @@ impl Http {
         (&self.rate, self.in_flight.available_permits())
     }
 
-    /// Runs `work` (one [`Client`](crate::Client) call) inside `span`, with a deadline of the
-    /// policy's [`deadline`](RetryPolicy::deadline) from its first poll, shared by every request it
-    /// sends. A call made inside another keeps the outer, earlier deadline.
-    pub(crate) fn call<F: Future>(&self, span: tracing::Span, work: F) -> Call<F> {
-        Call::new(work, span, self.config.retry.deadline())
+    /// Runs `work` (one [`Client`](crate::Client) call, `operation` of a `connector`) inside an
+    /// `operation` span made on its first poll, with a deadline of the policy's
+    /// [`deadline`](RetryPolicy::deadline) from that poll, shared by every request it sends. A
+    /// call made inside another keeps the outer, earlier deadline.
+    pub(crate) fn call<F: Future>(&self, connector: &'static str, operation: &'static str, work: F) -> Call<F> {
+        Call::new(work, connector, operation, self.config.retry.deadline())
     }
 
     /// Sends `request` and returns its `2xx` response. Any other status becomes a typed [`Error`]
