@@ -470,20 +470,23 @@ fn error_without_url(error: &reqwest::Error) -> String {
 /// e-mail address a source names (a host's or a proxy's message, an address in a URL a source
 /// quotes) masked: the text goes into errors and logs.
 fn error_chain_text(error: &dyn std::error::Error, url: Option<&str>) -> String {
-    let mut text = error.to_string();
+    // Cut from each text before it is compared: a source naming only part of the URL (its host)
+    // is still news next to a text that quoted the whole URL.
+    let cut = |text: String| match url {
+        Some(url) => text.replace(url, "<url>"),
+        None => text,
+    };
+    let mut text = cut(error.to_string());
     let mut source = error.source();
     while let Some(s) = source {
-        let part = s.to_string();
+        let part = cut(s.to_string());
         if !text.contains(&part) {
             text.push_str(": ");
             text.push_str(&part);
         }
         source = s.source();
     }
-    if let Some(url) = url {
-        text = text.replace(url, "<url>").replace(" for url (<url>)", "");
-    }
-    crate::redact::one_line(&text)
+    crate::redact::one_line(&text.replace(" for url (<url>)", ""))
 }
 
 #[cfg(test)]
@@ -522,6 +525,9 @@ mod tests {
         let text = super::error_chain_text(&chain, Some(url));
         // The URL is cut wherever it appears, and a line break cannot forge a log line.
         assert_eq!(text, "error sending request: proxy refused <url> for [EMAIL]: dns error: no such host forged line");
+        // A source naming only the URL's host is kept (it was compared with the URL cut out).
+        let host = Link(format!("error for url ({url})"), Some(Box::new(Link("scim.example.com".into(), None))));
+        assert_eq!(super::error_chain_text(&host, Some(url)), "error: scim.example.com");
         // An address spelt percent-encoded in a source that quotes another URL is masked too.
         let other = Link("bad gateway at https://gw.example/?u=jane%40corp.example".into(), None);
         assert_eq!(super::error_chain_text(&other, None), "bad gateway at https://gw.example/?u=[EMAIL]");
