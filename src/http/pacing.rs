@@ -289,17 +289,29 @@ impl Pacer {
             Ok(permit) => {
                 let now = Instant::now();
                 let until = super::earliest(now.checked_add(limits.max_delay), deadline);
-                if let Ok(ticket) = self.state().admit(limits.window, now, until) {
-                    return Some((
-                        permit,
-                        Pass { pacer: self, ticket: Some(ticket), window: limits.window, sent_at: now },
-                    ));
+                if let (Ok(pass), _) = self.let_through(limits, now, until) {
+                    return Some((permit, pass));
                 }
             }
             Err(TryAcquireError::Closed) => return None,
             Err(TryAcquireError::NoPermits) => {}
         }
         Box::pin(self.clear_waiting(limits, deadline, slots)).await
+    }
+
+    /// A unit of the budget for a request sent `now`, or how long to wait first; and whether the
+    /// budget is still unknown (read under the same lock).
+    fn let_through(
+        &self,
+        limits: PacingLimits,
+        now: Instant,
+        until: Option<Instant>,
+    ) -> (Result<Pass<'_>, Duration>, bool) {
+        let mut state = self.state();
+        let admitted = state.admit(limits.window, now, until);
+        let pass =
+            admitted.map(|ticket| Pass { pacer: self, ticket: Some(ticket), window: limits.window, sent_at: now });
+        (pass, state.remaining.is_none())
     }
 
     /// [`clear`](Self::clear) of a request that has to wait for a slot or for the budget.
@@ -317,15 +329,9 @@ impl Pacer {
         let mut now = start;
         loop {
             let permit = slots.acquire().await.ok()?;
-            let (admitted, unknown) = {
-                let mut state = self.state();
-                (state.admit(limits.window, now, until), state.remaining.is_none())
-            };
+            let (admitted, unknown) = self.let_through(limits, now, until);
             let wait = match admitted {
-                Ok(ticket) => {
-                    let pass = Pass { pacer: self, ticket: Some(ticket), window: limits.window, sent_at: now };
-                    return Some((permit, pass));
-                }
+                Ok(pass) => return Some((permit, pass)),
                 Err(wait) => wait,
             };
             drop(permit);
