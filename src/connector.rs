@@ -289,8 +289,8 @@ pub trait Connector: Send + Sync + fmt::Debug {
 pub(crate) type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A look-up method of an `#[async_trait]` impl whose body is one future, boxed as it is: the
-/// `async fn` the attribute would write around it moves the found user (~700 bytes) once more on
-/// its way out. `self` and the parameters are named by the caller (a macro cannot name them for
+/// `async fn` the attribute would write around it adds a layer to the boxed future (its own state,
+/// and one more move of the result on its way out). `self` and the parameters are named by the caller (a macro cannot name them for
 /// the body it is given).
 macro_rules! boxed_lookup {
     ($name:ident($self:ident, $http:ident, $lookup:ident) => $body:expr) => {

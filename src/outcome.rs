@@ -173,7 +173,7 @@ impl fmt::Display for DeprovisionOutcome {
 #[non_exhaustive]
 pub enum UpdateOutcome {
     /// The changes were sent. Holds the updated user when the app returned it.
-    Updated(Option<Box<RemoteUser>>),
+    Updated(Option<RemoteUser>),
     /// There was nothing to change (or nothing the app stores); nothing was sent.
     Unchanged,
     /// Some changes were not applied: `skipped` lists their attribute paths (read-only or
@@ -184,7 +184,7 @@ pub enum UpdateOutcome {
         /// Whether any change was sent and accepted.
         applied: bool,
         /// The updated user, when the app returned it.
-        user: Option<Box<RemoteUser>>,
+        user: Option<RemoteUser>,
         /// The attribute paths not applied.
         skipped: Vec<String>,
     },
@@ -211,7 +211,7 @@ impl UpdateOutcome {
     /// The updated user, when the app returned it.
     pub fn user(&self) -> Option<&RemoteUser> {
         match self {
-            UpdateOutcome::Updated(user) | UpdateOutcome::Partial { user, .. } => user.as_deref(),
+            UpdateOutcome::Updated(user) | UpdateOutcome::Partial { user, .. } => user.as_ref(),
             UpdateOutcome::Unchanged => None,
         }
     }
@@ -219,7 +219,7 @@ impl UpdateOutcome {
     /// Takes the updated user out, when the app returned it.
     pub(crate) fn into_user(self) -> Option<RemoteUser> {
         match self {
-            UpdateOutcome::Updated(user) | UpdateOutcome::Partial { user, .. } => user.map(|u| *u),
+            UpdateOutcome::Updated(user) | UpdateOutcome::Partial { user, .. } => user,
             UpdateOutcome::Unchanged => None,
         }
     }

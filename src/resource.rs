@@ -88,8 +88,9 @@ pub struct RemoteUser {
     /// The app's id for the user.
     pub id: UserId,
     /// The user's attributes, in the common model. Attributes the model has no field for are kept
-    /// in [`User::extra`].
-    pub user: User,
+    /// in [`User::extra`]. Boxed, so a found user moves through the connector, the client and
+    /// the caller as a pointer rather than as the whole user (~650 bytes).
+    pub user: Box<User>,
     /// The resource's version as read (a SCIM `ETag` header or `meta.version`), sent back as
     /// `If-Match` by connectors whose server supports ETags. `None` when the app gave none.
     pub version: Option<String>,
@@ -104,7 +105,7 @@ impl PartialEq for RemoteUser {
 impl RemoteUser {
     /// A remote user from its id and attributes.
     pub fn new(id: UserId, user: User) -> Self {
-        RemoteUser { id, user, version: None }
+        RemoteUser { id, user: Box::new(user), version: None }
     }
 
     /// Whether the user is active. A user whose app did not say is taken as active.

@@ -136,7 +136,7 @@ impl Connector for BadgeDirectory {
         current: Option<&RemoteUser>,
     ) -> Result<UpdateOutcome> {
         Ok(match ops::update_user(http, id, changes, current).await? {
-            UpdateOutcome::Updated(Some(user)) => UpdateOutcome::Updated(Some(Box::new(self.typed(*user)))),
+            UpdateOutcome::Updated(Some(user)) => UpdateOutcome::Updated(Some(self.typed(user))),
             other => other,
         })
     }

@@ -43,7 +43,7 @@ async fn provision_finds_then_creates_with_exact_scim_json() {
     let provisioned = client(&server).provision(&jane()).await.expect("provision");
     assert_eq!(provisioned.outcome, ProvisionOutcome::Created);
     assert_eq!(provisioned.user.id.as_str(), "u-1");
-    assert_eq!(provisioned.user.user, jane());
+    assert_eq!(*provisioned.user.user, jane());
     find.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
     unexpected.assert_calls_async(0).await;

@@ -21,26 +21,20 @@ impl Client {
         // Held until the person is provisioned: a concurrent call for them then finds this one's
         // result instead of creating them again.
         let _flight = self.flights.acquire(&key).await;
-        // In a block of its own: a local stays in this future's state until its scope ends, moved
-        // out or not, and the found user (~700 bytes) need not be kept across the awaits below.
-        let existing = {
-            // The connector's pre-create look-up (cheaper, or none, where its server refuses
-            // duplicates); a conflict below still gets the full `find_user`.
-            let found = if planned {
-                self.connector.find_before_planned_create(&self.http, &key).await?
-            } else {
-                self.connector.find_before_create(&self.http, &key).await?
-            };
-            match found {
-                // Most runs find most people as HR has them: linked here, with no write, and no
-                // move of the found user into `link_as`'s future and back.
-                Some(existing) if in_line(&existing, user, policy) => {
-                    tracing::info!(outcome = %ProvisionOutcome::Linked, skipped = 0, "provisioned");
-                    return Ok(Provisioned { outcome: ProvisionOutcome::Linked, user: existing, skipped: Vec::new() });
-                }
-                Some(existing) => Some(Box::new(existing)),
-                None => None,
+        // The connector's pre-create look-up (cheaper, or none, where its server refuses
+        // duplicates); a conflict below still gets the full `find_user`.
+        let found = if planned {
+            self.connector.find_before_planned_create(&self.http, &key).await?
+        } else {
+            self.connector.find_before_create(&self.http, &key).await?
+        };
+        let existing = match found {
+            // Most runs find most people as HR has them: linked here, with no write.
+            Some(existing) if in_line(&existing, user, policy) => {
+                tracing::info!(outcome = %ProvisionOutcome::Linked, skipped = 0, "provisioned");
+                return Ok(Provisioned { outcome: ProvisionOutcome::Linked, user: existing, skipped: Vec::new() });
             }
+            existing => existing,
         };
         // Both boxed: a writer's or a joiner's path, whose state (~1 KB each) would otherwise be
         // part of this future, which every provisioning call allocates.
@@ -68,7 +62,7 @@ impl Client {
             };
             maybe_created |= error.outcome_unknown();
             tracing::info!(attempt, conflict = error.is_conflict(), "create not confirmed; looking the user up");
-            let found = self.connector.find_user(&self.http, key).await?.map(Box::new);
+            let found = self.connector.find_user(&self.http, key).await?;
             if let Some(existing) = found {
                 // Missing before this call's create and present after it: this call created them
                 // (a conflict after an earlier lost create is that create's doing too).
@@ -101,8 +95,7 @@ impl Client {
     /// (whose answer was lost) made them, which is what the outcome then says.
     async fn link_as(
         &self,
-        // Boxed: an async fn keeps a parameter and its moved-in copy, 700 bytes each, in its state.
-        mut current: Box<RemoteUser>,
+        mut current: RemoteUser,
         desired: &User,
         policy: ProvisionPolicy,
         created_here: bool,
@@ -149,14 +142,14 @@ impl Client {
                     // Some changes were refused: read back what the app now holds.
                     let read_back = returned.is_none() && applied && partial;
                     match returned {
-                        Some(user) => *current = user,
+                        Some(user) => current = user,
                         None if applied && !partial => current.user.apply(&changes),
                         None => {}
                     }
                     read_back
                 };
                 if read_back {
-                    *current = self.connector.get_user(&self.http, &current.id).await?;
+                    current = self.connector.get_user(&self.http, &current.id).await?;
                 }
                 if applied && outcome == ProvisionOutcome::Linked {
                     outcome = ProvisionOutcome::Updated;
@@ -167,7 +160,7 @@ impl Client {
             outcome = ProvisionOutcome::CreatedConfirmed;
         }
         tracing::info!(outcome = %outcome, skipped = skipped.len(), "provisioned");
-        Ok(Provisioned { outcome, user: *current, skipped })
+        Ok(Provisioned { outcome, user: current, skipped })
     }
 }
 

@@ -425,17 +425,13 @@ impl Connector for FreshserviceApiKey {
             converted = true;
         }
         let Some(body) = self.body_builder().body(http, changes, target, Some(&current)).await? else {
-            return Ok(if converted {
-                UpdateOutcome::Updated(Some(Box::new(current)))
-            } else {
-                UpdateOutcome::Unchanged
-            });
+            return Ok(if converted { UpdateOutcome::Updated(Some(current)) } else { UpdateOutcome::Unchanged });
         };
         let api = api(target);
         let request = Request::put(item_url(http, api, numeric, None)?, api.item).json(JSON, &body)?;
         let response = http.send(request).await?;
         let record = wire::one(&response, api.envelope)?;
-        Ok(UpdateOutcome::Updated(Some(Box::new(self.reader().to_remote(http, &response, target, record).await?))))
+        Ok(UpdateOutcome::Updated(Some(self.reader().to_remote(http, &response, target, record).await?)))
     }
 
     /// Reads the user first (to learn requester or agent); sends nothing when they already are as

@@ -1,7 +1,7 @@
 //! One client call as a future: its trace span and its deadline, set around each poll of its work.
 //!
 //! One layer instead of three nested futures (a span's, a task-local scope's and an `async fn`'s
-//! own), each of which handed the call's result (a user: ~700 bytes) on by moving it.
+//! own), each of which handed the call's result on by moving it.
 
 use std::cell::Cell;
 use std::pin::Pin;

@@ -58,7 +58,7 @@ impl ScimCore {
         user
     }
 
-    /// User `index` of `users`, lifted where it lies and then moved out, once (it is ~700 bytes).
+    /// User `index` of `users`, lifted where it lies and then moved out.
     pub(crate) fn take_lifted(&self, users: &mut Vec<RemoteUser>, index: usize) -> RemoteUser {
         self.extensions.lift(&mut users[index].user);
         users.swap_remove(index)
@@ -111,7 +111,7 @@ impl ScimCore {
         let mut retried = false;
         loop {
             let refused = self.discovery.refused().await;
-            let operations = PatchOp::from_changes(&changes, current.as_ref().map(|c| &c.user)).into_operations();
+            let operations = PatchOp::from_changes(&changes, current.as_ref().map(|c| &*c.user)).into_operations();
             let (operations, left_out) = filter_operations(operations, &capabilities, &refused);
             warn_skipped("update", left_out.iter().map(|(p, r)| (p.as_str(), r.as_str())));
             for (path, _) in left_out {
@@ -308,8 +308,8 @@ fn written_user(response: &crate::http::Response) -> Option<RemoteUser> {
 fn outcome(applied: bool, user: Option<RemoteUser>, skipped: Vec<String>) -> UpdateOutcome {
     match (applied, skipped.is_empty()) {
         (false, true) => UpdateOutcome::Unchanged,
-        (true, true) => UpdateOutcome::Updated(user.map(Box::new)),
-        (applied, false) => UpdateOutcome::Partial { applied, user: user.map(Box::new), skipped },
+        (true, true) => UpdateOutcome::Updated(user),
+        (applied, false) => UpdateOutcome::Partial { applied, user, skipped },
     }
 }
 

@@ -175,11 +175,11 @@ pub async fn update_user(
         }
         None => None,
     };
-    let patch = PatchOp::from_changes(changes, current.map(|c| &c.user));
+    let patch = PatchOp::from_changes(changes, current.map(|c| &*c.user));
     if patch.is_empty() {
         return Ok(UpdateOutcome::Unchanged);
     }
-    Ok(UpdateOutcome::Updated(patch_user(http, id, &patch).await?.map(Box::new)))
+    Ok(UpdateOutcome::Updated(patch_user(http, id, &patch).await?))
 }
 
 /// `PATCH /Users/{id}` with `patch`. Returns the user when the server answered with it (`200`),

@@ -107,7 +107,7 @@ impl Connector for Fake {
         let request =
             Request::put(http.endpoint(&["users", id.as_str()])?, "/users/{id}").json("application/json", &body)?;
         let response = http.send(request).await?;
-        let user = if response.is_empty() { None } else { Some(Box::new(to_remote(response.json()?))) };
+        let user = if response.is_empty() { None } else { Some(to_remote(response.json()?)) };
         Ok(UpdateOutcome::Updated(user))
     }
     async fn set_active(&self, http: &Http, id: &UserId, active: bool) -> Result<()> {
