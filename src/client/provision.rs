@@ -2,6 +2,7 @@
 //! existing person, or create them, reconciling every create whose outcome is unknown.
 
 use super::Client;
+use crate::connector::Boxed;
 use crate::error::{Error, Result};
 use crate::outcome::{ProvisionOutcome, ProvisionPolicy, ProvisionStep, Provisioned, UpdateOutcome};
 use crate::resource::{Lookup, RemoteUser};
@@ -36,11 +37,23 @@ impl Client {
             }
             existing => existing,
         };
-        // Both boxed: a writer's or a joiner's path, whose state (~1 KB each) would otherwise be
-        // part of this future, which every provisioning call allocates.
+        self.write_path(existing, user, &key, policy).await
+    }
+
+    /// A writer's or a joiner's path, boxed and polled through a pointer: its state (~1 KB) is
+    /// not part of every provisioning call's future, and its code is not inlined into the
+    /// look-up-and-link path most calls take (which then spans fewer instruction-cache lines).
+    #[inline(never)]
+    fn write_path<'a>(
+        &'a self,
+        existing: Option<RemoteUser>,
+        user: &'a User,
+        key: &'a Lookup,
+        policy: ProvisionPolicy,
+    ) -> Boxed<'a, Result<Provisioned>> {
         match existing {
-            Some(existing) => Box::pin(self.link_as(existing, user, policy, false)).await,
-            None => Box::pin(self.create_reconciling(user, &key, policy)).await,
+            Some(existing) => Box::pin(self.link_as(existing, user, policy, false)),
+            None => Box::pin(self.create_reconciling(user, key, policy)),
         }
     }
 
