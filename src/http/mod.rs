@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 use url::Url;
@@ -242,14 +242,19 @@ impl Http {
     /// A `401` is answered by sending the request once more (whatever its method: the server did
     /// not act on it) when the credential was replaced since it was sent, or when the client's
     /// [`CredentialSource`] yields a different one; at most once per call of `send`.
-    pub async fn send(&self, request: Request) -> Result<Response> {
-        let span = tracing::debug_span!(
-            "http_request",
-            connector = self.target.kind,
-            method = request.method().as_str(),
-            path = request.path_template(),
-        );
-        self.send_with_retries(&request).instrument(span).await
+    // Not an `async fn`: one of those keeps its parameter and the body's copy of it (two
+    // requests, ~180 bytes each) in its state; the block captures the request once.
+    #[allow(clippy::manual_async_fn)]
+    pub fn send(&self, request: Request) -> impl Future<Output = Result<Response>> + Send + '_ {
+        async move {
+            let span = tracing::debug_span!(
+                "http_request",
+                connector = self.target.kind,
+                method = request.method().as_str(),
+                path = request.path_template(),
+            );
+            self.send_with_retries(&request).instrument(span).await
+        }
     }
 
     async fn send_with_retries(&self, request: &Request) -> Result<Response> {
@@ -266,50 +271,66 @@ impl Http {
         // of the policy's attempts.
         let mut refreshed = false;
         loop {
-            let (result, sent_with) = self.attempt(request, attempt, deadline).await;
-            let error = match result {
-                Ok(response) => return Ok(response),
-                Err(error) => error,
+            // A failure's handling boxed: rare, and its state (the error, the waits) would
+            // otherwise be part of every request's future.
+            let failed = match self.attempt(request, attempt, deadline).await {
+                (Ok(response), _) => return Ok(response),
+                (Err(error), sent_with) => {
+                    Box::pin(self.after_failure(request, error, sent_with, attempt, refreshed, deadline))
+                }
             };
-            if let (Some(401), false, Some(used)) = (error.status(), refreshed, sent_with) {
-                refreshed = true;
-                let target = &self.target;
-                // Boxed, as the retry's sleep below: rare, and large for every request's future.
-                let replaced =
-                    credential::replaced(&target.credential, &used, target.source.as_deref(), &target.authorize);
-                if Box::pin(replaced).await {
-                    tracing::debug!(attempt, "retrying with the replaced credential");
-                    attempt += 1;
-                    continue;
-                }
+            refreshed = failed.await?;
+            attempt += 1;
+        }
+    }
+
+    /// What follows failed attempt `attempt`: the error to return, or (once the policy's wait,
+    /// if any, is over) a retry, with whether the one retry with a replaced credential was made.
+    async fn after_failure(
+        &self,
+        request: &Request,
+        error: Error,
+        sent_with: Option<Arc<Credential>>,
+        attempt: u32,
+        mut refreshed: bool,
+        deadline: Option<Instant>,
+    ) -> Result<bool> {
+        if let (Some(401), false, Some(used)) = (error.status(), refreshed, sent_with) {
+            refreshed = true;
+            let target = &self.target;
+            if credential::replaced(&target.credential, &used, target.source.as_deref(), &target.authorize).await {
+                tracing::debug!(attempt, "retrying with the replaced credential");
+                return Ok(refreshed);
             }
-            let policy_attempt = attempt - u32::from(refreshed);
-            match self.config.retry.decide(request.method(), &error, policy_attempt) {
-                RetryDecision::GiveUp => return Err(error),
-                RetryDecision::RetryAfter(wait) if !fits(deadline, wait) => {
-                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "not retrying: the wait would end after the deadline");
-                    return Err(error);
-                }
-                RetryDecision::RetryAfter(wait) => {
-                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "retrying");
-                    Box::pin(tokio::time::sleep(wait)).await;
-                    attempt += 1;
-                }
+        }
+        let policy_attempt = attempt - u32::from(refreshed);
+        match self.config.retry.decide(request.method(), &error, policy_attempt) {
+            RetryDecision::GiveUp => Err(error),
+            RetryDecision::RetryAfter(wait) if !fits(deadline, wait) => {
+                tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "not retrying: the wait would end after the deadline");
+                Err(error)
+            }
+            RetryDecision::RetryAfter(wait) => {
+                tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error_kind = ?error.kind(), "retrying");
+                tokio::time::sleep(wait).await;
+                Ok(refreshed)
             }
         }
     }
 
     /// One attempt, and the credential it was sent with (none if it was never sent).
-    async fn attempt(
-        &self,
-        request: &Request,
+    // Not an `async fn`: the traced work is handed back instrumented, not awaited inside one more
+    // future whose state (~100 bytes measured) every request's future would carry.
+    fn attempt<'a>(
+        &'a self,
+        request: &'a Request,
         attempt: u32,
         deadline: Option<Instant>,
-    ) -> (Result<Response>, Option<Arc<Credential>>) {
+    ) -> impl Future<Output = (Result<Response>, Option<Arc<Credential>>)> + Send + 'a {
         let span = tracing::debug_span!("http_attempt", attempt, status = tracing::field::Empty);
         // What is only traced is not computed when nobody listens.
         let traced = !span.is_disabled();
-        let work = async {
+        async move {
             // Waits (without an in-flight slot) until the rate-limit budget allows the request.
             let limits =
                 PacingLimits { window: self.config.rate_limit_window, max_delay: self.config.retry.max_delay() };
@@ -325,8 +346,8 @@ impl Http {
                 trace_answer(&result, started);
             }
             (result, Some(credential))
-        };
-        work.instrument(span).await
+        }
+        .instrument(span)
     }
 
     async fn exchange(&self, request: &Request, credential: &Arc<Credential>, pass: &mut Pass<'_>) -> Result<Response> {
@@ -347,14 +368,12 @@ impl Http {
             }
             builder.send()
         };
-        let (status, headers, reading) = {
-            let mut response = sent.await.map_err(|e| self.transport_error(request, &e))?;
+        let (status, reading) = {
+            let response = sent.await.map_err(|e| self.transport_error(request, &e))?;
             let status = response.status().as_u16();
-            // Kept as received, not copied into strings; reading the body needs no header.
-            let headers = std::mem::take(response.headers_mut());
-            (status, headers, self.read_body(request, status, response))
+            (status, self.read_body(request, status, response))
         };
-        let body = reading.await?;
+        let (headers, body) = reading.await?;
         let response = Response::received(status, headers, body, Arc::clone(credential));
         pass.observe(&response);
         if response.is_success() {
@@ -374,35 +393,49 @@ impl Http {
         Error::from_response(error, retry_after)
     }
 
-    async fn read_body(&self, request: &Request, status: u16, mut response: reqwest::Response) -> Result<Bytes> {
-        let cap = self.config.max_response_bytes;
-        let too_large = || too_large(status, cap);
-        let announced = response.content_length();
-        if announced.is_some_and(|len| len > cap as u64) {
-            return Err(too_large());
-        }
-        // A body that arrives in one chunk is kept as that chunk; only a split one is copied, once.
-        let mut first: Option<Bytes> = None;
-        let mut joined: Vec<u8> = Vec::new();
-        let mut received = 0usize;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(request, &e))? {
-            received = received.saturating_add(chunk.len());
-            if received > cap {
+    /// The body of `response` (within the cap) and its headers.
+    // Not an `async fn`, which would keep the response twice in its state (the parameter and the
+    // body's copy of it).
+    #[allow(clippy::manual_async_fn)]
+    fn read_body<'a>(
+        &'a self,
+        request: &'a Request,
+        status: u16,
+        mut response: reqwest::Response,
+    ) -> impl Future<Output = Result<(HeaderMap, Bytes)>> + Send + 'a {
+        async move {
+            let cap = self.config.max_response_bytes;
+            let too_large = || too_large(status, cap);
+            let announced = response.content_length();
+            if announced.is_some_and(|len| len > cap as u64) {
                 return Err(too_large());
             }
-            if first.is_none() && joined.is_empty() {
-                first = Some(chunk);
-                continue;
+            // A body that arrives in one chunk is kept as that chunk; only a split one is copied, once.
+            let mut first: Option<Bytes> = None;
+            let mut joined: Vec<u8> = Vec::new();
+            let mut received = 0usize;
+            while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(request, &e))? {
+                received = received.saturating_add(chunk.len());
+                if received > cap {
+                    return Err(too_large());
+                }
+                if first.is_none() && joined.is_empty() {
+                    first = Some(chunk);
+                    continue;
+                }
+                if let Some(earlier) = first.take() {
+                    // Within the cap, checked above.
+                    let expected = announced.and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
+                    joined.reserve(expected.max(received));
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&chunk);
             }
-            if let Some(earlier) = first.take() {
-                // Within the cap, checked above.
-                let expected = announced.and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
-                joined.reserve(expected.max(received));
-                joined.extend_from_slice(&earlier);
-            }
-            joined.extend_from_slice(&chunk);
+            // Taken once the body is read, so the future that reads it does not hold them twice;
+            // kept as received, not copied into strings.
+            let headers = std::mem::take(response.headers_mut());
+            Ok((headers, first.unwrap_or_else(|| Bytes::from(joined))))
         }
-        Ok(first.unwrap_or_else(|| Bytes::from(joined)))
     }
 
     #[cold]
