@@ -35,6 +35,27 @@ impl Flights {
     /// returned guard is dropped. Cancelling the wait leaves nothing behind.
     pub(crate) async fn acquire(self: &Arc<Self>, lookup: &Lookup) -> FlightGuard {
         let key = self.key(lookup);
+        match self.try_hold(key) {
+            Some(guard) => guard,
+            // Boxed: the waiting loop's state and code stay out of every caller's future.
+            None => Box::pin(self.wait_for(key)).await,
+        }
+    }
+
+    /// Holds `key` if nobody does.
+    #[inline(never)]
+    fn try_hold(self: &Arc<Self>, key: u64) -> Option<FlightGuard> {
+        match self.held().entry(key) {
+            Entry::Vacant(free) => {
+                free.insert(Held::default());
+                Some(FlightGuard { flights: Arc::clone(self), key })
+            }
+            Entry::Occupied(_) => None,
+        }
+    }
+
+    /// [`acquire`](Self::acquire) of a key another caller holds.
+    async fn wait_for(self: &Arc<Self>, key: u64) -> FlightGuard {
         loop {
             let woken = match self.held().entry(key) {
                 Entry::Vacant(free) => {

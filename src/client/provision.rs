@@ -31,10 +31,7 @@ impl Client {
         };
         let existing = match found {
             // Most runs find most people as HR has them: linked here, with no write.
-            Some(existing) if in_line(&existing, user, policy) => {
-                tracing::info!(outcome = %ProvisionOutcome::Linked, skipped = 0, "provisioned");
-                return Ok(Provisioned { outcome: ProvisionOutcome::Linked, user: existing, skipped: Vec::new() });
-            }
+            Some(existing) if in_line(&existing, user, policy) => return Ok(linked(existing)),
             existing => existing,
         };
         self.write_path(existing, user, &key, policy).await
@@ -177,8 +174,17 @@ impl Client {
     }
 }
 
+/// `existing`, linked as it is. Out of line, as [`in_line`]: the code of the look-up-and-link
+/// path most calls take stays together.
+#[inline(never)]
+fn linked(existing: RemoteUser) -> Provisioned {
+    tracing::info!(outcome = %ProvisionOutcome::Linked, skipped = 0, "provisioned");
+    Provisioned { outcome: ProvisionOutcome::Linked, user: existing, skipped: Vec::new() }
+}
+
 /// Whether `current` already is what `desired` asks for under `policy`: [`Client::link_as`] would
 /// send nothing and report [`ProvisionOutcome::Linked`].
+#[inline(never)]
 fn in_line(current: &RemoteUser, desired: &User, policy: ProvisionPolicy) -> bool {
     let updates = policy.update_existing && desired.differs_from(&current.user);
     !reactivates(current, desired, policy) && !updates
