@@ -256,7 +256,7 @@ async fn requests_freshservice(people: usize) {
         .expect("a sandbox");
     let finance = sandbox.department_id("Finance").expect("a default department");
     let role = sandbox.role_id("SD Agent").expect("a default role");
-    let agent = |i: usize| i % 5 == 0;
+    let agent = |i: usize| i.is_multiple_of(5);
     let fs_person = |i: usize| {
         let mut user = person(i, "Analyst");
         user.external_id = None;

@@ -288,28 +288,34 @@ pub trait Connector: Send + Sync + fmt::Debug {
 /// future directly).
 pub(crate) type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A look-up method of an `#[async_trait]` impl whose body is one future, boxed as it is: the
-/// `async fn` the attribute would write around it adds a layer to the boxed future (its own state,
-/// and one more move of the result on its way out). `self` and the parameters are named by the caller (a macro cannot name them for
-/// the body it is given).
-macro_rules! boxed_lookup {
-    ($name:ident($self:ident, $http:ident, $lookup:ident) => $body:expr) => {
-        fn $name<'life0, 'life1, 'life2, 'async_trait>(
+/// `make()` in a box made first, so the future can be built in it rather than built aside and
+/// copied in (most of a large future's bytes are unused until it runs).
+#[inline(always)]
+pub(crate) fn boxed_in_place<'a, F: Future + Send + 'a>(make: impl FnOnce() -> F) -> Boxed<'a, F::Output> {
+    let boxed: Box<F> = Box::write(Box::<F>::new_uninit(), make());
+    Box::into_pin(boxed)
+}
+
+/// A method of an `#[async_trait]` impl, written with the signature the attribute gives it, whose
+/// future is built in its box ([`boxed_in_place`]); the attribute's own boxing builds it aside and
+/// copies it in (~1 KB for a request's future). The lifetimes of the reference parameters, `self`
+/// and the parameters are named by the caller (a macro cannot name them for the body it is given).
+macro_rules! in_place {
+    ($name:ident<$($life:lifetime),*>($self:ident, $($arg:ident: $ty:ty),* $(,)?) -> $out:ty => $body:expr) => {
+        fn $name<'life0, $($life,)* 'async_trait>(
             &'life0 $self,
-            $http: &'life1 Http,
-            $lookup: &'life2 Lookup,
-        ) -> $crate::connector::Boxed<'async_trait, Result<Option<RemoteUser>>>
+            $($arg: $ty),*
+        ) -> $crate::connector::Boxed<'async_trait, $out>
         where
             'life0: 'async_trait,
-            'life1: 'async_trait,
-            'life2: 'async_trait,
+            $($life: 'async_trait,)*
             Self: 'async_trait,
         {
-            Box::pin($body)
+            $crate::connector::boxed_in_place(move || $body)
         }
     };
 }
-pub(crate) use boxed_lookup;
+pub(crate) use in_place;
 
 /// A forwarding method with the signature `#[async_trait]` gives the trait's `async fn`, returning
 /// the wrapped connector's future itself.

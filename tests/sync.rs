@@ -353,7 +353,8 @@ async fn twenty_percent_faults_lose_nothing_duplicate_nothing_and_deactivate_onl
 async fn twenty_percent_faults_lose_nothing_duplicate_nothing_and_deactivate_only_leavers_on_freshservice() {
     let sandbox = FreshserviceSandbox::builder().rate_limit(100_000, Duration::from_secs(60)).start().await.unwrap();
     let role = sandbox.role_id("SD Agent").unwrap();
-    let kind = |i: usize| if i % 5 == 0 { FreshserviceUserKind::Agent } else { FreshserviceUserKind::Requester };
+    let kind =
+        |i: usize| if i.is_multiple_of(5) { FreshserviceUserKind::Agent } else { FreshserviceUserKind::Requester };
     let email = |i: usize| format!("p{i:03}@corp.example");
     let seed_client = Client::new(sandbox.connector().unwrap()).unwrap();
     for i in 0..30 {

@@ -66,7 +66,7 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::connector::{Connector, boxed_lookup};
+use crate::connector::{Connector, in_place};
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
@@ -254,24 +254,21 @@ impl Connector for ScimBearer {
         Some(self.core.describe(http, refresh).await)
     }
 
-    async fn create_user(&self, http: &Http, user: &User) -> Result<RemoteUser> {
-        // Not through `create_user_reporting`, which is boxed again.
-        Ok(self.create_checked(http, user).await?.0)
-    }
-
-    async fn create_user_reporting(&self, http: &Http, user: &User) -> Result<(RemoteUser, Vec<String>)> {
-        self.create_checked(http, user).await
-    }
-
-    async fn get_user(&self, http: &Http, id: &UserId) -> Result<RemoteUser> {
-        Ok(self.core.lift(ops::get_user(http, id).await?))
-    }
-
-    // The look-ups box the core's futures as they are (see `boxed_lookup`).
-    boxed_lookup!(find_user(self, http, lookup) => self.core.find(http, lookup));
+    // The request methods' futures are built in their boxes (see `in_place`).
+    // `create_user` not through `create_user_reporting`, which is boxed again.
+    in_place!(create_user<'life1, 'life2>(self, http: &'life1 Http, user: &'life2 User) -> Result<RemoteUser>
+        => async move { Ok(self.create_checked(http, user).await?.0) });
+    in_place!(create_user_reporting<'life1, 'life2>(self, http: &'life1 Http, user: &'life2 User)
+        -> Result<(RemoteUser, Vec<String>)> => self.create_checked(http, user));
+    in_place!(get_user<'life1, 'life2>(self, http: &'life1 Http, id: &'life2 UserId) -> Result<RemoteUser>
+        => async move { Ok(self.core.lift(ops::get_user(http, id).await?)) });
+    in_place!(find_user<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
+        -> Result<Option<RemoteUser>> => self.core.find(http, lookup));
     // The default's, without boxing `find_user` a second time.
-    boxed_lookup!(find_before_create(self, http, lookup) => self.core.find(http, lookup));
-    boxed_lookup!(find_before_planned_create(self, http, lookup) => self.core.find_planned(http, lookup));
+    in_place!(find_before_create<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
+        -> Result<Option<RemoteUser>> => self.core.find(http, lookup));
+    in_place!(find_before_planned_create<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
+        -> Result<Option<RemoteUser>> => self.core.find_planned(http, lookup));
 
     async fn update_user(
         &self,
@@ -299,9 +296,8 @@ impl Connector for ScimBearer {
         ops::MAX_PAGE_SIZE
     }
 
-    async fn list_users(&self, http: &Http, page: &PageRequest) -> Result<UserPage> {
-        Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?))
-    }
+    in_place!(list_users<'life1, 'life2>(self, http: &'life1 Http, page: &'life2 PageRequest) -> Result<UserPage>
+        => async move { Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?)) });
 
     /// SCIM groups: see [`scim::groups`](crate::scim::groups).
     fn groups(&self) -> Option<&dyn crate::GroupConnector> {
