@@ -108,6 +108,12 @@ impl RemoteUser {
         RemoteUser { id, user: Box::new(user), version: None }
     }
 
+    /// A user with no id and no attributes, for a decoder to fill where it lies: the attributes
+    /// are made in their box, not made aside and copied in.
+    pub(crate) fn empty() -> Self {
+        RemoteUser { id: UserId::new(String::new()), user: Box::default(), version: None }
+    }
+
     /// Whether the user is active. A user whose app did not say is taken as active.
     pub fn is_active(&self) -> bool {
         self.user.active.unwrap_or(true)

@@ -7,7 +7,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::{Found, NO_ID, NOT_AN_OBJECT, Names, Scalar, UserInto, read_object, usable_version};
 use crate::resource::{RemoteUser, UserId};
-use crate::user::User;
 
 /// What `Resources` of a list response held that is not a list of users.
 pub(crate) enum ResourcesProblem {
@@ -87,7 +86,7 @@ impl<'de> DeserializeSeed<'de> for Appended<'_> {
     type Value = Option<Found>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Found>, D::Error> {
-        self.0.push(RemoteUser::new(UserId::new(String::new()), User::default()));
+        self.0.push(RemoteUser::empty());
         let last = self.0.len() - 1;
         UserInto(&mut self.0[last].user).deserialize(deserializer)
     }

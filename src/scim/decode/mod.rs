@@ -384,7 +384,7 @@ impl<'de> Deserialize<'de> for ScimUser {
 /// the model is a copy of several hundred bytes). `Err` when the body is no JSON; `Ok(Err)` with
 /// a message when it is JSON but no usable user.
 pub(crate) fn read_remote_user(body: &[u8]) -> Result<Result<RemoteUser, &'static str>, serde_json::Error> {
-    let mut remote = RemoteUser::new(UserId::new(String::new()), User::default());
+    let mut remote = RemoteUser::empty();
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let found = UserInto(&mut remote.user).deserialize(&mut deserializer)?;
     deserializer.end()?;
