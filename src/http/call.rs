@@ -45,15 +45,14 @@ pin_project_lite::pin_project! {
         // `None` only once dropped (see the `PinnedDrop` below).
         #[pin]
         work: Option<F>,
-        // The `operation` span, made on the first poll: its parent is then the span current
-        // where the call is awaited, as an `async fn`'s would be, not where it was built.
-        span: Option<tracing::Span>,
+        // Set on the first poll: the earlier of this call's own deadline and an enclosing call's,
+        // and the `operation` span, whose parent is then the span current where the call is
+        // awaited, as an `async fn`'s would be, not where it was built.
+        started: Option<(Option<Instant>, tracing::Span)>,
         // The connector's kind and the operation, for the span.
         names: (&'static str, &'static str),
         // The retry policy's deadline, counted from the first poll.
         budget: Duration,
-        // Set on the first poll: the earlier of this call's own deadline and an enclosing call's.
-        deadline: Option<Option<Instant>>,
     }
 
     impl<F> PinnedDrop for Call<F> {
@@ -62,7 +61,7 @@ pin_project_lite::pin_project! {
             // A cancelled call's work is dropped inside its span, as `tracing::Instrumented`
             // drops its future: what that clean-up traces belongs to the call. A call never
             // polled has no span, and its work has traced nothing.
-            let _entered = this.span.as_ref().map(tracing::Span::enter);
+            let _entered = this.started.as_ref().map(|(_, span)| span.enter());
             this.work.set(None);
         }
     }
@@ -71,7 +70,7 @@ pin_project_lite::pin_project! {
 impl<F> Call<F> {
     /// `work` as the call `operation` of a connector of kind `connector`.
     pub(super) fn new(work: F, connector: &'static str, operation: &'static str, budget: Duration) -> Self {
-        Call { work: Some(work), span: None, names: (connector, operation), budget, deadline: None }
+        Call { work: Some(work), started: None, names: (connector, operation), budget }
     }
 }
 
@@ -84,17 +83,25 @@ impl<F: Future> Future for Call<F> {
             // Unreachable: only `drop` empties it.
             return Poll::Pending;
         };
-        let budget = *this.budget;
-        // Counted from the first poll, as the body of an `async fn` would be; an enclosing call
-        // (whose poll this is inside) keeps its earlier deadline.
-        let deadline =
-            *this.deadline.get_or_insert_with(|| earliest(Instant::now().checked_add(budget), current_call_deadline()));
-        let _scope = DeadlineScope::enter(deadline);
-        let (connector, operation) = *this.names;
-        let span = this.span.get_or_insert_with(|| tracing::info_span!("operation", connector, operation));
+        let (names, budget) = (*this.names, *this.budget);
+        let (deadline, span) = this.started.get_or_insert_with(|| first_poll(names, budget));
+        let _scope = DeadlineScope::enter(*deadline);
         let _entered = span.enter();
         work.poll(cx)
     }
+}
+
+/// A call's deadline and span, made on its first poll. Out of line and not generic: one copy
+/// serves every kind of call, and the code of each call's polls stays short.
+#[inline(never)]
+fn first_poll(
+    (connector, operation): (&'static str, &'static str),
+    budget: Duration,
+) -> (Option<Instant>, tracing::Span) {
+    // Counted from the first poll, as the body of an `async fn` would be; an enclosing call
+    // (whose poll this is inside) keeps its earlier deadline.
+    let deadline = earliest(Instant::now().checked_add(budget), current_call_deadline());
+    (deadline, tracing::info_span!("operation", connector, operation))
 }
 
 #[cfg(test)]
