@@ -13,10 +13,11 @@
 //! The headline ratios are printed twice: with the canned server on the client's core (it runs
 //! between every request and its response and evicts the client's code from the CPU's caches, as
 //! other work on a busy host does while a real server answers) and, where there are two cores, on
-//! another core (the client's caches stay warm). On a virtual machine the second adds to every
-//! exchange, on both sides alike, the cost of waking the other core (three times the client's own
-//! work on the machine these figures come from), which pulls its ratios towards 1: the first is
-//! the one the crate is held to. The criterion groups use it.
+//! another core. On a virtual machine the second adds to every exchange, on both sides alike, the
+//! cost of waking the other core (about twice the client's own work on the machine these figures
+//! come from), and the client's caches go cold while it waits, so its rounds spread widely (on
+//! that machine its look-up and provisioning ratios come out 0.02–0.07 above the first's). The
+//! first is the one the crate is held to; the criterion groups use it.
 //!
 //! `runtime_get_by_id` runs the crate's GET by id on a current-thread and on a multi-thread tokio
 //! runtime; there the figure is the whole process's CPU time per request (the canned server's
@@ -109,8 +110,9 @@ fn serve(listener: TcpListener, cpus: Cpus) {
 /// second. Each thread's CPU clock counts only its own work either way, but the placements differ
 /// in what the client's caches hold: a server on the same core runs between every request and
 /// response and evicts the client's code and data (as other work on a busy host would while a real
-/// server answers), while on its own core it leaves them warm. The shared core is the stricter
-/// figure for a client that runs more code than bare reqwest; the criterion groups use it.
+/// server answers); on its own core it leaves them alone, but the client's core idles while it
+/// waits, and on a virtual machine its caches go cold then too. The shared core gives the steadier
+/// figure; the criterion groups use it.
 #[derive(Clone, Copy)]
 enum Cpus {
     First,
