@@ -271,10 +271,17 @@ impl Http {
         // of the policy's attempts.
         let mut refreshed = false;
         loop {
-            // A failure's handling boxed: rare, and its state (the error, the waits) would
-            // otherwise be part of every request's future.
             let failed = match self.attempt(request, attempt, deadline).await {
                 (Ok(response), _) => return Ok(response),
+                // Most failures (a `404`, a refused write) are given back at once, unboxed.
+                (Err(error), sent_with)
+                    if !(error.status() == Some(401) && !refreshed && sent_with.is_some())
+                        && self.config.retry.gives_up(request.method(), &error, attempt - u32::from(refreshed)) =>
+                {
+                    return Err(error);
+                }
+                // The handling of one that may be retried, boxed: rare, and its state (the error,
+                // the waits) would otherwise be part of every request's future.
                 (Err(error), sent_with) => {
                     Box::pin(self.after_failure(request, error, sent_with, attempt, refreshed, deadline))
                 }

@@ -139,23 +139,24 @@ impl RetryPolicy {
     }
 
     pub(crate) fn decide(&self, method: Method, error: &Error, attempt: u32) -> RetryDecision {
-        if attempt >= self.max_attempts {
+        if self.gives_up(method, error, attempt) {
             return RetryDecision::GiveUp;
         }
+        match error.retry_after() {
+            Some(wait) => RetryDecision::RetryAfter(wait),
+            None => RetryDecision::RetryAfter(self.backoff(attempt)),
+        }
+    }
+
+    /// Whether [`decide`](Self::decide) gives up, without working out the wait.
+    pub(crate) fn gives_up(&self, method: Method, error: &Error, attempt: u32) -> bool {
         let retryable = match error.kind() {
             ErrorKind::Throttling => method.is_idempotent() || error.status() == Some(429),
             ErrorKind::Transient if method.is_idempotent() => true,
             ErrorKind::Transient => matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Connect),
             _ => false,
         };
-        if !retryable {
-            return RetryDecision::GiveUp;
-        }
-        match error.retry_after() {
-            Some(wait) if wait > self.max_delay => RetryDecision::GiveUp,
-            Some(wait) => RetryDecision::RetryAfter(wait),
-            None => RetryDecision::RetryAfter(self.backoff(attempt)),
-        }
+        attempt >= self.max_attempts || !retryable || error.retry_after().is_some_and(|wait| wait > self.max_delay)
     }
 
     /// Full-jitter backoff before retry number `attempt` (1-based).
