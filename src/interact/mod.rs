@@ -52,13 +52,13 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::connector::{Connector, in_place};
+use crate::connector::Connector;
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
-use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::resource::{Lookup, RemoteUser, UserId};
 use crate::scim::core::ScimCore;
-use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, lift_page, ops};
+use crate::scim::{SCIM_ACCEPT, ScimExtensions, api_error_with_401_hint, ops, scim_requests};
 use crate::user::User;
 
 mod attributes;
@@ -237,21 +237,7 @@ impl Connector for InteractBearer {
         Some(self.core.describe(http, refresh).await)
     }
 
-    // The request methods' futures are built in their boxes (see `in_place`).
-    // `create_user` not through `create_user_reporting`, which is boxed again.
-    in_place!(create_user<'life1, 'life2>(self, http: &'life1 Http, user: &'life2 User) -> Result<RemoteUser>
-        => async move { Ok(self.create_checked(http, user).await?.0) });
-    in_place!(create_user_reporting<'life1, 'life2>(self, http: &'life1 Http, user: &'life2 User)
-        -> Result<(RemoteUser, Vec<String>)> => self.create_checked(http, user));
-    in_place!(get_user<'life1, 'life2>(self, http: &'life1 Http, id: &'life2 UserId) -> Result<RemoteUser>
-        => async move { Ok(self.core.lift(ops::get_user(http, id).await?)) });
-    in_place!(find_user<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
-        -> Result<Option<RemoteUser>> => self.core.find(http, lookup));
-    // The default's, without boxing `find_user` a second time.
-    in_place!(find_before_create<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
-        -> Result<Option<RemoteUser>> => self.core.find(http, lookup));
-    in_place!(find_before_planned_create<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
-        -> Result<Option<RemoteUser>> => self.core.find_planned(http, lookup));
+    scim_requests!(self);
 
     async fn update_user(
         &self,
@@ -280,9 +266,6 @@ impl Connector for InteractBearer {
     fn max_page_size(&self) -> u32 {
         ops::MAX_PAGE_SIZE
     }
-
-    in_place!(list_users<'life1, 'life2>(self, http: &'life1 Http, page: &'life2 PageRequest) -> Result<UserPage>
-        => async move { Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?)) });
 
     /// SCIM groups, with Interact's group extension ([`InteractGroupAttributes`]).
     fn groups(&self) -> Option<&dyn crate::GroupConnector> {

@@ -66,11 +66,11 @@ use url::Url;
 
 use crate::auth::Authorization;
 use crate::base_url::{Scheme, parse_base_url};
-use crate::connector::{Connector, in_place};
+use crate::connector::Connector;
 use crate::error::{ApiError, Error, FieldError, Result};
 use crate::http::{Http, Response};
 use crate::outcome::UpdateOutcome;
-use crate::resource::{Lookup, PageRequest, RemoteUser, UserId, UserPage};
+use crate::resource::{Lookup, RemoteUser, UserId, UserPage};
 use crate::scim::core::ScimCore;
 use crate::user::User;
 
@@ -208,6 +208,49 @@ fn check_user_name(user: &User) -> Result<()> {
     Err(Error::invalid_input("a new SCIM user needs a user name", vec![FieldError::new("userName", "is required")]))
 }
 
+/// The request methods of a `Connector` impl whose type has a `core: ScimCore` and a
+/// `create_checked` (the SCIM and Interact connectors), each future built in its box (see
+/// [`in_place`](crate::connector::in_place)). `self` is named by the caller (a macro cannot name
+/// it for the bodies it writes).
+macro_rules! scim_requests {
+    ($self:ident) => {
+        // `create_user` not through `create_user_reporting`, which is boxed again.
+        $crate::connector::in_place!(create_user<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, user: &'life2 $crate::user::User
+        ) -> $crate::error::Result<$crate::resource::RemoteUser>
+            => async move { Ok($self.create_checked(http, user).await?.0) });
+        $crate::connector::in_place!(create_user_reporting<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, user: &'life2 $crate::user::User
+        ) -> $crate::error::Result<($crate::resource::RemoteUser, Vec<String>)>
+            => $self.create_checked(http, user));
+        $crate::connector::in_place!(get_user<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, id: &'life2 $crate::resource::UserId
+        ) -> $crate::error::Result<$crate::resource::RemoteUser>
+            => async move { Ok($self.core.lift($crate::scim::ops::get_user(http, id).await?)) });
+        $crate::connector::in_place!(find_user<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, lookup: &'life2 $crate::resource::Lookup
+        ) -> $crate::error::Result<Option<$crate::resource::RemoteUser>>
+            => $self.core.find(http, lookup));
+        // The default's, without boxing `find_user` a second time.
+        $crate::connector::in_place!(find_before_create<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, lookup: &'life2 $crate::resource::Lookup
+        ) -> $crate::error::Result<Option<$crate::resource::RemoteUser>>
+            => $self.core.find(http, lookup));
+        $crate::connector::in_place!(find_before_planned_create<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, lookup: &'life2 $crate::resource::Lookup
+        ) -> $crate::error::Result<Option<$crate::resource::RemoteUser>>
+            => $self.core.find_planned(http, lookup));
+        $crate::connector::in_place!(list_users<'life1, 'life2>(
+            $self, http: &'life1 $crate::http::Http, page: &'life2 $crate::resource::PageRequest
+        ) -> $crate::error::Result<$crate::resource::UserPage>
+            => async move {
+                let page = $crate::scim::ops::list_users(http, page).await?;
+                Ok($crate::scim::lift_page(&$self.core.extensions, page))
+            });
+    };
+}
+pub(crate) use scim_requests;
+
 #[async_trait]
 impl Connector for ScimBearer {
     fn kind(&self) -> &'static str {
@@ -254,21 +297,7 @@ impl Connector for ScimBearer {
         Some(self.core.describe(http, refresh).await)
     }
 
-    // The request methods' futures are built in their boxes (see `in_place`).
-    // `create_user` not through `create_user_reporting`, which is boxed again.
-    in_place!(create_user<'life1, 'life2>(self, http: &'life1 Http, user: &'life2 User) -> Result<RemoteUser>
-        => async move { Ok(self.create_checked(http, user).await?.0) });
-    in_place!(create_user_reporting<'life1, 'life2>(self, http: &'life1 Http, user: &'life2 User)
-        -> Result<(RemoteUser, Vec<String>)> => self.create_checked(http, user));
-    in_place!(get_user<'life1, 'life2>(self, http: &'life1 Http, id: &'life2 UserId) -> Result<RemoteUser>
-        => async move { Ok(self.core.lift(ops::get_user(http, id).await?)) });
-    in_place!(find_user<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
-        -> Result<Option<RemoteUser>> => self.core.find(http, lookup));
-    // The default's, without boxing `find_user` a second time.
-    in_place!(find_before_create<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
-        -> Result<Option<RemoteUser>> => self.core.find(http, lookup));
-    in_place!(find_before_planned_create<'life1, 'life2>(self, http: &'life1 Http, lookup: &'life2 Lookup)
-        -> Result<Option<RemoteUser>> => self.core.find_planned(http, lookup));
+    scim_requests!(self);
 
     async fn update_user(
         &self,
@@ -295,9 +324,6 @@ impl Connector for ScimBearer {
     fn max_page_size(&self) -> u32 {
         ops::MAX_PAGE_SIZE
     }
-
-    in_place!(list_users<'life1, 'life2>(self, http: &'life1 Http, page: &'life2 PageRequest) -> Result<UserPage>
-        => async move { Ok(lift_page(&self.core.extensions, ops::list_users(http, page).await?)) });
 
     /// SCIM groups: see [`scim::groups`](crate::scim::groups).
     fn groups(&self) -> Option<&dyn crate::GroupConnector> {
