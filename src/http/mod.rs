@@ -273,17 +273,18 @@ impl Http {
         loop {
             let failed = match self.attempt(request, attempt, deadline).await {
                 (Ok(response), _) => return Ok(response),
-                // Most failures (a `404`, a refused write) are given back at once, unboxed.
-                (Err(error), sent_with)
-                    if !(error.status() == Some(401) && !refreshed && sent_with.is_some())
-                        && self.config.retry.gives_up(request.method(), &error, attempt - u32::from(refreshed)) =>
-                {
-                    return Err(error);
-                }
-                // The handling of one that may be retried, boxed: rare, and its state (the error,
-                // the waits) would otherwise be part of every request's future.
                 (Err(error), sent_with) => {
-                    Box::pin(self.after_failure(request, error, sent_with, attempt, refreshed, deadline))
+                    // The credential a `401` was sent with, if it may get the one retry with a
+                    // replaced credential.
+                    let refresh = sent_with.filter(|_| error.status() == Some(401) && !refreshed);
+                    // Most failures (a `404`, a refused write) are given back at once, unboxed.
+                    let policy_attempt = attempt - u32::from(refreshed);
+                    if refresh.is_none() && self.config.retry.gives_up(request.method(), &error, policy_attempt) {
+                        return Err(error);
+                    }
+                    // The handling of one that may be retried, boxed: rare, and its state (the
+                    // error, the waits) would otherwise be part of every request's future.
+                    Box::pin(self.after_failure(request, error, refresh, attempt, refreshed, deadline))
                 }
             };
             refreshed = failed.await?;
@@ -293,16 +294,17 @@ impl Http {
 
     /// What follows failed attempt `attempt`: the error to return, or (once the policy's wait,
     /// if any, is over) a retry, with whether the one retry with a replaced credential was made.
+    /// `refresh`: the credential a `401` was sent with, when that retry may still be made.
     async fn after_failure(
         &self,
         request: &Request,
         error: Error,
-        sent_with: Option<Arc<Credential>>,
+        refresh: Option<Arc<Credential>>,
         attempt: u32,
         mut refreshed: bool,
         deadline: Option<Instant>,
     ) -> Result<bool> {
-        if let (Some(401), false, Some(used)) = (error.status(), refreshed, sent_with) {
+        if let Some(used) = refresh {
             refreshed = true;
             let target = &self.target;
             if credential::replaced(&target.credential, &used, target.source.as_deref(), &target.authorize).await {
