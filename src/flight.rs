@@ -4,7 +4,7 @@
 //! one process).
 
 use std::collections::HashMap;
-use std::collections::hash_map::{Entry, RandomState};
+use std::collections::hash_map::{Entry, RandomState, VacantEntry};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -46,22 +46,23 @@ impl Flights {
     #[inline(never)]
     fn try_hold(self: &Arc<Self>, key: u64) -> Option<FlightGuard> {
         match self.held().entry(key) {
-            Entry::Vacant(free) => {
-                free.insert(Held::default());
-                Some(FlightGuard { flights: Arc::clone(self), key })
-            }
+            Entry::Vacant(free) => Some(self.hold(free)),
             Entry::Occupied(_) => None,
         }
+    }
+
+    /// Holds the free key of `free` (an entry of the locked map).
+    fn hold(self: &Arc<Self>, free: VacantEntry<'_, u64, Held>) -> FlightGuard {
+        let key = *free.key();
+        free.insert(Held::default());
+        FlightGuard { flights: Arc::clone(self), key }
     }
 
     /// [`acquire`](Self::acquire) of a key another caller holds.
     async fn wait_for(self: &Arc<Self>, key: u64) -> FlightGuard {
         loop {
             let woken = match self.held().entry(key) {
-                Entry::Vacant(free) => {
-                    free.insert(Held::default());
-                    return FlightGuard { flights: Arc::clone(self), key };
-                }
+                Entry::Vacant(free) => return self.hold(free),
                 Entry::Occupied(mut held) => {
                     // Registered while the map is locked, so the holder's `notify_waiters` (made
                     // once it has left the map) cannot come before it. Boxed: only on contention.
