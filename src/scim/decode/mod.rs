@@ -97,22 +97,22 @@ struct Names {
 }
 
 macro_rules! names {
-    ($($name:expr),* $(,)?) => {
-        Names {
-            all: &[$($name),*],
-            exact: |key| {
-                let mut index = 0;
-                $(
-                    if key == $name {
-                        return Some(index);
-                    }
-                    index += 1;
-                )*
-                let _ = index;
-                None
-            },
+    ($($name:expr),* $(,)?) => {{
+        // Inlined where a constant `Names` is matched, as a `match` on the name would be.
+        #[inline(always)]
+        fn exact(key: &str) -> Option<usize> {
+            let mut index = 0;
+            $(
+                if key == $name {
+                    return Some(index);
+                }
+                index += 1;
+            )*
+            let _ = index;
+            None
         }
-    };
+        Names { all: &[$($name),*], exact }
+    }};
 }
 
 /// Which of `names` `key` is, in any case, and whether it is spelt exactly so.
@@ -236,44 +236,66 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-/// A value read as SCIM text (see [`Scalar::text`]), without the detour through [`Scalar`] for
-/// the usual case, a string.
-struct Text(Option<String>);
+/// Reads a value as SCIM text (see [`Scalar::text`]) into its field: without the detour through
+/// [`Scalar`] for the usual case, a string, and without passing the text back up to be moved in.
+struct TextInto<'a>(&'a mut Option<String>);
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text;
+impl<'de> DeserializeSeed<'de> for TextInto<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        struct TextVisitor<'a>(&'a mut Option<String>);
+        impl<'de> Visitor<'de> for TextVisitor<'_> {
+            type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text(Some(v.to_owned())))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+                *self.0 = Some(v.to_owned());
+                Ok(())
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
-                Ok(Text(Some(v)))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+                *self.0 = Some(v);
+                Ok(())
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
-                Ok(Text(Scalar::Bool(v).text()))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+                *self.0 = Scalar::Bool(v).text();
+                Ok(())
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text(Scalar::Signed(v).text()))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+                *self.0 = Scalar::Signed(v).text();
+                Ok(())
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text(Scalar::Unsigned(v).text()))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+                *self.0 = Scalar::Unsigned(v).text();
+                Ok(())
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
-                Ok(Text(Scalar::Float(v).text()))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+                *self.0 = Scalar::Float(v).text();
+                Ok(())
             }
-            otherwise!(Text(None); unit seq map);
+            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                *self.0 = None;
+                Ok(())
+            }
         }
-        deserializer.deserialize_any(TextVisitor)
+        deserializer.deserialize_any(TextVisitor(self.0))
     }
 }
 
-fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
-    Ok(map.next_value::<Text>()?.0)
+/// Reads the value of the current attribute as text into `field`.
+fn text_into<'de, A: MapAccess<'de>>(map: &mut A, field: &mut Option<String>) -> Result<(), A::Error> {
+    map.next_value_seed(TextInto(field))
 }
 
 /// Reads the object `map` into `T` by attribute: `set(target, index, map)` reads the value of
@@ -432,27 +454,48 @@ impl<'de> DeserializeSeed<'de> for UserInto<'_> {
                         map.next_value::<IgnoredAny>()?;
                         continue;
                     }
-                    match index {
+                    let field = match index {
                         0 => {
                             map.next_value::<IgnoredAny>()?;
+                            continue;
                         }
-                        1 => version = map.next_value::<Meta>()?.0,
-                        2 => id = text(&mut map)?,
-                        3 => user.user_name = text(&mut map)?,
-                        4 => user.external_id = text(&mut map)?,
-                        5 => user.name = map.next_value::<NameValue>()?.0,
-                        6 => user.display_name = text(&mut map)?,
-                        7 => user.nick_name = text(&mut map)?,
-                        8 => user.title = text(&mut map)?,
-                        9 => user.user_type = text(&mut map)?,
-                        10 => user.preferred_language = text(&mut map)?,
-                        11 => user.locale = text(&mut map)?,
-                        12 => user.timezone = text(&mut map)?,
-                        13 => user.active = map.next_value::<Scalar>()?.boolean(),
-                        14 => user.emails = map.next_value::<Multi>()?.0,
-                        15 => user.phone_numbers = map.next_value::<Multi>()?.0,
-                        _ => user.enterprise = map.next_value::<Enterprise>()?.0,
-                    }
+                        1 => {
+                            version = map.next_value::<Meta>()?.0;
+                            continue;
+                        }
+                        13 => {
+                            user.active = map.next_value::<Scalar>()?.boolean();
+                            continue;
+                        }
+                        14 => {
+                            user.emails = map.next_value::<Multi>()?.0;
+                            continue;
+                        }
+                        15 => {
+                            user.phone_numbers = map.next_value::<Multi>()?.0;
+                            continue;
+                        }
+                        16 => {
+                            user.enterprise = map.next_value::<Enterprise>()?.0;
+                            continue;
+                        }
+                        5 => {
+                            user.name = map.next_value::<NameValue>()?.0;
+                            continue;
+                        }
+                        2 => &mut id,
+                        3 => &mut user.user_name,
+                        4 => &mut user.external_id,
+                        6 => &mut user.display_name,
+                        7 => &mut user.nick_name,
+                        8 => &mut user.title,
+                        9 => &mut user.user_type,
+                        10 => &mut user.preferred_language,
+                        11 => &mut user.locale,
+                        _ => &mut user.timezone,
+                    };
+                    // Every text attribute read through one call.
+                    text_into(&mut map, field)?;
                 }
                 Ok(Some(Found { id, version }))
             }

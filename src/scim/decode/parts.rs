@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{Names, Scalar, read_object, text};
+use super::{Names, Scalar, read_object, text_into};
 use crate::user::{EnterpriseAttributes, Manager, MultiValue, Name};
 
 /// `name`: its parts, `None` when it is not an object or has none.
@@ -26,16 +26,15 @@ impl<'de> Deserialize<'de> for NameValue {
                     names!["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"];
                 let mut n = Name::default();
                 read_object(map, &NAMES, &mut n, |n, index, map| {
-                    let value = text(map)?;
-                    match index {
-                        0 => n.formatted = value,
-                        1 => n.family_name = value,
-                        2 => n.given_name = value,
-                        3 => n.middle_name = value,
-                        4 => n.honorific_prefix = value,
-                        _ => n.honorific_suffix = value,
-                    }
-                    Ok(())
+                    let field = match index {
+                        0 => &mut n.formatted,
+                        1 => &mut n.family_name,
+                        2 => &mut n.given_name,
+                        3 => &mut n.middle_name,
+                        4 => &mut n.honorific_prefix,
+                        _ => &mut n.honorific_suffix,
+                    };
+                    text_into(map, field)
                 })?;
                 Ok(NameValue((!n.is_empty()).then_some(n)))
             }
@@ -51,13 +50,16 @@ fn read_item<'de, A: MapAccess<'de>>(map: A) -> Result<Option<MultiValue>, A::Er
     const NAMES: Names = names!["value", "type", "primary", "display"];
     let mut item = (None, MultiValue::default());
     read_object(map, &NAMES, &mut item, |(value, item), index, map| {
-        match index {
-            0 => *value = text(map)?,
-            1 => item.kind = text(map)?,
-            2 => item.primary = map.next_value::<Scalar>()?.boolean(),
-            _ => item.display = text(map)?,
-        }
-        Ok(())
+        let field = match index {
+            0 => value,
+            1 => &mut item.kind,
+            2 => {
+                item.primary = map.next_value::<Scalar>()?.boolean();
+                return Ok(());
+            }
+            _ => &mut item.display,
+        };
+        text_into(map, field)
     })?;
     let (value, item) = item;
     Ok(value.map(|value| MultiValue { value, ..item }))
@@ -125,13 +127,12 @@ impl<'de> Deserialize<'de> for ManagerValue {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ManagerValue, A::Error> {
                 let mut manager = Manager { value: None, reference: None, display_name: None };
                 read_object(map, &names!["value", "$ref", "displayName"], &mut manager, |m, index, map| {
-                    let value = text(map)?;
-                    match index {
-                        0 => m.value = value,
-                        1 => m.reference = value,
-                        _ => m.display_name = value,
-                    }
-                    Ok(())
+                    let field = match index {
+                        0 => &mut m.value,
+                        1 => &mut m.reference,
+                        _ => &mut m.display_name,
+                    };
+                    text_into(map, field)
                 })?;
                 Ok(ManagerValue(Some(manager)))
             }
@@ -157,15 +158,18 @@ impl<'de> Deserialize<'de> for Enterprise {
                     names!["employeeNumber", "costCenter", "organization", "division", "department", "manager"];
                 let mut e = EnterpriseAttributes::default();
                 read_object(map, &NAMES, &mut e, |e, index, map| {
-                    match index {
-                        0 => e.employee_number = text(map)?,
-                        1 => e.cost_center = text(map)?,
-                        2 => e.organization = text(map)?,
-                        3 => e.division = text(map)?,
-                        4 => e.department = text(map)?,
-                        _ => e.manager = map.next_value::<ManagerValue>()?.0,
-                    }
-                    Ok(())
+                    let field = match index {
+                        0 => &mut e.employee_number,
+                        1 => &mut e.cost_center,
+                        2 => &mut e.organization,
+                        3 => &mut e.division,
+                        4 => &mut e.department,
+                        _ => {
+                            e.manager = map.next_value::<ManagerValue>()?.0;
+                            return Ok(());
+                        }
+                    };
+                    text_into(map, field)
                 })?;
                 Ok(Enterprise((!e.is_empty()).then_some(e)))
             }
@@ -188,10 +192,7 @@ impl<'de> Deserialize<'de> for Meta {
             otherwise!(Meta(None); scalars str unit seq);
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Meta, A::Error> {
                 let mut version = None;
-                read_object(map, &names!["version"], &mut version, |version, _, map| {
-                    *version = text(map)?;
-                    Ok(())
-                })?;
+                read_object(map, &names!["version"], &mut version, |version, _, map| text_into(map, version))?;
                 Ok(Meta(version))
             }
         }
