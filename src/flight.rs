@@ -14,14 +14,24 @@ use crate::resource::Lookup;
 
 /// The per-client set of held keys. A key is the hash of the normalised match key (the attribute,
 /// and the value as the server compares it), so holding one allocates nothing: two people whose
-/// keys collide (one chance in 2^64) only wait for each other, never run twice at once.
+/// keys collide only wait for each other, never run twice at once.
 ///
 /// The map's (synchronous) mutex is held only to take or give back a key, never across an await,
 /// so unrelated keys never wait for each other.
 #[derive(Default)]
 pub(crate) struct Flights {
-    hasher: RandomState,
+    seed: Seed,
     held: Mutex<HashMap<u64, Held, BuildHasherDefault<AlreadyHashed>>>,
+}
+
+/// Where a client's key hashes start: random per client, so which names share a key differs
+/// between clients and runs.
+struct Seed(u64);
+
+impl Default for Seed {
+    fn default() -> Self {
+        Seed(RandomState::new().hash_one(0u8))
+    }
 }
 
 /// A held key; `waiters` is made by the first caller that has to wait for it.
@@ -82,7 +92,7 @@ impl Flights {
     /// lower case; `externalId` is case-exact. Two values that differ only in case share a key: at
     /// worst two distinct people wait for each other, never one person runs twice at once.
     fn key(&self, lookup: &Lookup) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
+        let mut hasher = KeyHasher::new(self.seed.0);
         lookup.attribute().hash(&mut hasher);
         match lookup {
             Lookup::UserName(value) | Lookup::Email(value) => write_lower_case(&mut hasher, value.trim()),
@@ -131,6 +141,31 @@ impl std::fmt::Debug for Flights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Only their number: keys come from user names and e-mail addresses.
         f.debug_struct("Flights").field("keys", &self.held().len()).finish()
+    }
+}
+
+/// The hash of a match key: 64-bit FNV-1a over its bytes, from a per-client seed. A keyed
+/// cryptographic hash (SipHash, `RandomState`'s) would cost several times as much on every
+/// provisioning call and buy nothing here: a collision, even a crafted one, only makes two people
+/// wait for each other. Byte by byte, so the key does not depend on how the bytes are split into
+/// writes.
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn new(seed: u64) -> Self {
+        KeyHasher(0xcbf2_9ce4_8422_2325 ^ seed)
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
     }
 }
 
@@ -205,6 +240,24 @@ mod tests {
         assert_ne!(key(name("a@b.c")), key(Lookup::Email("a@b.c".into())));
         assert_ne!(key(Lookup::ExternalId("E1".into())), key(Lookup::ExternalId("e1".into())));
         assert_ne!(key(name("jane")), key(name("jane2")));
+    }
+
+    #[test]
+    fn the_key_hash_is_one_stream_and_seeded() {
+        let text = "jane.doe@example.com".as_bytes();
+        let mut whole = KeyHasher::new(7);
+        whole.write(text);
+        let mut split = KeyHasher::new(7);
+        split.write(&text[..3]);
+        split.write(&text[3..]);
+        assert_eq!(whole.finish(), split.finish());
+        let mut other = KeyHasher::new(8);
+        other.write(text);
+        assert_ne!(whole.finish(), other.finish(), "another seed, another key");
+        // Two clients fold one name to one key each, and usually to different ones.
+        let (a, b) = (Flights::default(), Flights::default());
+        assert_eq!(a.key(&name("Jane")), a.key(&name("jane")));
+        assert_ne!(a.seed.0, b.seed.0);
     }
 
     #[tokio::test]
