@@ -16,9 +16,9 @@
 //! another core. On a virtual machine the second adds to every exchange, on both sides alike, the
 //! cost of waking the other core (about twice the client's own work on the machine these figures
 //! come from), and the client's caches go cold while it waits, so its rounds spread widely (over
-//! 30 runs on one machine, a run's look-up or provisioning ratio fell anywhere in 0.98–1.08×,
-//! against 1.00–1.05× with the server on the client's core). The first is the one the crate is
-//! held to; the criterion groups use it.
+//! 44 runs of two builds on one machine, a run's look-up or provisioning ratio fell anywhere in
+//! 0.98–1.09×, against 1.00–1.05× with the server on the client's core). The first is the one
+//! the crate is held to; the criterion groups use it.
 //!
 //! `runtime_get_by_id` runs the crate's GET by id on a current-thread and on a multi-thread tokio
 //! runtime; there the figure is the whole process's CPU time per request (the canned server's
