@@ -367,6 +367,23 @@ const USER_ATTRIBUTES: Names = names![
     ENTERPRISE_USER_SCHEMA,
 ];
 
+/// The field the text attribute `USER_ATTRIBUTES[index]` is read into (`id` is the resource's,
+/// kept aside from the user's attributes).
+fn text_attribute<'a>(index: usize, id: &'a mut Option<String>, user: &'a mut User) -> &'a mut Option<String> {
+    match index {
+        2 => id,
+        3 => &mut user.user_name,
+        4 => &mut user.external_id,
+        6 => &mut user.display_name,
+        7 => &mut user.nick_name,
+        8 => &mut user.title,
+        9 => &mut user.user_type,
+        10 => &mut user.preferred_language,
+        11 => &mut user.locale,
+        _ => &mut user.timezone,
+    }
+}
+
 impl ScimUser {
     /// The resource with its `id`; a missing `id` or a non-object is an error message.
     #[cfg(test)]
@@ -454,48 +471,19 @@ impl<'de> DeserializeSeed<'de> for UserInto<'_> {
                         map.next_value::<IgnoredAny>()?;
                         continue;
                     }
-                    let field = match index {
+                    match index {
                         0 => {
                             map.next_value::<IgnoredAny>()?;
-                            continue;
                         }
-                        1 => {
-                            version = map.next_value::<Meta>()?.0;
-                            continue;
-                        }
-                        13 => {
-                            user.active = map.next_value::<Scalar>()?.boolean();
-                            continue;
-                        }
-                        14 => {
-                            user.emails = map.next_value::<Multi>()?.0;
-                            continue;
-                        }
-                        15 => {
-                            user.phone_numbers = map.next_value::<Multi>()?.0;
-                            continue;
-                        }
-                        16 => {
-                            user.enterprise = map.next_value::<Enterprise>()?.0;
-                            continue;
-                        }
-                        5 => {
-                            user.name = map.next_value::<NameValue>()?.0;
-                            continue;
-                        }
-                        2 => &mut id,
-                        3 => &mut user.user_name,
-                        4 => &mut user.external_id,
-                        6 => &mut user.display_name,
-                        7 => &mut user.nick_name,
-                        8 => &mut user.title,
-                        9 => &mut user.user_type,
-                        10 => &mut user.preferred_language,
-                        11 => &mut user.locale,
-                        _ => &mut user.timezone,
-                    };
-                    // Every text attribute read through one call.
-                    text_into(&mut map, field)?;
+                        1 => version = map.next_value::<Meta>()?.0,
+                        5 => user.name = map.next_value::<NameValue>()?.0,
+                        13 => user.active = map.next_value::<Scalar>()?.boolean(),
+                        14 => user.emails = map.next_value::<Multi>()?.0,
+                        15 => user.phone_numbers = map.next_value::<Multi>()?.0,
+                        16 => user.enterprise = map.next_value::<Enterprise>()?.0,
+                        // Every text attribute read through one call.
+                        _ => text_into(&mut map, text_attribute(index, &mut id, user))?,
+                    }
                 }
                 Ok(Some(Found { id, version }))
             }
